@@ -1,0 +1,92 @@
+"""What every reader hands to the DICOM builder.
+
+A reader turns source bytes into a :class:`Picture`: either decoded frames (numpy
+arrays, produced lazily so a 1000-page TIFF never sits in memory whole) or, for
+JPEG passthrough, the untouched codestreams with the facts needed to label them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Photometric = Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_FULL"]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How readers turn a source into frames.
+
+    ``background`` is the RGB colour alpha is composited over (DICOM has no alpha).
+    ``decode_jpeg`` stores JPEG decoded instead of passing the codestream through.
+    ``keep_orientation`` ignores the EXIF Orientation tag (bytes stay as they are).
+    ``dpi`` is the rendering resolution for vector formats (EMF/WMF); None = their default.
+    ``page`` selects one page/frame of a multi-page source (0-based); None = all.
+    ``max_pixels`` guards against decompression bombs (None = Pillow's limit).
+    """
+
+    background: tuple[int, int, int] = (255, 255, 255)
+    decode_jpeg: bool = False
+    keep_orientation: bool = False
+    dpi: float | None = None
+    page: int | None = None
+    max_pixels: int | None = None
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """Geometry and sample format shared by all frames of a picture."""
+
+    rows: int
+    columns: int
+    samples_per_pixel: int  # 1 or 3
+    bits_allocated: int  # 8 or 16
+    bits_stored: int
+    photometric: Photometric
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.rows * self.columns * self.samples_per_pixel * (self.bits_allocated // 8)
+
+
+@dataclass(frozen=True)
+class Encapsulated:
+    """Compressed codestreams kept byte-exact, one per frame."""
+
+    transfer_syntax: str
+    fragments: tuple[bytes, ...]
+    lossy: bool
+    # PS3.3 C.7.6.1.1.5: Lossy Image Compression Method, e.g. "ISO_10918_1".
+    lossy_method: str | None = None
+
+
+@dataclass
+class Picture:
+    """A decoded (or passthrough) picture, ready for the DICOM builder.
+
+    ``frames`` yields one array per frame, shape (rows, columns) or (rows, columns, 3),
+    dtype uint8 or uint16 matching ``layout``. It may be called more than once.
+    """
+
+    source_format: str
+    layout: FrameLayout
+    number_of_frames: int
+    frames: Callable[[], Iterator[np.ndarray]]
+    encapsulated: Encapsulated | None = None
+    icc_profile: bytes | None = None
+    content_datetime: dt.datetime | None = None
+    # Milliseconds per frame: one value (constant) or one per frame.
+    frame_times_ms: tuple[float, ...] | None = None
+    # Modality LUT restoring the source's values: stored * slope + intercept.
+    rescale: tuple[float, float] | None = None
+    # A note on what the reader did (e.g. "CMYK converted to RGB"), for reports.
+    notes: list[str] = field(default_factory=list)
+
+
+def frames_of(arrays: list[np.ndarray]) -> Callable[[], Iterator[np.ndarray]]:
+    """Frames already in memory, as the ``Picture.frames`` callable."""
+    return lambda: iter(arrays)
