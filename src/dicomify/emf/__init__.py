@@ -1,0 +1,51 @@
+"""A pure-Python EMF / WMF renderer: records parsed here, drawn with skia (skia-python).
+
+``render(data)`` turns the bytes of an EMF (MS-EMF) or WMF (MS-WMF) file into a Pillow
+RGB image over white. See ``docs/emf.md`` for the records covered and the limits.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from ..errors import CorruptImageError, DicomifyError
+from ._emf import is_emf, render_emf
+from ._size import DEFAULT_DPI, DEFAULT_MAX_PIXELS
+from ._wmf import is_wmf, render_wmf
+
+import os
+
+_DEBUG = bool(os.environ.get("DICOMIFY_EMF_DEBUG"))
+
+__all__ = ["DEFAULT_DPI", "DEFAULT_MAX_PIXELS", "is_emf", "is_wmf", "render"]
+
+
+def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> Image.Image:
+    """Render EMF or WMF bytes to an RGB image.
+
+    ``dpi`` defaults to 96 (the picture's recorded physical size at screen resolution);
+    ``max_pixels`` caps the canvas (default 100 megapixels; each side is also capped at
+    65535, DICOM's limit). Raises :class:`~dicomify.errors.CorruptImageError` for damaged
+    files and :class:`~dicomify.errors.ImageTooLargeError` beyond the caps.
+    """
+    pixels = render_array(data, dpi=dpi, max_pixels=max_pixels)[0]
+    return Image.fromarray(pixels, "RGB")
+
+
+def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None):  # type: ignore[no-untyped-def]
+    """Like :func:`render`, returning ``(rgb uint8 array, format name)``."""
+    if dpi is not None and not dpi > 0:
+        raise ValueError(f"dpi must be a positive number, not {dpi!r}")
+    head = bytes(data[:64])
+    try:
+        if is_emf(head):
+            return render_emf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "EMF"
+        if is_wmf(head):
+            return render_wmf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "WMF"
+    except DicomifyError:
+        raise
+    except (TypeError, AttributeError, NameError) if _DEBUG else ():
+        raise
+    except Exception as exc:  # struct.error, IndexError, skia's errors: damaged input, never a crash
+        raise CorruptImageError(f"the metafile is damaged ({type(exc).__name__}: {exc})") from None
+    raise CorruptImageError("not an EMF or WMF file")
