@@ -150,6 +150,10 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     )
     if keep_bytes:
         assert transfer_syntax is not None
+        # A stream cut short loses its End Of Image marker; decoding would be the
+        # only deeper check, and passthrough exists to avoid decoding.
+        if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+            raise CorruptImageError("the JPEG is truncated (no End Of Image marker)")
         photometric = _photometric(facts)
         bits_allocated = 8 if facts.precision <= 8 else 16
         layout = FrameLayout(
