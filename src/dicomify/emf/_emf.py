@@ -525,7 +525,7 @@ class _Player:
                 vertices = skia.Vertices(skia.Vertices.kTriangles_VertexMode, pts, None, colors)
                 self.dev._clipped()
                 try:
-                    self.dev.canvas.drawVertices(vertices, skia.BlendMode.kDst, skia.Paint(AntiAlias=True))
+                    self.dev.canvas.drawVertices(vertices, skia.Paint(AntiAlias=True), skia.BlendMode.kDst)
                 finally:
                     self.dev.canvas.restore()
             else:

@@ -11,6 +11,9 @@ from ..errors import ImageTooLargeError
 DEFAULT_DPI = 96.0
 # The canvas cap when ReadOptions.max_pixels is not set: 100 megapixels, 400 MB of RGBA.
 DEFAULT_MAX_PIXELS = 100_000_000
+# Without an explicit dpi, a picture larger than this at 96 dpi (a poster-sized frame) is
+# drawn smaller to fit: 16 megapixels is plenty for a chart and keeps DICOM files sane.
+DEFAULT_FIT_PIXELS = 16_000_000
 # DICOM Rows and Columns are US (16-bit) values (PS3.3 C.7.6.3.1).
 MAX_SIDE = 65535
 # A picture larger than this (in mm, on either side) is a damaged header, not a drawing.
@@ -38,6 +41,8 @@ def output_canvas(width_mm: float, height_mm: float, *, dpi: float | None, max_p
             f"{MAX_PICTURE_MM / 1000:.0f} m this reader accepts"
         )
     cap = max_pixels if max_pixels is not None else DEFAULT_MAX_PIXELS
+    if dpi is None:
+        cap = min(cap, DEFAULT_FIT_PIXELS)
     if dpi is not None and not dpi > 0:
         raise ValueError(f"dpi must be positive, not {dpi!r}")
     chosen = DEFAULT_DPI if dpi is None else float(dpi)

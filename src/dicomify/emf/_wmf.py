@@ -1,2 +1,324 @@
-def is_wmf(head): return False
-def render_wmf(data, dpi, max_pixels): raise NotImplementedError
+"""WMF records (MS-WMF 2.3) played onto a :class:`~dicomify.emf._gdi.Device`.
+
+WMF coordinates are 16-bit logical units; the picture is the placeable header's bounding
+box (in units of ``inch`` per inch), or for a bare WMF the first SetWindowOrg/SetWindowExt.
+Parameters of most records are stored in reverse order (y before x, bottom before top).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+
+import numpy as np
+import skia
+
+from ..errors import CorruptImageError
+from . import _gdi
+from ._dib import decode_dib
+from ._emf import _codepage, _opaque, logfont
+from ._gdi import Brush, Device, Pen, color_of
+from ._size import output_canvas
+
+log = logging.getLogger(__name__)
+
+PLACEABLE_KEY = 0x9AC6CDD7
+ETO_OPAQUE, ETO_CLIPPED = 2, 4
+
+
+def is_wmf(head: bytes) -> bool:
+    if len(head) >= 4 and struct.unpack_from("<I", head, 0)[0] == PLACEABLE_KEY:
+        return True
+    if len(head) >= 18:
+        mtype, header_size, version = struct.unpack_from("<HHH", head, 0)
+        return mtype in (1, 2) and header_size == 9 and version in (0x0100, 0x0300)
+    return False
+
+
+def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
+    """Play a WMF; return the RGB pixels and whether anything was drawn."""
+    offset = 0
+    bbox: tuple[int, int, int, int] | None = None
+    inch = 1440
+    if len(data) >= 22 and struct.unpack_from("<I", data, 0)[0] == PLACEABLE_KEY:
+        left, top, right, bottom, inch = struct.unpack_from("<hhhhH", data, 6)
+        bbox = (left, top, right, bottom)
+        offset = 22
+    if len(data) < offset + 18:
+        raise CorruptImageError("the WMF header is truncated")
+    mtype, header_words = struct.unpack_from("<HH", data, offset)
+    if mtype not in (1, 2) or header_words != 9:
+        raise CorruptImageError("the WMF header is not a META_HEADER (type 1 or 2, 9 words)")
+    records_at = offset + 18
+    if bbox is None:
+        bbox = _window_of(data, records_at)
+        inch = 96  # a bare WMF has no physical size: one logical unit per 96 dpi pixel
+    left, top, right, bottom = bbox
+    width_units, height_units = abs(right - left), abs(bottom - top)
+    if width_units == 0 or height_units == 0 or inch == 0:
+        raise CorruptImageError(f"the WMF bounding box {bbox} (units per inch {inch}) is empty")
+    canvas = output_canvas(width_units / inch * 25.4, height_units / inch * 25.4, dpi=dpi, max_pixels=max_pixels)
+    dev = Device(canvas.width, canvas.height, skia.Matrix(), wmf=True)
+    s = dev.state
+    s.map_mode = _gdi.MM_ANISOTROPIC
+    s.window_org = (float(min(left, right)), float(min(top, bottom)))
+    s.window_ext = (float(width_units), float(height_units))
+    s.viewport_ext = (float(canvas.width), float(canvas.height))
+    dev.device_px_per_mm = (canvas.dpi / 25.4, canvas.dpi / 25.4)
+    _WmfPlayer(data, records_at, dev).play()
+    return dev.pixels(), dev.drew
+
+
+def _window_of(data: bytes, at: int) -> tuple[int, int, int, int]:
+    org = (0, 0)
+    ext = None
+    off = at
+    for _ in range(10000):
+        if off + 6 > len(data):
+            break
+        size, func = struct.unpack_from("<IH", data, off)
+        if size < 3 or func == 0:
+            break
+        if func == 0x020B and off + 10 <= len(data):
+            y, x = struct.unpack_from("<hh", data, off + 6)
+            org = (x, y)
+        elif func == 0x020C and off + 10 <= len(data):
+            y, x = struct.unpack_from("<hh", data, off + 6)
+            ext = (x, y)
+            break
+        off += size * 2
+    if ext is None:
+        raise CorruptImageError("the WMF has neither a placeable header nor a SetWindowExt record to size it")
+    return (org[0], org[1], org[0] + ext[0], org[1] + ext[1])
+
+
+class _WmfPlayer:
+    def __init__(self, data: bytes, at: int, dev: Device):
+        self.data = data
+        self.at = at
+        self.dev = dev
+        self.objects: dict[int, object] = {}
+
+    def params(self, off: int, size: int, count: int, fmt: str = "h") -> tuple[int, ...]:
+        if 6 + 2 * count > size * 2:
+            raise CorruptImageError(f"WMF record at offset {off} is too short for its parameters")
+        return struct.unpack_from(f"<{count}{fmt}", self.data, off + 6)
+
+    def add_object(self, obj: object) -> None:
+        # WMF objects take the lowest free slot (MS-WMF 3.1.4.1).
+        index = 0
+        while index in self.objects:
+            index += 1
+        self.objects[index] = obj
+
+    def play(self) -> None:
+        data, off, end = self.data, self.at, len(self.data)
+        dev = self.dev
+        while off + 6 <= end:
+            size, func = struct.unpack_from("<IH", data, off)
+            if func == 0x0000:
+                return
+            if size < 3 or off + size * 2 > end:
+                if not dev.drew:
+                    raise CorruptImageError(f"WMF record {func:#06x} at offset {off} has an invalid size {size}")
+                log.debug("WMF record at offset %d runs past the end; stopping", off)
+                return
+            try:
+                self.record(off, size, func)
+            except CorruptImageError:
+                raise
+            except (struct.error, IndexError, ValueError, OverflowError, ZeroDivisionError) as exc:
+                raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
+            off += size * 2
+
+    def record(self, off: int, size: int, func: int) -> None:  # noqa: C901 - one switch over record types
+        dev = self.dev
+        s = dev.state
+        p = lambda n, fmt="h": self.params(off, size, n, fmt)  # noqa: E731
+        if func == 0x0201:
+            s.bk_color = color_of(p(1, "I")[0])
+        elif func == 0x0102:
+            s.bk_mode = p(1, "H")[0]
+        elif func == 0x0103:
+            s.map_mode = p(1, "H")[0]
+            dev.changed()
+        elif func == 0x0104:
+            s.rop2 = p(1, "H")[0]
+        elif func == 0x0106:
+            s.poly_fill_mode = p(1, "H")[0]
+        elif func == 0x0209:
+            s.text_color = color_of(p(1, "I")[0])
+        elif func == 0x012E:
+            s.text_align = p(1, "H")[0]
+        elif func in (0x020B, 0x020C, 0x020D, 0x020E):
+            y, x = p(2)
+            name = {0x020B: "window_org", 0x020C: "window_ext", 0x020D: "viewport_org", 0x020E: "viewport_ext"}[func]
+            if func == 0x020E or func == 0x020D:
+                log.debug("WMF viewport record ignored: the viewport is the output canvas")
+                return
+            setattr(s, name, (float(x), float(y)))
+            dev.changed()
+        elif func == 0x020F:  # OffsetWindowOrg
+            y, x = p(2)
+            s.window_org = (s.window_org[0] + x, s.window_org[1] + y)
+            dev.changed()
+        elif func == 0x0410:  # ScaleWindowExt
+            yd, yn, xd, xn = p(4)
+            if xd and yd:
+                s.window_ext = (s.window_ext[0] * xn / xd, s.window_ext[1] * yn / yd)
+                dev.changed()
+        elif func == 0x0213:
+            y, x = p(2)
+            dev.line_to(x, y)
+        elif func == 0x0214:
+            y, x = p(2)
+            dev.move_to(x, y)
+        elif func in (0x0415, 0x0416):
+            b, r, t, l = p(4)
+            dev.clip_rect(l, t, r, b, exclude=func == 0x0415)
+        elif func == 0x0220:
+            y, x = p(2)
+            dev.offset_clip(x, y)
+        elif func == 0x041B:
+            b, r, t, l = p(4)
+            dev.rectangle(l, t, r, b)
+        elif func == 0x0418:
+            b, r, t, l = p(4)
+            dev.ellipse(l, t, r, b)
+        elif func == 0x061C:
+            h, w, b, r, t, l = p(6)
+            dev.round_rect(l, t, r, b, w, h)
+        elif func in (0x0817, 0x081A, 0x0830):
+            ye, xe, ys, xs, b, r, t, l = p(8)
+            kind = {0x0817: "arc", 0x081A: "pie", 0x0830: "chord"}[func]
+            dev.arc((l, t, r, b), (xs, ys), (xe, ye), kind)
+        elif func in (0x0324, 0x0325):
+            n = p(1)[0]
+            flat = p(1 + 2 * n)[1:]
+            pts = list(zip(flat[0::2], flat[1::2]))
+            dev.polyline(pts, closed=func == 0x0324)
+        elif func == 0x0538:
+            n = p(1)[0]
+            counts = p(1 + n)[1:]
+            flat = p(1 + n + 2 * sum(counts))[1 + n :]
+            pts = list(zip(flat[0::2], flat[1::2]))
+            polys, i = [], 0
+            for c in counts:
+                polys.append(pts[i : i + c])
+                i += c
+            dev.polypolygon(polys, closed=True)
+        elif func == 0x001E:
+            dev.save()
+        elif func == 0x0127:
+            dev.restore(p(1)[0])
+        elif func == 0x012D:
+            obj = self.objects.get(p(1, "H")[0])
+            if obj is not None:
+                dev.select(obj)
+        elif func == 0x01F0:
+            self.objects.pop(p(1, "H")[0], None)
+        elif func == 0x02FA:  # CreatePenIndirect: style, width (POINTS), colour
+            style, width, _wy = p(3, "H")
+            color = p(5, "H")
+            self.add_object(Pen(style, float(width), color_of(color[3] | (color[4] << 16))))
+        elif func == 0x02FC:  # CreateBrushIndirect
+            style, c1, c2, hatch = p(4, "H")
+            self.add_object(Brush(style, color_of(c1 | (c2 << 16)), hatch))
+        elif func == 0x02FB:
+            self.add_object(logfont(self.data, off + 6, wide=False))
+        elif func == 0x0142:  # DIBCreatePatternBrush
+            _style, _usage = p(2, "H")
+            try:
+                bits_at = off + 10 + self._bits_at(off + 10)
+                rgba = decode_dib(self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2])
+                self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, rgba))
+            except CorruptImageError:
+                self.add_object(Brush(_gdi.BS_SOLID, (128, 128, 128)))
+        elif func in (0x00F7, 0x06FF, 0x01F9):  # palette, region, old pattern brush: placeholders
+            self.add_object(object())
+        elif func == 0x0521:  # TextOut: count, string (padded), y, x
+            n = p(1)[0]
+            raw = self.data[off + 8 : off + 8 + n]
+            pad = n + (n & 1)
+            y, x = struct.unpack_from("<hh", self.data, off + 8 + pad)
+            dev.text(x, y, raw.decode(_codepage(s.font), "replace"))
+        elif func == 0x0A32:  # ExtTextOut: y, x, count, options, [rect], string, [dx]
+            y, x, n, options = p(4)
+            at = off + 14
+            rect = None
+            if options & (ETO_OPAQUE | ETO_CLIPPED):
+                t_l, t_t, t_r, t_b = struct.unpack_from("<4h", self.data, at)
+                rect = (float(t_l), float(t_t), float(t_r), float(t_b))
+                at += 8
+            raw = self.data[at : at + n]
+            at += n + (n & 1)
+            dx = None
+            if at + 2 * n <= off + size * 2 and n:
+                dx = [float(v) for v in struct.unpack_from(f"<{n}h", self.data, at)]
+            dev.text(x, y, raw.decode(_codepage(s.font), "replace"), dx=dx,
+                     opaque_rect=rect if options & ETO_OPAQUE else None,
+                     clip_rect=rect if options & ETO_CLIPPED else None)
+        elif func == 0x061D:  # PatBlt: rop (u32), h, w, y, x
+            rop_lo, rop_hi, h, w, y, x = p(6)
+            dev.pattern_blit((x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16))
+        elif func in (0x0940, 0x0B41, 0x0F43):
+            self.dib_blit(off, size, func)
+        elif func == 0x041F:  # SetPixel: colour, y, x
+            c_lo, c_hi, y, x = p(4, "H")
+            path = skia.Path()
+            path.addRect(skia.Rect.MakeXYWH(np.int16(x), np.int16(y), 1, 1))
+            dev.fill_output(dev.to_output(path), skia.Paint(Color=skia.Color(*color_of(c_lo | (c_hi << 16)))))
+        elif func == 0x012C:  # SelectClipRegion
+            obj = self.objects.get(p(1, "H")[0])
+            if obj is None or not isinstance(obj, skia.Path):
+                dev.combine_clip(None, _gdi.RGN_COPY)
+        else:
+            log.debug("WMF record %#06x at offset %d skipped", func, off)
+
+    def _bits_at(self, bmi_at: int) -> int:
+        header_size = struct.unpack_from("<I", self.data, bmi_at)[0]
+        if header_size == 12:
+            bit_count = struct.unpack_from("<H", self.data, bmi_at + 10)[0]
+            return 12 + (3 << bit_count if bit_count <= 8 else 0)
+        bit_count, compression = struct.unpack_from("<HI", self.data, bmi_at + 14)
+        used = struct.unpack_from("<I", self.data, bmi_at + 32)[0]
+        colors = used or ((1 << bit_count) if bit_count <= 8 else 0)
+        extra = 12 if compression == 3 and header_size == 40 else 0
+        return header_size + 4 * colors + extra
+
+    def dib_blit(self, off: int, size: int, func: int) -> None:
+        end = off + size * 2
+        rop = struct.unpack_from("<I", self.data, off + 6)[0]
+        if func == 0x0940:  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
+            words = 8
+            ys, xs, _r, h, w, yd, xd = struct.unpack_from("<7h", self.data, off + 10)
+            src = (xs, ys, w, h)
+            dest = (xd, yd, w, h)
+            if size * 2 == 6 + 2 * 9:  # no bitmap: a pattern blit
+                self.dev.pattern_blit(dest, rop)
+                return
+            bmi_at = off + 6 + 2 * (words + 1)
+        elif func == 0x0B41:  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
+            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<8h", self.data, off + 10)
+            src = (xs, ys, ws, hs)
+            dest = (xd, yd, wd, hd)
+            bmi_at = off + 26
+            if bmi_at >= end:
+                self.dev.pattern_blit(dest, rop)
+                return
+        else:  # StretchDIB: rop, usage, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
+            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
+            src = (xs, ys, ws, hs)
+            dest = (xd, yd, wd, hd)
+            bmi_at = off + 28
+        bits_at = bmi_at + self._bits_at(bmi_at)
+        if bits_at > end:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} is truncated")
+        rgba = decode_dib(self.data[bmi_at:bits_at], self.data[bits_at:end])
+        h = rgba.shape[0]
+        bottom_up = struct.unpack_from("<I", self.data, bmi_at)[0] == 12 or struct.unpack_from(
+            "<i", self.data, bmi_at + 8)[0] > 0
+        sx, sy, sw, sh = src
+        if bottom_up:
+            sy = h - sy - sh
+        self.dev.draw_bitmap(_opaque(rgba), dest, (sx, sy, sw, sh), rop=rop)
