@@ -308,7 +308,7 @@ class _Player:
 
     def create_pen(self, off: int, size: int) -> None:
         handle, style, width, _wy, color = struct.unpack_from("<IIiiI", self.data, off + 8)
-        self.dev.objects[handle] = Pen(style & 0xFF0FF, float(abs(width)), color_of(color))
+        self.dev.objects[handle] = Pen(style, float(abs(width)), color_of(color))
 
     def ext_create_pen(self, off: int, size: int) -> None:
         handle, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from("<5I", self.data, off + 8)
