@@ -1,0 +1,123 @@
+"""Damaged metafiles: a clean DicomifyError (or a picture), never another exception or a hang."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+
+import pytest
+
+from dicomify.emf import render
+from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
+from dicomify.readers import emf as emf_reader
+from dicomify.readers.base import ReadOptions
+from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
+
+
+def good() -> bytes:
+    return emf(create_brush(1, (255, 0, 0)), select(1), rectangle(10, 10, 90, 90))
+
+
+def test_truncated_header() -> None:
+    with pytest.raises(CorruptImageError, match="truncated"):
+        render(good()[:60])
+
+
+def test_record_with_zero_size_cannot_loop() -> None:
+    data = good()
+    bad = data[:88] + struct.pack("<II", 43, 0) + data[96:]
+    with pytest.raises(CorruptImageError, match="invalid size"):
+        render(bad)
+
+
+def test_record_claiming_more_points_than_it_holds() -> None:
+    payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack("<4h", 0, 0, 10, 10)
+    with pytest.raises(CorruptImageError, match="more data"):
+        render(emf(rec(86, payload)))
+
+
+def test_absurd_frame_is_refused() -> None:
+    data = bytearray(good())
+    struct.pack_into("<4i", data, 24, 0, 0, 2_000_000_000, 2_000_000_000)
+    with pytest.raises(ImageTooLargeError):
+        render(bytes(data))
+
+
+def test_empty_frame_and_bounds() -> None:
+    data = bytearray(good())
+    struct.pack_into("<4i", data, 8, 0, 0, -1, -1)
+    struct.pack_into("<4i", data, 24, 0, 0, 0, 0)
+    with pytest.raises(CorruptImageError, match="no picture size"):
+        render(bytes(data))
+
+
+def test_explicit_dpi_beyond_the_canvas_cap() -> None:
+    with pytest.raises(ImageTooLargeError, match="canvas cap"):
+        render(good(), dpi=96 * 1000)
+
+
+def test_max_pixels_cap_with_explicit_dpi() -> None:
+    with pytest.raises(ImageTooLargeError):
+        render(good(), dpi=96, max_pixels=5000)
+
+
+def test_default_resolution_shrinks_to_fit_the_cap() -> None:
+    assert render(good(), max_pixels=2500).size == (50, 50)
+
+
+def test_invalid_dpi() -> None:
+    with pytest.raises(ValueError):
+        render(good(), dpi=0)
+
+
+def test_not_a_metafile() -> None:
+    with pytest.raises(CorruptImageError):
+        render(b"GIF89a" + b"\x00" * 100)
+
+
+def test_wmf_with_bad_record_size() -> None:
+    data = wmf(struct.pack("<IH", 1, 0x041B))
+    with pytest.raises(CorruptImageError):
+        render(data)
+
+
+def test_damaged_bitmap_is_a_clean_error() -> None:
+    bmi = struct.pack("<IiiHHIIiiII", 40, 100000, 100000, 1, 24, 0, 0, 0, 0, 0, 0)
+    payload = struct.pack("<4i6i6I2i", 0, 0, 0, 0, 0, 0, 0, 0, 10, 10, 80, len(bmi), 80 + len(bmi), 4, 0,
+                          0x00CC0020, 10, 10) + bmi + b"\x00" * 4
+    with pytest.raises(CorruptImageError, match="bitmap"):
+        render(emf(rec(81, payload)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_damage_never_escapes(seed: int) -> None:
+    rng = random.Random(seed)
+    data = bytearray(good() if seed % 2 else wmf(wrec(0x041B, 80, 80, 20, 20)))
+    for _ in range(rng.randint(1, 8)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    if seed % 5 == 0:
+        del data[rng.randrange(20, len(data)) :]
+    try:
+        render(bytes(data), max_pixels=4_000_000)
+    except DicomifyError:
+        pass
+
+
+def test_reader_sniffs_and_reads() -> None:
+    data = good()
+    assert emf_reader.sniff(data[:64])
+    assert emf_reader.sniff(wmf()[:64])
+    assert not emf_reader.sniff(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56)
+    picture = emf_reader.read(io.BytesIO(data), ReadOptions(dpi=48))
+    assert picture.source_format == "EMF"
+    assert (picture.layout.rows, picture.layout.columns, picture.layout.samples_per_pixel) == (50, 50, 3)
+    frame = next(picture.frames())
+    assert frame.shape == (50, 50, 3) and frame.dtype.name == "uint8"
+    assert tuple(frame[25, 25]) == (255, 0, 0)
+
+
+def test_reader_reads_wmf() -> None:
+    picture = emf_reader.read(io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions())
+    assert picture.source_format == "WMF"
+    assert picture.number_of_frames == 1
