@@ -19,7 +19,7 @@ from pydicom.dataset import Dataset
 
 from .build.metadata import needs_unicode, validate
 from .build.sop import build_dataset
-from .encode.pixel_data import set_pixel_data
+from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import DicomifyError, InputError, OutputError
 from .io import atomic_output
 from .options import ConvertOptions, split_options
@@ -106,9 +106,9 @@ class DicomImage:
     """
 
     def __init__(self, source: Source, *, options: ConvertOptions | None = None, **kwargs: Any) -> None:
-        self.options, metadata = split_options(kwargs, options)
+        self._stream: BinaryIO | None = None  # set first: __del__ relies on it
         self.source_name = _source_name(source)
-        self._stream: BinaryIO | None = None
+        self.options, metadata = split_options(kwargs, options)
         try:
             self.metadata = validate(metadata)
             self.picture = self._read(source)
@@ -117,6 +117,9 @@ class DicomImage:
         except DicomifyError as error:
             self.close()
             raise type(error)(f"{self.source_name}: {error}") from None
+        if not isinstance(self.dataset["PixelData"].value, FrameStream):
+            # Every pixel is in the dataset now; only streamed frames need the source.
+            self.close()
 
     def _read(self, source: Source) -> Picture:
         if isinstance(source, Image.Image):
@@ -172,6 +175,9 @@ class DicomImage:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def __enter__(self) -> DicomImage:
         return self

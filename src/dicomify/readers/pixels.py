@@ -72,9 +72,8 @@ def frame_from_array(array: np.ndarray, background: tuple[int, int, int]) -> np.
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim == 3 and array.shape[2] in (2, 4):
-        array = composite_alpha(array[..., :-1], array[..., -1], background)
-        if array.shape[2] == 1:
-            array = array[..., 0]
+        color = array[..., 0] if array.shape[2] == 2 else array[..., :3]
+        array = composite_alpha(color, array[..., -1], background)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
         raise UnsupportedFormatError(f"pixel arrays of shape {array.shape} are not supported")
     return np.ascontiguousarray(array)
