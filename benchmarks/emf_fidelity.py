@@ -1,0 +1,215 @@
+"""Fidelity and speed of dicomify's EMF renderer against LibreOffice, with emf2svg as yardstick.
+
+For every EMF in the corpus this renders the picture three ways:
+
+* ours: ``dicomify.emf.render`` at the default resolution (timed);
+* LibreOffice: ``soffice --headless --convert-to png`` (Debian ``libreoffice-draw``), which
+  places the picture on a page, so the margins are trimmed away;
+* emf2svg: ``emf2svg-conv -p`` (Debian ``emf2svg``) then ``rsvg-convert`` (``librsvg2-bin``).
+
+Each rendering is flattened onto white, trimmed to its drawn content, resized to a common
+size (LibreOffice's aspect, longest side ``--size``) and compared in grey by SSIM (Wang et
+al. 2004: 7x7 box window, K1=0.01, K2=0.03). The score of ours and of emf2svg against
+LibreOffice is reported as median and worst tenth (10th percentile), with render times.
+
+Run from the repository root (reference renderings are cached under benchmarks/_work/):
+
+    python benchmarks/emf_fidelity.py [--corpus ../shared/corpus/emf/good] [--side 20]
+
+``--side N`` writes side-by-side PNGs (ours | LibreOffice | emf2svg) of the N files where
+ours agrees least with LibreOffice into benchmarks/_work/side/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import uniform_filter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from dicomify.emf import render  # noqa: E402
+
+Image.MAX_IMAGE_PIXELS = None  # reference renderings of poster-sized frames are large
+WORK = ROOT / "benchmarks" / "_work"
+
+
+def flatten(image: Image.Image) -> np.ndarray:
+    """Grey values 0..255 of an image composited over white."""
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float64)
+
+
+def trim(grey: np.ndarray) -> np.ndarray | None:
+    """The drawn part: the bounding box of pixels darker than near-white; None if blank."""
+    ink = grey < 250
+    if not ink.any():
+        return None
+    rows = np.nonzero(ink.any(axis=1))[0]
+    cols = np.nonzero(ink.any(axis=0))[0]
+    return grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def resize(grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    image = Image.fromarray(grey.astype(np.uint8), "L")
+    return np.asarray(image.resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two equally sized grey images (7x7 box window)."""
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_a, mu_b = uniform_filter(a, 7), uniform_filter(b, 7)
+    var_a = uniform_filter(a * a, 7) - mu_a**2
+    var_b = uniform_filter(b * b, 7) - mu_b**2
+    cov = uniform_filter(a * b, 7) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return float(s[3:-3, 3:-3].mean()) if min(s.shape) > 6 else float(s.mean())
+
+
+def score(candidate: np.ndarray | None, reference: np.ndarray | None, longest: int) -> float:
+    if reference is None and candidate is None:
+        return 1.0
+    if reference is None or candidate is None:
+        return 0.0
+    h, w = reference.shape
+    k = longest / max(h, w)
+    size = (max(8, round(w * k)), max(8, round(h * k)))
+    return ssim(resize(candidate, size), resize(reference, size))
+
+
+def libreoffice_pngs(files: list[Path]) -> dict[str, Path]:
+    out = WORK / "lo"
+    out.mkdir(parents=True, exist_ok=True)
+    missing = [f for f in files if not (out / f"{f.stem}.png").exists()]
+    if missing:
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            sys.exit("soffice not found: apt-get install -y libreoffice-draw")
+        subprocess.run([soffice, "--headless", "--convert-to", "png", "--outdir", str(out), *map(str, missing)],
+                       check=False, capture_output=True, timeout=3600)
+    return {f.name: out / f"{f.stem}.png" for f in files}
+
+
+def emf2svg_pngs(files: list[Path]) -> dict[str, Path]:
+    out = WORK / "e2s"
+    out.mkdir(parents=True, exist_ok=True)
+    conv, rsvg = shutil.which("emf2svg-conv"), shutil.which("rsvg-convert")
+    if conv is None or rsvg is None:
+        sys.exit("emf2svg-conv / rsvg-convert not found: apt-get install -y emf2svg librsvg2-bin")
+    for f in files:
+        png = out / f"{f.stem}.png"
+        svg = out / f"{f.stem}.svg"
+        if png.exists() or (out / f"{f.stem}.failed").exists():
+            continue
+        try:
+            subprocess.run([conv, "-p", "-i", str(f), "-o", str(svg)], check=True, capture_output=True, timeout=120)
+            subprocess.run([rsvg, "-b", "white", "-o", str(png), str(svg)], check=True, capture_output=True,
+                           timeout=120)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            (out / f"{f.stem}.failed").touch()
+    return {f.name: out / f"{f.stem}.png" for f in files}
+
+
+def load(path: Path) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    try:
+        with Image.open(path) as image:
+            return trim(flatten(image))
+    except Exception:  # an unreadable reference counts as blank
+        return None
+
+
+def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) -> None:
+    tiles = []
+    for grey in panels:
+        if grey is None:
+            grey = np.full((height, height), 200.0)
+        k = height / grey.shape[0]
+        tile = Image.fromarray(grey.astype(np.uint8), "L").resize((max(1, round(grey.shape[1] * k)), height))
+        tiles.append(tile)
+    width = sum(t.width for t in tiles) + 10 * (len(tiles) - 1)
+    sheet = Image.new("L", (width, height), 128)
+    x = 0
+    for tile in tiles:
+        sheet.paste(tile, (x, 0))
+        x += tile.width + 10
+    (WORK / "side").mkdir(parents=True, exist_ok=True)
+    sheet.save(WORK / "side" / f"{name}.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "emf" / "good")
+    parser.add_argument("--size", type=int, default=512, help="longest side of the compared images")
+    parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
+    args = parser.parse_args(argv)
+    files = sorted(args.corpus.glob("*.emf"))
+    if not files:
+        sys.exit(f"no EMF files in {args.corpus}")
+    lo = libreoffice_pngs(files)
+    e2s = emf2svg_pngs(files)
+    rows = []
+    for f in files:
+        data = f.read_bytes()
+        start = time.perf_counter()
+        try:
+            ours_image = render(data)
+            ours = trim(flatten(ours_image))
+        except Exception as exc:  # reported, scored as blank
+            print(f"{f.name}: ours failed: {exc}", file=sys.stderr)
+            ours = None
+        elapsed = time.perf_counter() - start
+        ref = load(lo[f.name])
+        other = load(e2s[f.name])
+        rows.append({
+            "file": f.name,
+            "ours": score(ours, ref, args.size),
+            "emf2svg": score(other, ref, args.size),
+            "seconds": elapsed,
+        })
+        if args.side:
+            rows[-1]["_panels"] = (ours, ref, other)  # type: ignore[assignment]
+    with open(WORK / "scores.csv", "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=["file", "ours", "emf2svg", "seconds"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def tenth(values: list[float]) -> float:
+        return float(np.percentile(values, 10))
+
+    ours_scores = [r["ours"] for r in rows]
+    other_scores = [r["emf2svg"] for r in rows]
+    seconds = [r["seconds"] for r in rows]
+    print(f"files: {len(rows)}")
+    print(f"SSIM vs LibreOffice   median   worst tenth (10th pct)   mean")
+    print(f"  dicomify            {statistics.median(ours_scores):.3f}    {tenth(ours_scores):.3f}"
+          f"                   {statistics.fmean(ours_scores):.3f}")
+    print(f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
+          f"                   {statistics.fmean(other_scores):.3f}")
+    better = sum(o >= e for o, e in zip(ours_scores, other_scores))
+    print(f"  ours >= emf2svg on {better} of {len(rows)} files")
+    print(f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "
+          f"worst {max(seconds) * 1000:.0f} ms ({rows[seconds.index(max(seconds))]['file']}), "
+          f"total {sum(seconds):.1f} s")
+    worst = sorted(rows, key=lambda r: r["ours"])[:20]
+    print("worst 20 (ours, emf2svg):", ", ".join(f"{r['file']} {r['ours']:.2f}/{r['emf2svg']:.2f}" for r in worst))
+    if args.side:
+        for r in worst[: args.side]:
+            side_by_side(f"{r['ours']:.2f}_{r['file']}", list(r["_panels"]))  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
