@@ -154,8 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "emf" / "good")
     parser.add_argument("--size", type=int, default=512, help="longest side of the compared images")
     parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
+    parser.add_argument("--only", nargs="*", help="score only these file names")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.emf"))
+    if args.only:
+        files = [f for f in files if f.name in set(args.only)]
     if not files:
         sys.exit(f"no EMF files in {args.corpus}")
     lo = libreoffice_pngs(files)

@@ -745,11 +745,12 @@ class Device:
         align_v = s.text_align & 24
         shift_y = 0.0 if align_v == TA_BASELINE else -metrics.fDescent if align_v == TA_BOTTOM else -metrics.fAscent
         origin = m.mapXY(x, y)
-        # Baseline direction: the x axis of the transform, turned by the escapement.
-        angle = math.degrees(math.atan2(xv.y(), xv.x())) if x_scale else 0.0
-        if m.getScaleY() * m.getScaleX() - m.getSkewX() * m.getSkewY() < 0 and xv.x() < 0:
-            angle += 180.0
-        angle -= f.escapement / 10.0
+        # Baseline direction: escapement counter-clockwise from the logical x axis, with y
+        # pointing down as in MM_TEXT, mapped through the transform (so a y-up mapping mode
+        # turns the same escapement the other way on the page, as GDI does).
+        esc = math.radians(f.escapement / 10.0)
+        direction = m.mapVector(math.cos(esc), -math.sin(esc))
+        angle = math.degrees(math.atan2(direction.y(), direction.x()))
         if s.text_align & TA_UPDATECP:
             adv = m.mapVector(1, 0)
             k = total / x_scale if x_scale else 0.0
