@@ -118,3 +118,21 @@ def wmf(*records: bytes, bbox: tuple[int, int, int, int] = (0, 0, 100, 100), inc
     for (word,) in struct.iter_unpack("<H", fields):
         checksum ^= word
     return fields + struct.pack("<H", checksum) + header + body
+
+
+# -- EMF+ --------------------------------------------------------------------------------------
+
+
+def plus(rtype: int, flags: int = 0, data: bytes = b"") -> bytes:
+    """One EMF+ record (MS-EMFPLUS 2.3): type, flags, size, data size, data."""
+    return struct.pack("<HHII", rtype, flags, 12 + len(data), len(data)) + data
+
+
+def plus_comment(*records: bytes) -> bytes:
+    """EMF+ records carried in an EMR_COMMENT."""
+    body = b"EMF+" + b"".join(records)
+    return rec(70, struct.pack("<I", len(body)) + body)
+
+
+def plus_header(dual: bool = False) -> bytes:
+    return plus(0x4001, 0, struct.pack("<IIII", 0xDBC01002, 1 if dual else 0, 96, 96))

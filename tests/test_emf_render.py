@@ -256,3 +256,18 @@ def test_bitblt_without_bitmap_fills_with_the_brush() -> None:
 def test_unknown_records_are_skipped() -> None:
     img = pixels(rec(250, b"\x01\x02\x03\x04"), *red_fill(), rectangle(10, 10, 90, 90))
     assert at(img, 50, 50) == RED
+
+
+def test_escapement_follows_a_y_up_mapping_mode() -> None:
+    # MM_LOMETRIC (y up): the escapement turns in logical space, so 2700 reads upwards on the
+    # page, as chart programs write their y-axis titles and LibreOffice draws them.
+    records = [rec(17, struct.pack("<I", 2)), rec(12, struct.pack("<2i", 0, 100)),
+               font(1, -50, escapement=2700), select(1), rec(18, struct.pack("<I", 1)),
+               rec(22, struct.pack("<I", 24))]
+    ref = pixels(*records, ext_text_out_w(130, 30, "L"))
+    dark = ref[..., 0] < 128
+    rows = np.nonzero(dark.any(axis=1))[0]
+    cols = np.nonzero(dark.any(axis=0))[0]
+    # The reference point is at y = 100 - 30*0.378 = 89 px; upright-rotated text lies above it.
+    assert rows.max() <= 90 and rows.min() < 80
+    assert cols.max() <= 52
