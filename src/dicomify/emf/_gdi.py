@@ -262,8 +262,14 @@ class Device:
         paint = skia.Paint(AntiAlias=True, Color=skia.Color(*pen.color), Style=skia.Paint.kStroke_Style)
         self._rop2(paint)
         minimum = self.device_pixel()
-        width = minimum if pen.cosmetic else max(pen.width * self.scale(), minimum)
+        true_width = pen.width * self.scale()
+        width = minimum if pen.cosmetic else max(true_width, minimum)
         paint.setStrokeWidth(width if width > 1.0 else 0.0)  # 0 = skia's one-pixel hairline
+        if not pen.cosmetic and true_width < minimum:
+            # A geometric pen thinner than a pixel: GDI would draw one solid pixel, anti-aliased
+            # renderers (LibreOffice among them) a faint line; fading the hairline by the
+            # coverage matches the latter, which keeps clip-art outlines light.
+            paint.setAlphaf(paint.getAlphaf() * max(0.25, true_width / minimum))
         style = pen.style
         if style & PS_GEOMETRIC or pen.width > 1:
             end = style & 0xF00
