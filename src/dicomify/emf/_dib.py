@@ -20,6 +20,11 @@ MAX_DIB_PIXELS = 64_000_000
 BI_RGB, BI_RLE8, BI_RLE4, BI_BITFIELDS, BI_JPEG, BI_PNG = 0, 1, 2, 3, 4, 5
 
 
+def check_size(width: int, height: int) -> None:
+    if width * height > MAX_DIB_PIXELS:
+        raise CorruptImageError(f"an embedded bitmap is implausibly large ({width}x{height})")
+
+
 def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
     """Decode a BITMAPINFO header plus its bits into an (h, w, 4) uint8 RGBA array, top row first.
 
@@ -40,12 +45,14 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
     height = abs(height)
     if width <= 0 or height == 0:
         raise CorruptImageError(f"an embedded bitmap has an invalid size {width}x{height}")
-    if width * height > MAX_DIB_PIXELS:
-        raise CorruptImageError(f"an embedded bitmap is implausibly large ({width}x{height})")
+    check_size(width, height)
     if compression in (BI_JPEG, BI_PNG):
         try:
             with Image.open(io.BytesIO(bits)) as im:
+                check_size(*im.size)
                 return np.asarray(im.convert("RGBA"))
+        except CorruptImageError:
+            raise
         except Exception as exc:
             raise CorruptImageError(f"an embedded JPEG/PNG bitmap cannot be decoded: {exc}") from None
     if bit_count == 32 and compression == BI_RGB:

@@ -22,6 +22,7 @@ import skia
 from PIL import Image
 
 from ..errors import CorruptImageError
+from ._dib import check_size
 from ._fonts import typeface
 from ._gdi import Device
 
@@ -241,7 +242,7 @@ class EmfPlusPlayer:
             body = bytes(d[at:end])
         try:
             self.objects[oid] = self.parse_object(otype, body)
-        except (struct.error, IndexError, ValueError) as exc:
+        except (struct.error, IndexError, ValueError, OSError, CorruptImageError) as exc:
             log.debug("EMF+ object %d (type %d) unreadable: %s", oid, otype, exc)
             self.objects.pop(oid, None)
 
@@ -818,6 +819,7 @@ def parse_image(b: bytes) -> np.ndarray | None:
     data = b[28:]
     if btype == 1:
         with Image.open(io.BytesIO(data)) as im:
+            check_size(*im.size)
             return np.asarray(im.convert("RGBA"))
     if width <= 0 or height <= 0 or width * height > 64_000_000 or stride < 0:
         raise ValueError("bad bitmap size")
