@@ -38,7 +38,7 @@ from scipy.ndimage import uniform_filter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dicomify.emf import render  # noqa: E402
+from dicomify.emf import render
 
 Image.MAX_IMAGE_PIXELS = None  # reference renderings of poster-sized frames are large
 WORK = ROOT / "benchmarks" / "_work"
@@ -73,11 +73,15 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     var_a = uniform_filter(a * a, 7) - mu_a**2
     var_b = uniform_filter(b * b, 7) - mu_b**2
     cov = uniform_filter(a * b, 7) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
     return float(s[3:-3, 3:-3].mean()) if min(s.shape) > 6 else float(s.mean())
 
 
-def score(candidate: np.ndarray | None, reference: np.ndarray | None, longest: int) -> float:
+def score(
+    candidate: np.ndarray | None, reference: np.ndarray | None, longest: int
+) -> float:
     if reference is None and candidate is None:
         return 1.0
     if reference is None or candidate is None:
@@ -96,8 +100,20 @@ def libreoffice_pngs(files: list[Path]) -> dict[str, Path]:
         soffice = shutil.which("soffice")
         if soffice is None:
             sys.exit("soffice not found: apt-get install -y libreoffice-draw")
-        subprocess.run([soffice, "--headless", "--convert-to", "png", "--outdir", str(out), *map(str, missing)],
-                       check=False, capture_output=True, timeout=3600)
+        subprocess.run(
+            [
+                soffice,
+                "--headless",
+                "--convert-to",
+                "png",
+                "--outdir",
+                str(out),
+                *map(str, missing),
+            ],
+            check=False,
+            capture_output=True,
+            timeout=3600,
+        )
     return {f.name: out / f"{f.stem}.png" for f in files}
 
 
@@ -106,16 +122,27 @@ def emf2svg_pngs(files: list[Path]) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     conv, rsvg = shutil.which("emf2svg-conv"), shutil.which("rsvg-convert")
     if conv is None or rsvg is None:
-        sys.exit("emf2svg-conv / rsvg-convert not found: apt-get install -y emf2svg librsvg2-bin")
+        sys.exit(
+            "emf2svg-conv / rsvg-convert not found: apt-get install -y emf2svg librsvg2-bin"
+        )
     for f in files:
         png = out / f"{f.stem}.png"
         svg = out / f"{f.stem}.svg"
         if png.exists() or (out / f"{f.stem}.failed").exists():
             continue
         try:
-            subprocess.run([conv, "-p", "-i", str(f), "-o", str(svg)], check=True, capture_output=True, timeout=120)
-            subprocess.run([rsvg, "-b", "white", "-o", str(png), str(svg)], check=True, capture_output=True,
-                           timeout=120)
+            subprocess.run(
+                [conv, "-p", "-i", str(f), "-o", str(svg)],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            subprocess.run(
+                [rsvg, "-b", "white", "-o", str(png), str(svg)],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             (out / f"{f.stem}.failed").touch()
     return {f.name: out / f"{f.stem}.png" for f in files}
@@ -127,7 +154,7 @@ def load(path: Path) -> np.ndarray | None:
     try:
         with Image.open(path) as image:
             return trim(flatten(image))
-    except Exception:  # an unreadable reference counts as blank
+    except Exception:  # noqa: BLE001 - an unreadable reference counts as blank
         return None
 
 
@@ -137,7 +164,9 @@ def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) 
         if grey is None:
             grey = np.full((height, height), 200.0)
         k = height / grey.shape[0]
-        tile = Image.fromarray(grey.astype(np.uint8), "L").resize((max(1, round(grey.shape[1] * k)), height))
+        tile = Image.fromarray(grey.astype(np.uint8), "L").resize(
+            (max(1, round(grey.shape[1] * k)), height)
+        )
         tiles.append(tile)
     width = sum(t.width for t in tiles) + 10 * (len(tiles) - 1)
     sheet = Image.new("L", (width, height), 128)
@@ -151,9 +180,17 @@ def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "emf" / "good")
-    parser.add_argument("--size", type=int, default=512, help="longest side of the compared images")
-    parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=ROOT.parent / "shared" / "corpus" / "emf" / "good",
+    )
+    parser.add_argument(
+        "--size", type=int, default=512, help="longest side of the compared images"
+    )
+    parser.add_argument(
+        "--side", type=int, default=0, help="side-by-side PNGs of the N worst files"
+    )
     parser.add_argument("--only", nargs="*", help="score only these file names")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.emf"))
@@ -170,22 +207,28 @@ def main(argv: list[str] | None = None) -> int:
         try:
             ours_image = render(data)
             ours = trim(flatten(ours_image))
-        except Exception as exc:  # reported, scored as blank
+        except Exception as exc:  # noqa: BLE001 - reported, scored as blank
             print(f"{f.name}: ours failed: {exc}", file=sys.stderr)
             ours = None
         elapsed = time.perf_counter() - start
         ref = load(lo[f.name])
         other = load(e2s[f.name])
-        rows.append({
-            "file": f.name,
-            "ours": score(ours, ref, args.size),
-            "emf2svg": score(other, ref, args.size),
-            "seconds": elapsed,
-        })
+        rows.append(
+            {
+                "file": f.name,
+                "ours": score(ours, ref, args.size),
+                "emf2svg": score(other, ref, args.size),
+                "seconds": elapsed,
+            }
+        )
         if args.side:
             rows[-1]["_panels"] = (ours, ref, other)  # type: ignore[assignment]
     with open(WORK / "scores.csv", "w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=["file", "ours", "emf2svg", "seconds"], extrasaction="ignore")
+        writer = csv.DictWriter(
+            out,
+            fieldnames=["file", "ours", "emf2svg", "seconds"],
+            extrasaction="ignore",
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -196,18 +239,27 @@ def main(argv: list[str] | None = None) -> int:
     other_scores = [r["emf2svg"] for r in rows]
     seconds = [r["seconds"] for r in rows]
     print(f"files: {len(rows)}")
-    print(f"SSIM vs LibreOffice   median   worst tenth (10th pct)   mean")
-    print(f"  dicomify            {statistics.median(ours_scores):.3f}    {tenth(ours_scores):.3f}"
-          f"                   {statistics.fmean(ours_scores):.3f}")
-    print(f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
-          f"                   {statistics.fmean(other_scores):.3f}")
+    print("SSIM vs LibreOffice   median   worst tenth (10th pct)   mean")
+    print(
+        f"  dicomify            {statistics.median(ours_scores):.3f}    {tenth(ours_scores):.3f}"
+        f"                   {statistics.fmean(ours_scores):.3f}"
+    )
+    print(
+        f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
+        f"                   {statistics.fmean(other_scores):.3f}"
+    )
     better = sum(o >= e for o, e in zip(ours_scores, other_scores))
     print(f"  ours >= emf2svg on {better} of {len(rows)} files")
-    print(f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "
-          f"worst {max(seconds) * 1000:.0f} ms ({rows[seconds.index(max(seconds))]['file']}), "
-          f"total {sum(seconds):.1f} s")
+    print(
+        f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"worst {max(seconds) * 1000:.0f} ms ({rows[seconds.index(max(seconds))]['file']}), "
+        f"total {sum(seconds):.1f} s"
+    )
     worst = sorted(rows, key=lambda r: r["ours"])[:20]
-    print("worst 20 (ours, emf2svg):", ", ".join(f"{r['file']} {r['ours']:.2f}/{r['emf2svg']:.2f}" for r in worst))
+    print(
+        "worst 20 (ours, emf2svg):",
+        ", ".join(f"{r['file']} {r['ours']:.2f}/{r['emf2svg']:.2f}" for r in worst),
+    )
     if args.side:
         for r in worst[: args.side]:
             side_by_side(f"{r['ours']:.2f}_{r['file']}", list(r["_panels"]))  # type: ignore[arg-type]

@@ -11,17 +11,40 @@ def rec(rtype: int, payload: bytes = b"") -> bytes:
     return struct.pack("<II", rtype, 8 + len(payload)) + payload
 
 
-def emf(*records: bytes, size_px: tuple[int, int] = (100, 100), px_per_mm: float = 96 / 25.4) -> bytes:
+def emf(
+    *records: bytes, size_px: tuple[int, int] = (100, 100), px_per_mm: float = 96 / 25.4
+) -> bytes:
     """An EMF whose frame is ``size_px`` reference pixels, so at 96 dpi one logical unit is one pixel."""
     w, h = size_px
     body = b"".join(records) + rec(14, struct.pack("<III", 0, 16, 20))
     device = (1000, 1000)
     mm = (round(1000 / px_per_mm), round(1000 / px_per_mm))
-    frame = (0, 0, round(w * 100 * mm[0] / device[0]), round(h * 100 * mm[1] / device[1]))
+    frame = (
+        0,
+        0,
+        round(w * 100 * mm[0] / device[0]),
+        round(h * 100 * mm[1] / device[1]),
+    )
     header = struct.pack(
         "<II4i4i4sIIIHHIII2i2i",
-        1, 88, 0, 0, w - 1, h - 1, *frame, b" EMF", 0x10000, 88 + len(body), len(records) + 2, 1, 0, 0, 0, 0,
-        *device, *mm,
+        1,
+        88,
+        0,
+        0,
+        w - 1,
+        h - 1,
+        *frame,
+        b" EMF",
+        0x10000,
+        88 + len(body),
+        len(records) + 2,
+        1,
+        0,
+        0,
+        0,
+        0,
+        *device,
+        *mm,
     )
     return header + body
 
@@ -30,11 +53,15 @@ def colorref(r: int, g: int, b: int) -> int:
     return r | (g << 8) | (b << 16)
 
 
-def create_pen(handle: int, style: int, width: int, color: tuple[int, int, int]) -> bytes:
+def create_pen(
+    handle: int, style: int, width: int, color: tuple[int, int, int]
+) -> bytes:
     return rec(38, struct.pack("<IIiiI", handle, style, width, 0, colorref(*color)))
 
 
-def create_brush(handle: int, color: tuple[int, int, int], style: int = 0, hatch: int = 0) -> bytes:
+def create_brush(
+    handle: int, color: tuple[int, int, int], style: int = 0, hatch: int = 0
+) -> bytes:
     return rec(39, struct.pack("<IIII", handle, style, colorref(*color), hatch))
 
 
@@ -56,17 +83,36 @@ def ellipse(l: int, t: int, r: int, b: int) -> bytes:
 
 def polygon16(points: list[tuple[int, int]], rtype: int = 86) -> bytes:
     flat = [c for p in points for c in p]
-    return rec(rtype, struct.pack("<4iI", 0, 0, 0, 0, len(points)) + struct.pack(f"<{len(flat)}h", *flat))
+    return rec(
+        rtype,
+        struct.pack("<4iI", 0, 0, 0, 0, len(points))
+        + struct.pack(f"<{len(flat)}h", *flat),
+    )
 
 
 def polygon32(points: list[tuple[int, int]], rtype: int = 3) -> bytes:
     flat = [c for p in points for c in p]
-    return rec(rtype, struct.pack("<4iI", 0, 0, 0, 0, len(points)) + struct.pack(f"<{len(flat)}i", *flat))
+    return rec(
+        rtype,
+        struct.pack("<4iI", 0, 0, 0, 0, len(points))
+        + struct.pack(f"<{len(flat)}i", *flat),
+    )
 
 
-def font(handle: int, height: int, face: str = "Liberation Sans", weight: int = 400, escapement: int = 0) -> bytes:
+def font(
+    handle: int,
+    height: int,
+    face: str = "Liberation Sans",
+    weight: int = 400,
+    escapement: int = 0,
+) -> bytes:
     name = face.encode("utf-16-le")[:62].ljust(64, b"\x00")
-    logfont = struct.pack("<5i8B", height, 0, escapement, escapement, weight, 0, 0, 0, 0, 0, 0, 0, 0) + name
+    logfont = (
+        struct.pack(
+            "<5i8B", height, 0, escapement, escapement, weight, 0, 0, 0, 0, 0, 0, 0, 0
+        )
+        + name
+    )
     return rec(82, struct.pack("<I", handle) + logfont + b"\x00" * (320 - 92))
 
 
@@ -76,13 +122,17 @@ def ext_text_out_w(x: int, y: int, text: str, options: int = 0) -> bytes:
     off_dx = off_string + len(chars) + (-len(chars) % 4)
     dx = b""
     payload = struct.pack("<4iIff", 0, 0, 0, 0, 1, 1.0, 1.0)
-    payload += struct.pack("<iiIII4iI", x, y, len(text), off_string, options, 0, 0, 0, 0, 0)
+    payload += struct.pack(
+        "<iiIII4iI", x, y, len(text), off_string, options, 0, 0, 0, 0, 0
+    )
     payload += chars + b"\x00" * (-len(chars) % 4) + dx
     del off_dx
     return rec(84, payload)
 
 
-def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int, int, int]]]) -> bytes:
+def stretch_dibits(
+    x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int, int, int]]]
+) -> bytes:
     """A 24-bit bottom-up DIB of ``pixels`` (rows top first) stretched to the destination."""
     h, w = len(pixels), len(pixels[0])
     stride = (w * 3 + 3) // 4 * 4
@@ -95,7 +145,25 @@ def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int
     off_bmi = 80
     off_bits = off_bmi + len(bmi)
     payload = struct.pack(
-        "<4i6i6I2i", 0, 0, 0, 0, x, y, 0, 0, w, h, off_bmi, len(bmi), off_bits, len(bits), 0, 0x00CC0020, cx, cy
+        "<4i6i6I2i",
+        0,
+        0,
+        0,
+        0,
+        x,
+        y,
+        0,
+        0,
+        w,
+        h,
+        off_bmi,
+        len(bmi),
+        off_bits,
+        len(bits),
+        0,
+        0x00CC0020,
+        cx,
+        cy,
     )
     return rec(81, payload + bmi + bits)
 
@@ -104,11 +172,17 @@ def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int
 
 
 def wrec(func: int, *words: int) -> bytes:
-    return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}H", *(w & 0xFFFF for w in words))
+    return struct.pack("<IH", 3 + len(words), func) + struct.pack(
+        f"<{len(words)}H", *(w & 0xFFFF for w in words)
+    )
 
 
-def wmf(*records: bytes, bbox: tuple[int, int, int, int] = (0, 0, 100, 100), inch: int = 96,
-        placeable: bool = True) -> bytes:
+def wmf(
+    *records: bytes,
+    bbox: tuple[int, int, int, int] = (0, 0, 100, 100),
+    inch: int = 96,
+    placeable: bool = True,
+) -> bytes:
     body = b"".join(records) + wrec(0)
     header = struct.pack("<HHHIHIH", 1, 9, 0x0300, (18 + len(body)) // 2, 4, 64, 0)
     if not placeable:

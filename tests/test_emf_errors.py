@@ -7,12 +7,12 @@ import random
 import struct
 
 import pytest
+from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
 
 from dicomify.emf import render
 from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
 from dicomify.readers import emf as emf_reader
 from dicomify.readers.base import ReadOptions
-from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
 
 
 def good() -> bytes:
@@ -32,7 +32,9 @@ def test_record_with_zero_size_cannot_loop() -> None:
 
 
 def test_record_claiming_more_points_than_it_holds() -> None:
-    payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack("<4h", 0, 0, 10, 10)
+    payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack(
+        "<4h", 0, 0, 10, 10
+    )
     with pytest.raises(CorruptImageError, match="more data"):
         render(emf(rec(86, payload)))
 
@@ -84,8 +86,31 @@ def test_wmf_with_bad_record_size() -> None:
 
 def test_damaged_bitmap_is_a_clean_error() -> None:
     bmi = struct.pack("<IiiHHIIiiII", 40, 100000, 100000, 1, 24, 0, 0, 0, 0, 0, 0)
-    payload = struct.pack("<4i6i6I2i", 0, 0, 0, 0, 0, 0, 0, 0, 10, 10, 80, len(bmi), 80 + len(bmi), 4, 0,
-                          0x00CC0020, 10, 10) + bmi + b"\x00" * 4
+    payload = (
+        struct.pack(
+            "<4i6i6I2i",
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            10,
+            10,
+            80,
+            len(bmi),
+            80 + len(bmi),
+            4,
+            0,
+            0x00CC0020,
+            10,
+            10,
+        )
+        + bmi
+        + b"\x00" * 4
+    )
     with pytest.raises(CorruptImageError, match="bitmap"):
         render(emf(rec(81, payload)))
 
@@ -111,13 +136,19 @@ def test_reader_sniffs_and_reads() -> None:
     assert not emf_reader.sniff(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56)
     picture = emf_reader.read(io.BytesIO(data), ReadOptions(dpi=48))
     assert picture.source_format == "EMF"
-    assert (picture.layout.rows, picture.layout.columns, picture.layout.samples_per_pixel) == (50, 50, 3)
+    assert (
+        picture.layout.rows,
+        picture.layout.columns,
+        picture.layout.samples_per_pixel,
+    ) == (50, 50, 3)
     frame = next(picture.frames())
     assert frame.shape == (50, 50, 3) and frame.dtype.name == "uint8"
     assert tuple(frame[25, 25]) == (255, 0, 0)
 
 
 def test_reader_reads_wmf() -> None:
-    picture = emf_reader.read(io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions())
+    picture = emf_reader.read(
+        io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions()
+    )
     assert picture.source_format == "WMF"
     assert picture.number_of_frames == 1

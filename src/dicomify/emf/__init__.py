@@ -6,6 +6,9 @@ RGB image over white. See ``docs/emf.md`` for the records covered and the limits
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError
@@ -13,14 +16,14 @@ from ._emf import is_emf, render_emf
 from ._size import DEFAULT_DPI, DEFAULT_MAX_PIXELS
 from ._wmf import is_wmf, render_wmf
 
-import os
-
 _DEBUG = bool(os.environ.get("DICOMIFY_EMF_DEBUG"))
 
 __all__ = ["DEFAULT_DPI", "DEFAULT_MAX_PIXELS", "is_emf", "is_wmf", "render"]
 
 
-def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> Image.Image:
+def render(
+    data: bytes, *, dpi: float | None = None, max_pixels: int | None = None
+) -> Image.Image:
     """Render EMF or WMF bytes to an RGB image.
 
     ``dpi`` defaults to 96 (the picture's recorded physical size at screen resolution);
@@ -32,7 +35,9 @@ def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = No
     return Image.fromarray(pixels, "RGB")
 
 
-def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None):  # type: ignore[no-untyped-def]
+def render_array(
+    data: bytes, *, dpi: float | None = None, max_pixels: int | None = None
+) -> tuple[np.ndarray, str]:
     """Like :func:`render`, returning ``(rgb uint8 array, format name)``."""
     if dpi is not None and not dpi > 0:
         raise ValueError(f"dpi must be a positive number, not {dpi!r}")
@@ -44,8 +49,10 @@ def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | Non
             return render_wmf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "WMF"
     except DicomifyError:
         raise
-    except (TypeError, AttributeError, NameError) if _DEBUG else ():
-        raise
-    except Exception as exc:  # struct.error, IndexError, skia's errors: damaged input, never a crash
-        raise CorruptImageError(f"the metafile is damaged ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:
+        if _DEBUG and isinstance(exc, (TypeError, AttributeError, NameError)):
+            raise  # a programming error, shown while developing (DICOMIFY_EMF_DEBUG=1)
+        raise CorruptImageError(
+            f"the metafile is damaged ({type(exc).__name__}: {exc})"
+        ) from None
     raise CorruptImageError("not an EMF or WMF file")

@@ -50,7 +50,10 @@ class _Pen:
 @dataclass
 class _Brush:
     color: tuple[int, int, int, int] = (0, 0, 0, 255)  # RGBA
-    gradient: tuple[tuple[float, float, float, float], tuple[int, ...], tuple[int, ...]] | None = None
+    gradient: (
+        tuple[tuple[float, float, float, float], tuple[int, ...], tuple[int, ...]]
+        | None
+    ) = None
 
 
 @dataclass
@@ -75,7 +78,12 @@ class _State:
 
 
 def _argb(value: int) -> tuple[int, int, int, int]:
-    return ((value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF, (value >> 24) & 0xFF)
+    return (
+        (value >> 16) & 0xFF,
+        (value >> 8) & 0xFF,
+        value & 0xFF,
+        (value >> 24) & 0xFF,
+    )
 
 
 class EmfPlusPlayer:
@@ -103,11 +111,16 @@ class EmfPlusPlayer:
         else:
             sx = sy = self.page_scale  # World, Display, Pixel: device pixels
         page = skia.Matrix.Scale(sx, sy)
-        return skia.Matrix.Concat(skia.Matrix.Concat(self.dev.device_to_output, page), self.state.world)
+        return skia.Matrix.Concat(
+            skia.Matrix.Concat(self.dev.device_to_output, page), self.state.world
+        )
 
     def scale(self) -> float:
         m = self.matrix()
-        return math.sqrt(abs(m.getScaleX() * m.getScaleY() - m.getSkewX() * m.getSkewY())) or 1e-9
+        return (
+            math.sqrt(abs(m.getScaleX() * m.getScaleY() - m.getSkewX() * m.getSkewY()))
+            or 1e-9
+        )
 
     # -- playing ----------------------------------------------------------------------------
 
@@ -116,17 +129,27 @@ class EmfPlusPlayer:
         while p + 12 <= end:
             rtype, flags, size, dsize = struct.unpack_from("<HHII", data, p)
             if size < 12 or p + size > end or dsize > size - 12:
-                raise CorruptImageError(f"EMF+ record {rtype:#06x} at offset {p} has an invalid size {size}")
+                raise CorruptImageError(
+                    f"EMF+ record {rtype:#06x} at offset {p} has an invalid size {size}"
+                )
             self.get_dc = False
             try:
                 self.record(rtype, flags, data, p + 12, p + 12 + dsize)
             except CorruptImageError:
                 raise
-            except (struct.error, IndexError, ValueError, OverflowError, ZeroDivisionError) as exc:
-                raise CorruptImageError(f"EMF+ record {rtype:#06x} at offset {p} is damaged ({exc})") from None
+            except (
+                struct.error,
+                IndexError,
+                ValueError,
+                OverflowError,
+                ZeroDivisionError,
+            ) as exc:
+                raise CorruptImageError(
+                    f"EMF+ record {rtype:#06x} at offset {p} is damaged ({exc})"
+                ) from None
             p += size
 
-    def record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:  # noqa: C901
+    def record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:
         if rtype == 0x4001:  # Header
             _version, plus_flags, dpix, dpiy = struct.unpack_from("<IIII", d, at)
             self.dual = bool(plus_flags & 1)
@@ -138,7 +161,7 @@ class EmfPlusPlayer:
             self.get_dc = True
             return
         if rtype == 0x4008:
-            self.object(flags, d, at, end)
+            self.define_object(flags, d, at, end)
             return
         if rtype == 0x402A:
             self.state.world = _matrix(struct.unpack_from("<6f", d, at))
@@ -147,11 +170,15 @@ class EmfPlusPlayer:
         elif rtype == 0x402C:
             self.multiply(_matrix(struct.unpack_from("<6f", d, at)), flags)
         elif rtype == 0x402D:
-            self.multiply(skia.Matrix.Translate(*struct.unpack_from("<2f", d, at)), flags)
+            self.multiply(
+                skia.Matrix.Translate(*struct.unpack_from("<2f", d, at)), flags
+            )
         elif rtype == 0x402E:
             self.multiply(skia.Matrix.Scale(*struct.unpack_from("<2f", d, at)), flags)
         elif rtype == 0x402F:
-            self.multiply(skia.Matrix.RotateDeg(struct.unpack_from("<f", d, at)[0]), flags)
+            self.multiply(
+                skia.Matrix.RotateDeg(struct.unpack_from("<f", d, at)[0]), flags
+            )
         elif rtype == 0x4030:
             self.page_unit = flags & 0xFF
             self.page_scale = struct.unpack_from("<f", d, at)[0] or 1.0
@@ -163,8 +190,11 @@ class EmfPlusPlayer:
             index = struct.unpack_from("<I", d, at + 32)[0]
             self.saved[index] = self._copy_state()
             if src[2] and src[3]:
-                box = skia.Matrix.MakeRectToRect(skia.Rect.MakeXYWH(*src), skia.Rect.MakeXYWH(*dest),
-                                                 skia.Matrix.kFill_ScaleToFit)
+                box = skia.Matrix.MakeRectToRect(
+                    skia.Rect.MakeXYWH(*src),
+                    skia.Rect.MakeXYWH(*dest),
+                    skia.Matrix.kFill_ScaleToFit,
+                )
                 self.state.world = skia.Matrix.Concat(self.state.world, box)
         elif rtype in (0x4026, 0x4029):
             saved = self.saved.pop(struct.unpack_from("<I", d, at)[0], None)
@@ -190,12 +220,26 @@ class EmfPlusPlayer:
                 self.state.clip.offset(v.x(), v.y())
         elif rtype in _DRAWING:
             self.draw_record(rtype, flags, d, at, end)
-        elif rtype not in (0x4002, 0x4003, 0x401D, 0x401E, 0x401F, 0x4020, 0x4021, 0x4022, 0x4023, 0x4024, 0x4038):
+        elif rtype not in (
+            0x4002,
+            0x4003,
+            0x401D,
+            0x401E,
+            0x401F,
+            0x4020,
+            0x4021,
+            0x4022,
+            0x4023,
+            0x4024,
+            0x4038,
+        ):
             log.debug("EMF+ record %#06x skipped", rtype)
 
     def _copy_state(self) -> _State:
-        return _State(_copy_matrix(self.state.world),
-                      None if self.state.clip is None else skia.Path(self.state.clip))
+        return _State(
+            _copy_matrix(self.state.world),
+            None if self.state.clip is None else skia.Path(self.state.clip),
+        )
 
     def multiply(self, m: skia.Matrix, flags: int) -> None:
         if flags & 0x2000:  # append: applied after the current transform
@@ -215,8 +259,13 @@ class EmfPlusPlayer:
         if mode == 0:
             self.state.clip = out
             return
-        op = {1: skia.PathOp.kIntersect_PathOp, 2: skia.PathOp.kUnion_PathOp, 3: skia.PathOp.kXOR_PathOp,
-              4: skia.PathOp.kDifference_PathOp, 5: skia.PathOp.kReverseDifference_PathOp}.get(mode)
+        op = {
+            1: skia.PathOp.kIntersect_PathOp,
+            2: skia.PathOp.kUnion_PathOp,
+            3: skia.PathOp.kXOR_PathOp,
+            4: skia.PathOp.kDifference_PathOp,
+            5: skia.PathOp.kReverseDifference_PathOp,
+        }.get(mode)
         if op is not None:
             result = skia.Op(current, out, op)
             if result is not None:
@@ -224,7 +273,7 @@ class EmfPlusPlayer:
 
     # -- objects ----------------------------------------------------------------------------
 
-    def object(self, flags: int, d: bytes, at: int, end: int) -> None:
+    def define_object(self, flags: int, d: bytes, at: int, end: int) -> None:
         oid = flags & 0xFF
         otype = (flags >> 8) & 0x7F
         if flags & 0x8000:  # continued: total size first, then a chunk
@@ -242,7 +291,13 @@ class EmfPlusPlayer:
             body = bytes(d[at:end])
         try:
             self.objects[oid] = self.parse_object(otype, body)
-        except (struct.error, IndexError, ValueError, OSError, CorruptImageError) as exc:
+        except (
+            struct.error,
+            IndexError,
+            ValueError,
+            OSError,
+            CorruptImageError,
+        ) as exc:
             log.debug("EMF+ object %d (type %d) unreadable: %s", oid, otype, exc)
             self.objects.pop(oid, None)
 
@@ -326,11 +381,17 @@ class EmfPlusPlayer:
         paint = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
         if brush.gradient is not None:
             rect, c0, c1 = brush.gradient
-            x, y, w, h = rect
+            x, y, w, _h = rect
             shader = skia.GradientShader.MakeLinear(
                 [skia.Point(x, y), skia.Point(x + w, y)],
-                [skia.Color(c0[0], c0[1], c0[2], c0[3]), skia.Color(c1[0], c1[1], c1[2], c1[3])],
-                None, skia.TileMode.kMirror, 0, self.matrix(),
+                [
+                    skia.Color(c0[0], c0[1], c0[2], c0[3]),
+                    skia.Color(c1[0], c1[1], c1[2], c1[3]),
+                ],
+                None,
+                skia.TileMode.kMirror,
+                0,
+                self.matrix(),
             )
             paint.setShader(shader)
         else:
@@ -347,12 +408,24 @@ class EmfPlusPlayer:
             return None
         paint.setStyle(skia.Paint.kStroke_Style)
         unit_scale = self.scale()
-        if pen.unit in _UNIT_PER_INCH:  # a pen width in physical units, independent of world scale
-            unit_scale = self.dpi[0] / _UNIT_PER_INCH[pen.unit] * self.dev.device_pixel()
+        if (
+            pen.unit in _UNIT_PER_INCH
+        ):  # a pen width in physical units, independent of world scale
+            unit_scale = (
+                self.dpi[0] / _UNIT_PER_INCH[pen.unit] * self.dev.device_pixel()
+            )
         width = pen.width * unit_scale
         paint.setStrokeWidth(width if width > 1.0 else 0.0)
-        paint.setStrokeCap({1: skia.Paint.kSquare_Cap, 2: skia.Paint.kRound_Cap}.get(pen.cap_end, skia.Paint.kButt_Cap))
-        paint.setStrokeJoin({1: skia.Paint.kBevel_Join, 2: skia.Paint.kRound_Join}.get(pen.join, skia.Paint.kMiter_Join))
+        paint.setStrokeCap(
+            {1: skia.Paint.kSquare_Cap, 2: skia.Paint.kRound_Cap}.get(
+                pen.cap_end, skia.Paint.kButt_Cap
+            )
+        )
+        paint.setStrokeJoin(
+            {1: skia.Paint.kBevel_Join, 2: skia.Paint.kRound_Join}.get(
+                pen.join, skia.Paint.kMiter_Join
+            )
+        )
         paint.setStrokeMiter(max(1.0, pen.miter))
         if pen.dash:
             unit = max(width, 1.0)
@@ -377,7 +450,7 @@ class EmfPlusPlayer:
             canvas.restore()
         self.drew = self.dev.drew = True
 
-    def draw_record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:  # noqa: C901
+    def draw_record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:
         compressed = bool(flags & 0x4000)
         if rtype == 0x400A:  # FillRects
             brush = self.brush(flags, struct.unpack_from("<I", d, at)[0])
@@ -401,7 +474,11 @@ class EmfPlusPlayer:
                 p += 4
             count = struct.unpack_from("<I", d, p)[0]
             pts = _points(d, p + 4, count, flags, end)
-            path = _curve(pts, tension, closed=True) if rtype == 0x4016 else _poly(pts, True)
+            path = (
+                _curve(pts, tension, closed=True)
+                if rtype == 0x4016
+                else _poly(pts, True)
+            )
             self.paint_path(path, self.fill_paint(brush))
         elif rtype == 0x400D:  # DrawLines
             count = struct.unpack_from("<I", d, at)[0]
@@ -416,7 +493,12 @@ class EmfPlusPlayer:
             r = _rects(d, p, 1, compressed, end)[0]
             path = skia.Path()
             path.addOval(skia.Rect.MakeXYWH(*r))
-            self.paint_path(path, self.fill_paint(brush) if brush else self.pen_paint(self.objects.get(flags & 0xFF)))
+            self.paint_path(
+                path,
+                self.fill_paint(brush)
+                if brush
+                else self.pen_paint(self.objects.get(flags & 0xFF)),
+            )
         elif rtype in (0x4010, 0x4011, 0x4012):  # FillPie, DrawPie, DrawArc
             p = at
             brush = None
@@ -432,7 +514,12 @@ class EmfPlusPlayer:
                 path.moveTo(r.centerX(), r.centerY())
                 path.arcTo(r, start, sweep, False)
                 path.close()
-            self.paint_path(path, self.fill_paint(brush) if brush else self.pen_paint(self.objects.get(flags & 0xFF)))
+            self.paint_path(
+                path,
+                self.fill_paint(brush)
+                if brush
+                else self.pen_paint(self.objects.get(flags & 0xFF)),
+            )
         elif rtype == 0x4013:  # FillRegion
             region = self.objects.get(flags & 0xFF)
             brush = self.brush(flags, struct.unpack_from("<I", d, at)[0])
@@ -441,7 +528,12 @@ class EmfPlusPlayer:
         elif rtype == 0x4014:  # FillPath
             path = self.objects.get(flags & 0xFF)
             if isinstance(path, skia.Path):
-                self.paint_path(path, self.fill_paint(self.brush(flags, struct.unpack_from("<I", d, at)[0])))
+                self.paint_path(
+                    path,
+                    self.fill_paint(
+                        self.brush(flags, struct.unpack_from("<I", d, at)[0])
+                    ),
+                )
         elif rtype == 0x4015:  # DrawPath
             path = self.objects.get(flags & 0xFF)
             pen = self.objects.get(struct.unpack_from("<I", d, at)[0] & 0xFF)
@@ -454,7 +546,10 @@ class EmfPlusPlayer:
                 p += 8  # offset, number of segments
             count = struct.unpack_from("<I", d, p)[0]
             pts = _points(d, p + 4, count, flags, end)
-            self.paint_path(_curve(pts, tension, closed=rtype == 0x4017), self.pen_paint(self.objects.get(flags & 0xFF)))
+            self.paint_path(
+                _curve(pts, tension, closed=rtype == 0x4017),
+                self.pen_paint(self.objects.get(flags & 0xFF)),
+            )
         elif rtype == 0x4019:  # DrawBeziers
             count = struct.unpack_from("<I", d, at)[0]
             pts = _points(d, at + 4, count, flags, end)
@@ -487,7 +582,9 @@ class EmfPlusPlayer:
                 return
         if isinstance(image, _WholePicture):
             sx, sy, sw, sh = 0.0, 0.0, float(image.shape[1]), float(image.shape[0])
-        skimage = skia.Image.fromarray(np.ascontiguousarray(np.asarray(image)), colorType=skia.kRGBA_8888_ColorType)
+        skimage = skia.Image.fromarray(
+            np.ascontiguousarray(np.asarray(image)), colorType=skia.kRGBA_8888_ColorType
+        )
         (x0, y0), (x1, y1), (x2, y2) = pts
         # Map the unit square onto the parallelogram, then the source rectangle onto the square.
         para = skia.Matrix.MakeAll(x1 - x0, x2 - x0, x0, y1 - y0, y2 - y0, y0, 0, 0, 1)
@@ -500,9 +597,14 @@ class EmfPlusPlayer:
                 canvas.clipPath(self.state.clip, skia.ClipOp.kIntersect, True)
             canvas.concat(self.matrix())
             canvas.concat(para)
-            canvas.drawImageRect(skimage, skia.Rect.MakeXYWH(sx, sy, sw, sh), skia.Rect.MakeWH(1, 1),
-                                 skia.SamplingOptions(skia.FilterMode.kLinear), skia.Paint(AntiAlias=True),
-                                 skia.Canvas.kFast_SrcRectConstraint)
+            canvas.drawImageRect(
+                skimage,
+                skia.Rect.MakeXYWH(sx, sy, sw, sh),
+                skia.Rect.MakeWH(1, 1),
+                skia.SamplingOptions(skia.FilterMode.kLinear),
+                skia.Paint(AntiAlias=True),
+                skia.Canvas.kFast_SrcRectConstraint,
+            )
         finally:
             canvas.restore()
         self.drew = self.dev.drew = True
@@ -543,23 +645,46 @@ class EmfPlusPlayer:
         total_h = line_height * len(lines)
         top = y
         if h > 0:
-            top = y + (h - total_h) / 2 if fmt.line_align == 1 else y + h - total_h if fmt.line_align == 2 else y
+            top = (
+                y + (h - total_h) / 2
+                if fmt.line_align == 1
+                else y + h - total_h
+                if fmt.line_align == 2
+                else y
+            )
         self._text_begin()
         try:
             for i, line in enumerate(lines):
                 width = sk.measureText(line)
                 left = x
                 if w > 0:
-                    left = x + (w - width) / 2 if fmt.align == 1 else x + w - width if fmt.align == 2 else x
+                    left = (
+                        x + (w - width) / 2
+                        if fmt.align == 1
+                        else x + w - width
+                        if fmt.align == 2
+                        else x
+                    )
                 elif fmt.align == 1:
                     left = x - width / 2
                 elif fmt.align == 2:
                     left = x - width
-                self.dev.canvas.drawString(line, left, top + i * line_height - metrics.fAscent, sk, paint)
+                self.dev.canvas.drawString(
+                    line, left, top + i * line_height - metrics.fAscent, sk, paint
+                )
                 if font.style & 4:
-                    self.dev.canvas.drawRect(skia.Rect.MakeXYWH(
-                        left, top + i * line_height - metrics.fAscent + (metrics.fUnderlinePosition or 1),
-                        width, metrics.fUnderlineThickness or sk.getSize() / 14), paint)
+                    self.dev.canvas.drawRect(
+                        skia.Rect.MakeXYWH(
+                            left,
+                            top
+                            + i * line_height
+                            - metrics.fAscent
+                            + (metrics.fUnderlinePosition or 1),
+                            width,
+                            metrics.fUnderlineThickness or sk.getSize() / 14,
+                        ),
+                        paint,
+                    )
         finally:
             self.dev.canvas.restore()
         self.drew = self.dev.drew = True
@@ -587,7 +712,9 @@ class EmfPlusPlayer:
             return
         if options & 1:  # CmapLookup: the values are characters
             glyphs = list(sk.textToGlyphs("".join(chr(g) for g in glyphs)))
-        if options & 4:  # RealizedAdvance: only the first position counts; advance by the glyph widths
+        if (
+            options & 4
+        ):  # RealizedAdvance: only the first position counts; advance by the glyph widths
             widths = sk.getWidths(glyphs)
             x0, y0 = positions[0]
             positions = []
@@ -599,7 +726,9 @@ class EmfPlusPlayer:
             if matrix_present and p + 24 <= end:
                 self.dev.canvas.concat(_matrix(struct.unpack_from("<6f", d, p)))
             builder = skia.TextBlobBuilder()
-            builder.allocRunPos(sk, glyphs, [skia.Point(px, py) for px, py in positions])
+            builder.allocRunPos(
+                sk, glyphs, [skia.Point(px, py) for px, py in positions]
+            )
             blob = builder.make()
             if blob is not None:
                 self.dev.canvas.drawTextBlob(blob, 0, 0, paint)
@@ -610,7 +739,12 @@ class EmfPlusPlayer:
 
 _DRAWING = set(range(0x400A, 0x401D)) | {0x4036}
 # DashStyle (MS-EMFPLUS 2.1.1.8): dash, dot, dash-dot, dash-dot-dot, in pen widths.
-_DASH_STYLES = {1: (3.0, 1.0), 2: (1.0, 1.0), 3: (3.0, 1.0, 1.0, 1.0), 4: (3.0, 1.0, 1.0, 1.0, 1.0, 1.0)}
+_DASH_STYLES = {
+    1: (3.0, 1.0),
+    2: (1.0, 1.0),
+    3: (3.0, 1.0, 1.0, 1.0),
+    4: (3.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+}
 
 
 def _copy_matrix(m: skia.Matrix) -> skia.Matrix:
@@ -622,7 +756,9 @@ def _matrix(v: tuple[float, ...]) -> skia.Matrix:
     return skia.Matrix.MakeAll(m11, m21, dx, m12, m22, dy, 0, 0, 1)
 
 
-def _rects(d: bytes, at: int, count: int, compressed: bool, end: int) -> list[tuple[float, float, float, float]]:
+def _rects(
+    d: bytes, at: int, count: int, compressed: bool, end: int
+) -> list[tuple[float, float, float, float]]:
     size = 8 if compressed else 16
     if at + size * count > end:
         raise CorruptImageError("an EMF+ record's rectangles run past its end")
@@ -630,7 +766,9 @@ def _rects(d: bytes, at: int, count: int, compressed: bool, end: int) -> list[tu
     return [tuple(float(v) for v in flat[i : i + 4]) for i in range(0, len(flat), 4)]  # type: ignore[misc]
 
 
-def _points(d: bytes, at: int, count: int, flags: int, end: int) -> list[tuple[float, float]]:
+def _points(
+    d: bytes, at: int, count: int, flags: int, end: int
+) -> list[tuple[float, float]]:
     if flags & 0x0800:  # relative, 7- or 15-bit deltas
         pts = []
         x = y = 0.0
@@ -697,7 +835,9 @@ def parse_brush(b: bytes, at: int) -> tuple[_Brush, int]:
     if btype == 1:  # hatch: style, fore, back -> their mix
         _style, fore, back = struct.unpack_from("<III", b, p)
         f, k = _argb(fore), _argb(back)
-        mixed = tuple(round(f[i] * _HATCH_DENSITY + k[i] * (1 - _HATCH_DENSITY)) for i in range(4))
+        mixed = tuple(
+            round(f[i] * _HATCH_DENSITY + k[i] * (1 - _HATCH_DENSITY)) for i in range(4)
+        )
         return _Brush(mixed), p + 12  # type: ignore[arg-type]
     if btype == 4:  # linear gradient: flags, wrap, rect, start colour, end colour
         _flags, _wrap = struct.unpack_from("<II", b, p)
@@ -717,7 +857,9 @@ def parse_path(b: bytes, at: int) -> tuple[skia.Path, int]:
     if count > 10_000_000:
         raise ValueError("implausible point count")
     if pflags & 0x0800:
-        raise ValueError("relative path points are not supported")  # rare; the object is skipped
+        raise ValueError(
+            "relative path points are not supported"
+        )  # rare; the object is skipped
     compressed = bool(pflags & 0x4000)
     size = 4 if compressed else 8
     flat = struct.unpack_from(f"<{2 * count}{'h' if compressed else 'f'}", b, p)
@@ -774,8 +916,13 @@ def parse_region_node(b: bytes, at: int, depth: int) -> tuple[skia.Path | None, 
         big.addRect(skia.Rect.MakeLTRB(-1e7, -1e7, 1e7, 1e7))
         left = big if left is None else left
         right = big if right is None else right
-        op = {1: skia.PathOp.kIntersect_PathOp, 2: skia.PathOp.kUnion_PathOp, 3: skia.PathOp.kXOR_PathOp,
-              4: skia.PathOp.kDifference_PathOp, 5: skia.PathOp.kReverseDifference_PathOp}[ntype]
+        op = {
+            1: skia.PathOp.kIntersect_PathOp,
+            2: skia.PathOp.kUnion_PathOp,
+            3: skia.PathOp.kXOR_PathOp,
+            4: skia.PathOp.kDifference_PathOp,
+            5: skia.PathOp.kReverseDifference_PathOp,
+        }[ntype]
         return skia.Op(left, right, op) or skia.Path(), p
     raise ValueError(f"unknown region node {ntype:#x}")
 
@@ -805,7 +952,7 @@ def _metafile_image(b: bytes) -> np.ndarray | None:
 
 
 class _WholePicture(np.ndarray):
-    def __new__(cls, array: np.ndarray) -> _WholePicture:
+    def __new__(cls, array: np.ndarray) -> _WholePicture:  # noqa: PYI034
         return np.asarray(array).view(cls)
 
 
@@ -824,14 +971,18 @@ def parse_image(b: bytes) -> np.ndarray | None:
     if width <= 0 or height <= 0 or width * height > 64_000_000 or stride < 0:
         raise ValueError("bad bitmap size")
     if fmt in (0x0026200A, 0x000E200B, 0x00022009):  # 32bpp ARGB, PARGB, RGB
-        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[:, : width * 4]
+        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[
+            :, : width * 4
+        ]
         raw = raw.reshape(height, width, 4)
         rgba = raw[..., [2, 1, 0, 3]].copy()
         if fmt == 0x00022009:
             rgba[..., 3] = 255
         return rgba
     if fmt == 0x00021808:  # 24bpp RGB
-        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[:, : width * 3]
+        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[
+            :, : width * 3
+        ]
         rgb = raw.reshape(height, width, 3)[..., ::-1]
         return np.dstack([rgb, np.full((height, width), 255, np.uint8)])
     return None

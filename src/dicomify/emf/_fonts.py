@@ -15,7 +15,16 @@ import skia
 _FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
 
 # Face names (lower case) that mean a serif or fixed-pitch face.
-_SERIF = ("times", "roman", "serif", "georgia", "garamond", "cambria", "book antiqua", "palatino")
+_SERIF = (
+    "times",
+    "roman",
+    "serif",
+    "georgia",
+    "garamond",
+    "cambria",
+    "book antiqua",
+    "palatino",
+)
 _MONO = ("courier", "mono", "consolas", "lucida console", "fixedsys", "terminal")
 
 # LOGFONT lfPitchAndFamily high nibble (MS-WMF 2.1.1.8 FamilyFont).
@@ -36,7 +45,9 @@ def _category(face: str, pitch_and_family: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def typeface(face: str, bold: bool, italic: bool, pitch_and_family: int = 0) -> skia.Typeface:
+def typeface(
+    face: str, bold: bool, italic: bool, pitch_and_family: int = 0
+) -> skia.Typeface:
     """The best typeface for a LOGFONT face name and style."""
     style = skia.FontStyle(
         skia.FontStyle.kBold_Weight if bold else skia.FontStyle.kNormal_Weight,

@@ -24,18 +24,47 @@ log = logging.getLogger(__name__)
 Color = tuple[int, int, int]
 
 # Mapping modes (MS-EMF 2.1.21 MapMode).
-MM_TEXT, MM_LOMETRIC, MM_HIMETRIC, MM_LOENGLISH, MM_HIENGLISH, MM_TWIPS = 1, 2, 3, 4, 5, 6
+MM_TEXT, MM_LOMETRIC, MM_HIMETRIC, MM_LOENGLISH, MM_HIENGLISH, MM_TWIPS = (
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+)
 MM_ISOTROPIC, MM_ANISOTROPIC = 7, 8
 # Logical unit of the fixed mapping modes, in millimetres.
-_MODE_MM = {MM_LOMETRIC: 0.1, MM_HIMETRIC: 0.01, MM_LOENGLISH: 0.254, MM_HIENGLISH: 0.0254, MM_TWIPS: 25.4 / 1440}
+_MODE_MM = {
+    MM_LOMETRIC: 0.1,
+    MM_HIMETRIC: 0.01,
+    MM_LOENGLISH: 0.254,
+    MM_HIENGLISH: 0.0254,
+    MM_TWIPS: 25.4 / 1440,
+}
 
 # Pen styles (MS-EMF 2.1.25 PenStyle).
-PS_SOLID, PS_DASH, PS_DOT, PS_DASHDOT, PS_DASHDOTDOT, PS_NULL, PS_INSIDEFRAME, PS_USERSTYLE = range(8)
+(
+    PS_SOLID,
+    PS_DASH,
+    PS_DOT,
+    PS_DASHDOT,
+    PS_DASHDOTDOT,
+    PS_NULL,
+    PS_INSIDEFRAME,
+    PS_USERSTYLE,
+) = range(8)
 PS_ENDCAP_SQUARE, PS_ENDCAP_FLAT = 0x100, 0x200
 PS_JOIN_BEVEL, PS_JOIN_MITER = 0x1000, 0x2000
 PS_GEOMETRIC = 0x10000
 # Brush styles (MS-WMF 2.1.1.4 BrushStyle).
-BS_SOLID, BS_NULL, BS_HATCHED, BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT = 0, 1, 2, 3, 5, 6
+BS_SOLID, BS_NULL, BS_HATCHED, BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT = (
+    0,
+    1,
+    2,
+    3,
+    5,
+    6,
+)
 # Background modes, text alignment, arc direction, poly fill mode.
 TRANSPARENT, OPAQUE = 1, 2
 TA_UPDATECP, TA_RIGHT, TA_CENTER, TA_BOTTOM, TA_BASELINE = 1, 2, 6, 8, 24
@@ -141,7 +170,14 @@ class State:
     window_ext: tuple[float, float] = (1.0, 1.0)
     viewport_org: tuple[float, float] = (0.0, 0.0)
     viewport_ext: tuple[float, float] = (1.0, 1.0)
-    world: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    world: tuple[float, float, float, float, float, float] = (
+        1.0,
+        0.0,
+        0.0,
+        1.0,
+        0.0,
+        0.0,
+    )
     pen: Pen = field(default_factory=lambda: Pen())
     brush: Brush = field(default_factory=lambda: Brush())
     font: Font = field(default_factory=lambda: Font(face="Arial"))
@@ -165,7 +201,14 @@ def color_of(colorref: int) -> Color:
 class Device:
     """The device context plus the canvas it draws on."""
 
-    def __init__(self, width: int, height: int, device_to_output: skia.Matrix, *, wmf: bool = False):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        device_to_output: skia.Matrix,
+        *,
+        wmf: bool = False,
+    ):
         self.width = width
         self.height = height
         self.surface = skia.Surface(width, height)
@@ -179,7 +222,9 @@ class Device:
         self.saved: list[State] = []
         self.objects: dict[int, object] = {}
         self.path: skia.Path | None = None  # open path bracket, output pixels
-        self.last_path: skia.Path | None = None  # closed bracket waiting for Fill/Stroke
+        self.last_path: skia.Path | None = (
+            None  # closed bracket waiting for Fill/Stroke
+        )
         self._matrix: skia.Matrix | None = None
         self.drew = False
 
@@ -198,7 +243,9 @@ class Device:
         # RestoreDC(-1) is the last save; a positive value is an absolute level.
         index = len(self.saved) + relative if relative < 0 else relative - 1
         if not 0 <= index < len(self.saved):
-            log.debug("RestoreDC(%d) with %d saved states ignored", relative, len(self.saved))
+            log.debug(
+                "RestoreDC(%d) with %d saved states ignored", relative, len(self.saved)
+            )
             return
         self.state = self.saved[index]
         del self.saved[index:]
@@ -229,7 +276,9 @@ class Device:
                 sy = math.copysign(k, sy)
         else:
             sx = sy = 1.0
-        page = skia.Matrix.MakeAll(sx, 0, vox - wox * sx, 0, sy, voy - woy * sy, 0, 0, 1)
+        page = skia.Matrix.MakeAll(
+            sx, 0, vox - wox * sx, 0, sy, voy - woy * sy, 0, 0, 1
+        )
         m = skia.Matrix.Concat(skia.Matrix.Concat(self.device_to_output, page), world)
         self._matrix = m
         return m
@@ -259,12 +308,16 @@ class Device:
         pen = pen or self.state.pen
         if pen.null:
             return None
-        paint = skia.Paint(AntiAlias=True, Color=skia.Color(*pen.color), Style=skia.Paint.kStroke_Style)
+        paint = skia.Paint(
+            AntiAlias=True, Color=skia.Color(*pen.color), Style=skia.Paint.kStroke_Style
+        )
         self._rop2(paint)
         minimum = self.device_pixel()
         true_width = pen.width * self.scale()
         width = minimum if pen.cosmetic else max(true_width, minimum)
-        paint.setStrokeWidth(width if width > 1.0 else 0.0)  # 0 = skia's one-pixel hairline
+        paint.setStrokeWidth(
+            width if width > 1.0 else 0.0
+        )  # 0 = skia's one-pixel hairline
         if not pen.cosmetic and true_width < minimum:
             # A geometric pen thinner than a pixel: GDI would draw one solid pixel, anti-aliased
             # renderers (LibreOffice among them) a faint line; fading the hairline by the
@@ -274,14 +327,18 @@ class Device:
         if style & PS_GEOMETRIC or pen.width > 1:
             end = style & 0xF00
             paint.setStrokeCap(
-                skia.Paint.kSquare_Cap if end == PS_ENDCAP_SQUARE
-                else skia.Paint.kButt_Cap if end == PS_ENDCAP_FLAT
+                skia.Paint.kSquare_Cap
+                if end == PS_ENDCAP_SQUARE
+                else skia.Paint.kButt_Cap
+                if end == PS_ENDCAP_FLAT
                 else skia.Paint.kRound_Cap
             )
             join = style & 0xF000
             paint.setStrokeJoin(
-                skia.Paint.kBevel_Join if join == PS_JOIN_BEVEL
-                else skia.Paint.kMiter_Join if join == PS_JOIN_MITER
+                skia.Paint.kBevel_Join
+                if join == PS_JOIN_BEVEL
+                else skia.Paint.kMiter_Join
+                if join == PS_JOIN_MITER
                 else skia.Paint.kRound_Join
             )
             paint.setStrokeMiter(max(1.0, self.state.miter_limit))
@@ -312,12 +369,21 @@ class Device:
         self._rop2(paint)
         if brush.style == BS_HATCHED:
             paint.setShader(self._hatch_shader(brush))
-        elif brush.style in (BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT) and brush.pattern is not None:
-            image = skia.Image.fromarray(np.ascontiguousarray(brush.pattern), colorType=skia.kRGBA_8888_ColorType)
+        elif (
+            brush.style in (BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT)
+            and brush.pattern is not None
+        ):
+            image = skia.Image.fromarray(
+                np.ascontiguousarray(brush.pattern), colorType=skia.kRGBA_8888_ColorType
+            )
             k = self.device_pixel()
             paint.setShader(
-                image.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions(),
-                                 skia.Matrix.Scale(k, k))
+                image.makeShader(
+                    skia.TileMode.kRepeat,
+                    skia.TileMode.kRepeat,
+                    skia.SamplingOptions(),
+                    skia.Matrix.Scale(k, k),
+                )
             )
         else:
             paint.setColor(skia.Color(*brush.color))
@@ -336,8 +402,12 @@ class Device:
                     tile[y, x, 3] = 255
         image = skia.Image.fromarray(tile, colorType=skia.kRGBA_8888_ColorType)
         k = max(1.0, round(self.device_pixel()))
-        return image.makeShader(skia.TileMode.kRepeat, skia.TileMode.kRepeat, skia.SamplingOptions(),
-                                skia.Matrix.Scale(k, k))
+        return image.makeShader(
+            skia.TileMode.kRepeat,
+            skia.TileMode.kRepeat,
+            skia.SamplingOptions(),
+            skia.Matrix.Scale(k, k),
+        )
 
     def _rop2(self, paint: skia.Paint) -> None:
         rop = self.state.rop2
@@ -347,7 +417,11 @@ class Device:
             paint.setColor(skia.ColorBLACK)
         elif rop == 16:  # R2_WHITE
             paint.setColor(skia.ColorWHITE)
-        elif rop in (6, 7, 10):  # R2_NOT, R2_XORPEN, R2_NOTXORPEN: approximated by difference
+        elif rop in (
+            6,
+            7,
+            10,
+        ):  # R2_NOT, R2_XORPEN, R2_NOTXORPEN: approximated by difference
             if rop == 6:
                 paint.setColor(skia.ColorWHITE)
             paint.setBlendMode(skia.BlendMode.kDifference)
@@ -372,14 +446,18 @@ class Device:
             self.canvas.clipPath(clip, skia.ClipOp.kIntersect, True)
         return True
 
-    def draw(self, path: skia.Path, *, fill: bool, stroke: bool, output_space: bool = False) -> None:
+    def draw(
+        self, path: skia.Path, *, fill: bool, stroke: bool, output_space: bool = False
+    ) -> None:
         """Fill and/or stroke a logical-unit path, or add it to the open path bracket."""
         out = path if output_space else self.to_output(path)
         if self.path is not None:
             self.path.addPath(out)
             return
         out.setFillType(
-            skia.PathFillType.kWinding if self.state.poly_fill_mode == WINDING else skia.PathFillType.kEvenOdd
+            skia.PathFillType.kWinding
+            if self.state.poly_fill_mode == WINDING
+            else skia.PathFillType.kEvenOdd
         )
         self._clipped()
         try:
@@ -415,7 +493,9 @@ class Device:
         else:
             self.draw(path, fill=False, stroke=True)
 
-    def polypolygon(self, polys: list[list[tuple[float, float]]], *, closed: bool) -> None:
+    def polypolygon(
+        self, polys: list[list[tuple[float, float]]], *, closed: bool
+    ) -> None:
         path = skia.Path()
         for pts in polys:
             if pts:
@@ -478,10 +558,17 @@ class Device:
         path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.draw(path, fill=True, stroke=True)
 
-    def round_rect(self, left: float, top: float, right: float, bottom: float, cx: float, cy: float) -> None:
+    def round_rect(
+        self, left: float, top: float, right: float, bottom: float, cx: float, cy: float
+    ) -> None:
         path = skia.Path()
-        path.addRRect(skia.RRect.MakeRectXY(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted(),
-                                            abs(cx) / 2, abs(cy) / 2))
+        path.addRRect(
+            skia.RRect.MakeRectXY(
+                skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted(),
+                abs(cx) / 2,
+                abs(cy) / 2,
+            )
+        )
         self.draw(path, fill=True, stroke=True)
 
     def ellipse(self, left: float, top: float, right: float, bottom: float) -> None:
@@ -489,8 +576,13 @@ class Device:
         path.addOval(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.draw(path, fill=True, stroke=True)
 
-    def arc(self, box: tuple[float, float, float, float], start: tuple[float, float],
-            end: tuple[float, float], kind: str) -> None:
+    def arc(
+        self,
+        box: tuple[float, float, float, float],
+        start: tuple[float, float],
+        end: tuple[float, float],
+        kind: str,
+    ) -> None:
         """Arc, ArcTo, Chord or Pie: the part of the box's ellipse from the start radial to the end."""
         rect = skia.Rect.MakeLTRB(*box).makeSorted()
         cx, cy = rect.centerX(), rect.centerY()
@@ -523,7 +615,9 @@ class Device:
                 path.close()
         self.draw(path, fill=kind != "arc", stroke=True)
 
-    def angle_arc(self, x: float, y: float, radius: float, start: float, sweep: float) -> None:
+    def angle_arc(
+        self, x: float, y: float, radius: float, start: float, sweep: float
+    ) -> None:
         rect = skia.Rect.MakeLTRB(x - radius, y - radius, x + radius, y + radius)
         path = skia.Path()
         path.moveTo(*self.state.position)
@@ -548,7 +642,9 @@ class Device:
             self.path.close()
 
     def take_path(self) -> skia.Path | None:
-        if self.path is not None:  # FillPath without EndPath: GDI ends the bracket for us
+        if (
+            self.path is not None
+        ):  # FillPath without EndPath: GDI ends the bracket for us
             self.end_path()
         path, self.last_path = self.last_path, None
         return path
@@ -562,7 +658,9 @@ class Device:
         path = self.take_path()
         if path is not None:
             path.setFillType(
-                skia.PathFillType.kWinding if self.state.poly_fill_mode == WINDING else skia.PathFillType.kEvenOdd
+                skia.PathFillType.kWinding
+                if self.state.poly_fill_mode == WINDING
+                else skia.PathFillType.kEvenOdd
             )
             self.combine_clip(path, mode)
 
@@ -594,7 +692,9 @@ class Device:
         if result is not None:
             self.state.clip = result
 
-    def clip_rect(self, left: float, top: float, right: float, bottom: float, *, exclude: bool) -> None:
+    def clip_rect(
+        self, left: float, top: float, right: float, bottom: float, *, exclude: bool
+    ) -> None:
         path = skia.Path()
         path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.combine_clip(self.to_output(path), RGN_DIFF if exclude else RGN_AND)
@@ -614,16 +714,27 @@ class Device:
 
     # -- bitmaps ---------------------------------------------------------------------------
 
-    def draw_bitmap(self, rgba: np.ndarray, dest: tuple[float, float, float, float],
-                    src: tuple[float, float, float, float] | None = None, *, rop: int = 0x00CC0020,
-                    premultiplied: bool = False, alpha: float = 1.0, device_dest: bool = False) -> None:
+    def draw_bitmap(
+        self,
+        rgba: np.ndarray,
+        dest: tuple[float, float, float, float],
+        src: tuple[float, float, float, float] | None = None,
+        *,
+        rop: int = 0x00CC0020,
+        premultiplied: bool = False,
+        alpha: float = 1.0,
+        device_dest: bool = False,
+    ) -> None:
         """Draw an RGBA bitmap into a logical destination rectangle (x, y, width, height)."""
         h, w = rgba.shape[:2]
         if src is None:
             src = (0, 0, w, h)
         image = skia.Image.fromarray(
-            np.ascontiguousarray(rgba), colorType=skia.kRGBA_8888_ColorType,
-            alphaType=skia.kPremul_AlphaType if premultiplied else skia.kUnpremul_AlphaType,
+            np.ascontiguousarray(rgba),
+            colorType=skia.kRGBA_8888_ColorType,
+            alphaType=skia.kPremul_AlphaType
+            if premultiplied
+            else skia.kUnpremul_AlphaType,
         )
         x, y, dw, dh = dest
         sx, sy, sw, sh = src
@@ -638,17 +749,24 @@ class Device:
             paint.setBlendMode(skia.BlendMode.kDifference)
         elif rop == 0x00330008:  # NOTSRCCOPY
             image = skia.Image.fromarray(
-                np.ascontiguousarray(np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)),
-                colorType=skia.kRGBA_8888_ColorType)
+                np.ascontiguousarray(
+                    np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)
+                ),
+                colorType=skia.kRGBA_8888_ColorType,
+            )
         self._clipped()
         try:
             self.canvas.concat(self.device_to_output if device_dest else self.matrix())
             # Negative extents mirror the picture.
-            self.canvas.translate(x + (dw if dw < 0 else 0), y + (dh if dh < 0 else 0))
+            self.canvas.translate(x + (min(0, dw)), y + (min(0, dh)))
             self.canvas.scale(-1 if dw < 0 else 1, -1 if dh < 0 else 1)
             sampling = skia.SamplingOptions(skia.FilterMode.kLinear)
             self.canvas.drawImageRect(
-                image, skia.Rect.MakeXYWH(sx, sy, sw, sh), skia.Rect.MakeWH(abs(dw), abs(dh)), sampling, paint,
+                image,
+                skia.Rect.MakeXYWH(sx, sy, sw, sh),
+                skia.Rect.MakeWH(abs(dw), abs(dh)),
+                sampling,
+                paint,
                 skia.Canvas.kFast_SrcRectConstraint,
             )
         finally:
@@ -666,8 +784,16 @@ class Device:
         elif rop == 0x00FF0062:
             paint = skia.Paint(AntiAlias=True, Color=skia.ColorWHITE)
         elif rop == 0x00550009:
-            paint = skia.Paint(AntiAlias=True, Color=skia.ColorWHITE, BlendMode=skia.BlendMode.kDifference)
-        elif rop in (0x00F00021, 0x005A0049, 0x00FB0A09):  # PATCOPY, PATINVERT, PATPAINT
+            paint = skia.Paint(
+                AntiAlias=True,
+                Color=skia.ColorWHITE,
+                BlendMode=skia.BlendMode.kDifference,
+            )
+        elif rop in (
+            0x00F00021,
+            0x005A0049,
+            0x00FB0A09,
+        ):  # PATCOPY, PATINVERT, PATPAINT
             paint = self.brush_paint()
             if paint is None:
                 return
@@ -682,9 +808,18 @@ class Device:
 
     # -- text ------------------------------------------------------------------------------
 
-    def text(self, x: float, y: float, chars: str | list[int], *, dx: list[float] | None = None,
-             dy: list[float] | None = None, opaque_rect: tuple[float, float, float, float] | None = None,
-             clip_rect: tuple[float, float, float, float] | None = None, glyph_indices: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        chars: str | list[int],
+        *,
+        dx: list[float] | None = None,
+        dy: list[float] | None = None,
+        opaque_rect: tuple[float, float, float, float] | None = None,
+        clip_rect: tuple[float, float, float, float] | None = None,
+        glyph_indices: bool = False,
+    ) -> None:
         s = self.state
         f = s.font
         m = self.matrix()
@@ -693,7 +828,10 @@ class Device:
         if opaque_rect is not None:
             path = skia.Path()
             path.addRect(skia.Rect.MakeLTRB(*opaque_rect).makeSorted())
-            self.fill_output(self.to_output(path), skia.Paint(AntiAlias=True, Color=skia.Color(*s.bk_color)))
+            self.fill_output(
+                self.to_output(path),
+                skia.Paint(AntiAlias=True, Color=skia.Color(*s.bk_color)),
+            )
         if not chars:
             return
         # Font size: the logical height mapped through the y axis of the transform.
@@ -747,9 +885,21 @@ class Device:
             total = pos
         metrics = font.getMetrics()
         align_h = s.text_align & 6
-        shift_x = -total if align_h == TA_RIGHT else -total / 2 if align_h == TA_CENTER else 0.0
+        shift_x = (
+            -total
+            if align_h == TA_RIGHT
+            else -total / 2
+            if align_h == TA_CENTER
+            else 0.0
+        )
         align_v = s.text_align & 24
-        shift_y = 0.0 if align_v == TA_BASELINE else -metrics.fDescent if align_v == TA_BOTTOM else -metrics.fAscent
+        shift_y = (
+            0.0
+            if align_v == TA_BASELINE
+            else -metrics.fDescent
+            if align_v == TA_BOTTOM
+            else -metrics.fAscent
+        )
         origin = m.mapXY(x, y)
         # Baseline direction: escapement counter-clockwise from the logical x axis, with y
         # pointing down as in MM_TEXT, mapped through the transform (so a y-up mapping mode
@@ -771,10 +921,17 @@ class Device:
             if angle:
                 self.canvas.rotate(angle)
             if s.bk_mode == OPAQUE and opaque_rect is None:
-                box = skia.Rect.MakeLTRB(shift_x, shift_y + metrics.fAscent, shift_x + total, shift_y + metrics.fDescent)
+                box = skia.Rect.MakeLTRB(
+                    shift_x,
+                    shift_y + metrics.fAscent,
+                    shift_x + total,
+                    shift_y + metrics.fDescent,
+                )
                 self.canvas.drawRect(box, skia.Paint(Color=skia.Color(*s.bk_color)))
             builder = skia.TextBlobBuilder()
-            positions = [skia.Point(px + shift_x, py + shift_y) for px, py in zip(xs, ys)]
+            positions = [
+                skia.Point(px + shift_x, py + shift_y) for px, py in zip(xs, ys)
+            ]
             builder.allocRunPos(font, glyphs, positions)
             blob = builder.make()
             paint = skia.Paint(AntiAlias=True, Color=skia.Color(*s.text_color))
@@ -784,11 +941,15 @@ class Device:
             if f.underline:
                 pos_u = metrics.fUnderlinePosition or font.getSize() / 10.0
                 self.canvas.drawRect(
-                    skia.Rect.MakeXYWH(shift_x, shift_y + pos_u, total, thickness), paint)
+                    skia.Rect.MakeXYWH(shift_x, shift_y + pos_u, total, thickness),
+                    paint,
+                )
             if f.strikeout:
                 pos_s = metrics.fStrikeoutPosition or -font.getSize() / 3.0
                 self.canvas.drawRect(
-                    skia.Rect.MakeXYWH(shift_x, shift_y + pos_s, total, thickness), paint)
+                    skia.Rect.MakeXYWH(shift_x, shift_y + pos_s, total, thickness),
+                    paint,
+                )
         finally:
             self.canvas.restore()
         self.drew = True
@@ -797,7 +958,9 @@ class Device:
 
     def pixels(self) -> np.ndarray:
         """The canvas as an (h, w, 3) uint8 RGB array."""
-        info = skia.ImageInfo.Make(self.width, self.height, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType)
+        info = skia.ImageInfo.Make(
+            self.width, self.height, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType
+        )
         array = np.empty((self.height, self.width, 4), np.uint8)
         self.surface.readPixels(info, array, self.width * 4)
         return np.ascontiguousarray(array[..., :3])

@@ -35,7 +35,9 @@ def is_wmf(head: bytes) -> bool:
     return False
 
 
-def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
+def render_wmf(
+    data: bytes, *, dpi: float | None, max_pixels: int | None
+) -> tuple[np.ndarray, bool]:
     """Play a WMF; return the RGB pixels and whether anything was drawn."""
     offset = 0
     bbox: tuple[int, int, int, int] | None = None
@@ -48,7 +50,9 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         raise CorruptImageError("the WMF header is truncated")
     mtype, header_words = struct.unpack_from("<HH", data, offset)
     if mtype not in (1, 2) or header_words != 9:
-        raise CorruptImageError("the WMF header is not a META_HEADER (type 1 or 2, 9 words)")
+        raise CorruptImageError(
+            "the WMF header is not a META_HEADER (type 1 or 2, 9 words)"
+        )
     records_at = offset + 18
     if bbox is None:
         bbox = _window_of(data, records_at)
@@ -56,8 +60,15 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
     left, top, right, bottom = bbox
     width_units, height_units = abs(right - left), abs(bottom - top)
     if width_units == 0 or height_units == 0 or inch == 0:
-        raise CorruptImageError(f"the WMF bounding box {bbox} (units per inch {inch}) is empty")
-    canvas = output_canvas(width_units / inch * 25.4, height_units / inch * 25.4, dpi=dpi, max_pixels=max_pixels)
+        raise CorruptImageError(
+            f"the WMF bounding box {bbox} (units per inch {inch}) is empty"
+        )
+    canvas = output_canvas(
+        width_units / inch * 25.4,
+        height_units / inch * 25.4,
+        dpi=dpi,
+        max_pixels=max_pixels,
+    )
     dev = Device(canvas.width, canvas.height, skia.Matrix(), wmf=True)
     s = dev.state
     s.map_mode = _gdi.MM_ANISOTROPIC
@@ -88,7 +99,9 @@ def _window_of(data: bytes, at: int) -> tuple[int, int, int, int]:
             break
         off += size * 2
     if ext is None:
-        raise CorruptImageError("the WMF has neither a placeable header nor a SetWindowExt record to size it")
+        raise CorruptImageError(
+            "the WMF has neither a placeable header nor a SetWindowExt record to size it"
+        )
     return (org[0], org[1], org[0] + ext[0], org[1] + ext[1])
 
 
@@ -99,9 +112,13 @@ class _WmfPlayer:
         self.dev = dev
         self.objects: dict[int, object] = {}
 
-    def params(self, off: int, size: int, count: int, fmt: str = "h") -> tuple[int, ...]:
+    def params(
+        self, off: int, size: int, count: int, fmt: str = "h"
+    ) -> tuple[int, ...]:
         if 6 + 2 * count > size * 2:
-            raise CorruptImageError(f"WMF record at offset {off} is too short for its parameters")
+            raise CorruptImageError(
+                f"WMF record at offset {off} is too short for its parameters"
+            )
         return struct.unpack_from(f"<{count}{fmt}", self.data, off + 6)
 
     def add_object(self, obj: object) -> None:
@@ -120,21 +137,31 @@ class _WmfPlayer:
                 return
             if size < 3 or off + size * 2 > end:
                 if not dev.drew:
-                    raise CorruptImageError(f"WMF record {func:#06x} at offset {off} has an invalid size {size}")
+                    raise CorruptImageError(
+                        f"WMF record {func:#06x} at offset {off} has an invalid size {size}"
+                    )
                 log.debug("WMF record at offset %d runs past the end; stopping", off)
                 return
             try:
                 self.record(off, size, func)
             except CorruptImageError:
                 raise
-            except (struct.error, IndexError, ValueError, OverflowError, ZeroDivisionError) as exc:
-                raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
+            except (
+                struct.error,
+                IndexError,
+                ValueError,
+                OverflowError,
+                ZeroDivisionError,
+            ) as exc:
+                raise CorruptImageError(
+                    f"WMF record {func:#06x} at offset {off} is damaged ({exc})"
+                ) from None
             off += size * 2
 
-    def record(self, off: int, size: int, func: int) -> None:  # noqa: C901 - one switch over record types
+    def record(self, off: int, size: int, func: int) -> None:
         dev = self.dev
         s = dev.state
-        p = lambda n, fmt="h": self.params(off, size, n, fmt)  # noqa: E731
+        p = lambda n, fmt="h": self.params(off, size, n, fmt)
         if func == 0x0201:
             s.bk_color = color_of(p(1, "I")[0])
         elif func == 0x0102:
@@ -152,9 +179,16 @@ class _WmfPlayer:
             s.text_align = p(1, "H")[0]
         elif func in (0x020B, 0x020C, 0x020D, 0x020E):
             y, x = p(2)
-            name = {0x020B: "window_org", 0x020C: "window_ext", 0x020D: "viewport_org", 0x020E: "viewport_ext"}[func]
+            name = {
+                0x020B: "window_org",
+                0x020C: "window_ext",
+                0x020D: "viewport_org",
+                0x020E: "viewport_ext",
+            }[func]
             if func == 0x020E or func == 0x020D:
-                log.debug("WMF viewport record ignored: the viewport is the output canvas")
+                log.debug(
+                    "WMF viewport record ignored: the viewport is the output canvas"
+                )
                 return
             setattr(s, name, (float(x), float(y)))
             dev.changed()
@@ -195,14 +229,15 @@ class _WmfPlayer:
         elif func in (0x0324, 0x0325):
             n = p(1)[0]
             flat = p(1 + 2 * n)[1:]
-            pts = list(zip(flat[0::2], flat[1::2]))
+            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2])]
             dev.polyline(pts, closed=func == 0x0324)
         elif func == 0x0538:
             n = p(1)[0]
             counts = p(1 + n)[1:]
             flat = p(1 + n + 2 * sum(counts))[1 + n :]
-            pts = list(zip(flat[0::2], flat[1::2]))
-            polys, i = [], 0
+            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2])]
+            polys: list[list[tuple[float, float]]] = []
+            i = 0
             for c in counts:
                 polys.append(pts[i : i + c])
                 i += c
@@ -220,7 +255,9 @@ class _WmfPlayer:
         elif func == 0x02FA:  # CreatePenIndirect: style, width (POINTS), colour
             style, width, _wy = p(3, "H")
             color = p(5, "H")
-            self.add_object(Pen(style, float(width), color_of(color[3] | (color[4] << 16))))
+            self.add_object(
+                Pen(style, float(width), color_of(color[3] | (color[4] << 16)))
+            )
         elif func == 0x02FC:  # CreateBrushIndirect
             style, c1, c2, hatch = p(4, "H")
             self.add_object(Brush(style, color_of(c1 | (c2 << 16)), hatch))
@@ -230,11 +267,17 @@ class _WmfPlayer:
             _style, _usage = p(2, "H")
             try:
                 bits_at = off + 10 + self._bits_at(off + 10)
-                rgba = decode_dib(self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2])
+                rgba = decode_dib(
+                    self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2]
+                )
                 self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, rgba))
             except CorruptImageError:
                 self.add_object(Brush(_gdi.BS_SOLID, (128, 128, 128)))
-        elif func in (0x00F7, 0x06FF, 0x01F9):  # palette, region, old pattern brush: placeholders
+        elif func in (
+            0x00F7,
+            0x06FF,
+            0x01F9,
+        ):  # palette, region, old pattern brush: placeholders
             self.add_object(object())
         elif func == 0x0521:  # TextOut: count, string (padded), y, x
             n = p(1)[0]
@@ -255,19 +298,29 @@ class _WmfPlayer:
             dx = None
             if at + 2 * n <= off + size * 2 and n:
                 dx = [float(v) for v in struct.unpack_from(f"<{n}h", self.data, at)]
-            dev.text(x, y, raw.decode(_codepage(s.font), "replace"), dx=dx,
-                     opaque_rect=rect if options & ETO_OPAQUE else None,
-                     clip_rect=rect if options & ETO_CLIPPED else None)
+            dev.text(
+                x,
+                y,
+                raw.decode(_codepage(s.font), "replace"),
+                dx=dx,
+                opaque_rect=rect if options & ETO_OPAQUE else None,
+                clip_rect=rect if options & ETO_CLIPPED else None,
+            )
         elif func == 0x061D:  # PatBlt: rop (u32), h, w, y, x
             rop_lo, rop_hi, h, w, y, x = p(6)
-            dev.pattern_blit((x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16))
+            dev.pattern_blit(
+                (x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16)
+            )
         elif func in (0x0940, 0x0B41, 0x0F43):
             self.dib_blit(off, size, func)
         elif func == 0x041F:  # SetPixel: colour, y, x
             c_lo, c_hi, y, x = p(4, "H")
             path = skia.Path()
             path.addRect(skia.Rect.MakeXYWH(np.int16(x), np.int16(y), 1, 1))
-            dev.fill_output(dev.to_output(path), skia.Paint(Color=skia.Color(*color_of(c_lo | (c_hi << 16)))))
+            dev.fill_output(
+                dev.to_output(path),
+                skia.Paint(Color=skia.Color(*color_of(c_lo | (c_hi << 16)))),
+            )
         elif func == 0x012C:  # SelectClipRegion
             obj = self.objects.get(p(1, "H")[0])
             if obj is None or not isinstance(obj, skia.Path):
@@ -289,7 +342,9 @@ class _WmfPlayer:
     def dib_blit(self, off: int, size: int, func: int) -> None:
         end = off + size * 2
         rop = struct.unpack_from("<I", self.data, off + 6)[0]
-        if func == 0x0940:  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
+        if (
+            func == 0x0940
+        ):  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
             words = 8
             ys, xs, _r, h, w, yd, xd = struct.unpack_from("<7h", self.data, off + 10)
             src = (xs, ys, w, h)
@@ -298,8 +353,12 @@ class _WmfPlayer:
                 self.dev.pattern_blit(dest, rop)
                 return
             bmi_at = off + 6 + 2 * (words + 1)
-        elif func == 0x0B41:  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<8h", self.data, off + 10)
+        elif (
+            func == 0x0B41
+        ):  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
+            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from(
+                "<8h", self.data, off + 10
+            )
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 26
@@ -307,7 +366,9 @@ class _WmfPlayer:
                 self.dev.pattern_blit(dest, rop)
                 return
         else:  # StretchDIB: rop, usage, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
+            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from(
+                "<9h", self.data, off + 10
+            )
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 28
@@ -316,8 +377,10 @@ class _WmfPlayer:
             raise CorruptImageError(f"WMF bitmap record at offset {off} is truncated")
         rgba = decode_dib(self.data[bmi_at:bits_at], self.data[bits_at:end])
         h = rgba.shape[0]
-        bottom_up = struct.unpack_from("<I", self.data, bmi_at)[0] == 12 or struct.unpack_from(
-            "<i", self.data, bmi_at + 8)[0] > 0
+        bottom_up = (
+            struct.unpack_from("<I", self.data, bmi_at)[0] == 12
+            or struct.unpack_from("<i", self.data, bmi_at + 8)[0] > 0
+        )
         sx, sy, sw, sh = src
         if bottom_up:
             sy = h - sy - sh

@@ -15,17 +15,26 @@ def sniff(head: bytes) -> bool:
 
 
 def read(stream: BinaryIO, options: ReadOptions) -> Picture:
-    pixels, source_format = render_array(stream.read(), dpi=options.dpi, max_pixels=options.max_pixels)
+    pixels, source_format = render_array(
+        stream.read(), dpi=options.dpi, max_pixels=options.max_pixels
+    )
     rows, columns = pixels.shape[:2]
     picture = Picture(
         source_format=source_format,
         layout=FrameLayout(
-            rows=rows, columns=columns, samples_per_pixel=3, bits_allocated=8, bits_stored=8, photometric="RGB"
+            rows=rows,
+            columns=columns,
+            samples_per_pixel=3,
+            bits_allocated=8,
+            bits_stored=8,
+            photometric="RGB",
         ),
         number_of_frames=1,
         frames=frames_of([pixels]),
     )
-    picture.notes.append(f"{source_format} vector picture rendered at {rows}x{columns} pixels")
+    picture.notes.append(
+        f"{source_format} vector picture rendered at {rows}x{columns} pixels"
+    )
     return picture
 
 
