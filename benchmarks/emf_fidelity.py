@@ -47,8 +47,12 @@ WORK = ROOT / "benchmarks" / "_work"
 def flatten(image: Image.Image) -> np.ndarray:
     """Grey values 0..255 of an image composited over white."""
     rgba = image.convert("RGBA")
+    if (
+        max(rgba.size) > 4096
+    ):  # keep memory modest: scores are taken at --size pixels anyway
+        rgba.thumbnail((4096, 4096), Image.Resampling.BOX)
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float64)
+    return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32)
 
 
 def trim(grey: np.ndarray) -> np.ndarray | None:
@@ -158,6 +162,18 @@ def load(path: Path) -> np.ndarray | None:
         return None
 
 
+def _thumb(grey: np.ndarray | None, height: int = 400) -> np.ndarray | None:
+    if grey is None:
+        return None
+    k = height / grey.shape[0]
+    size = (max(1, round(grey.shape[1] * k)), height)
+    return np.asarray(
+        Image.fromarray(grey.astype(np.uint8), "L").resize(
+            size, Image.Resampling.LANCZOS
+        )
+    )
+
+
 def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) -> None:
     tiles = []
     for grey in panels:
@@ -221,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": elapsed,
             }
         )
-        if args.side:
-            rows[-1]["_panels"] = (ours, ref, other)  # type: ignore[assignment]
+        if args.side:  # small copies only: full-size renderings of 185 files would not fit in memory
+            rows[-1]["_panels"] = tuple(_thumb(p) for p in (ours, ref, other))  # type: ignore[assignment]
     with open(WORK / "scores.csv", "w", newline="") as out:
         writer = csv.DictWriter(
             out,

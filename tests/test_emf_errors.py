@@ -152,3 +152,28 @@ def test_reader_reads_wmf() -> None:
     )
     assert picture.source_format == "WMF"
     assert picture.number_of_frames == 1
+
+
+def test_missing_renderer_names_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from dicomify.errors import UnsupportedFormatError
+
+    monkeypatch.setitem(
+        sys.modules, "dicomify.emf._emf", None
+    )  # as if skia could not load
+    with pytest.raises(UnsupportedFormatError, match="skia-python"):
+        emf_reader.read(io.BytesIO(good()), ReadOptions())
+
+
+def test_reader_module_does_not_load_skia() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    code = f"import sys; sys.path.insert(0, {src!r}); import dicomify.readers.emf; print('skia' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -12,9 +12,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError
-from ._emf import is_emf, render_emf
 from ._size import DEFAULT_DPI, DEFAULT_MAX_PIXELS
-from ._wmf import is_wmf, render_wmf
+from ._sniff import is_emf, is_wmf
 
 _DEBUG = bool(os.environ.get("DICOMIFY_EMF_DEBUG"))
 
@@ -41,6 +40,11 @@ def render_array(
     """Like :func:`render`, returning ``(rgb uint8 array, format name)``."""
     if dpi is not None and not dpi > 0:
         raise ValueError(f"dpi must be a positive number, not {dpi!r}")
+    from ._emf import (
+        render_emf,
+    )  # skia is loaded here, not when the package is imported
+    from ._wmf import render_wmf
+
     head = bytes(data[:64])
     try:
         if is_emf(head):

@@ -42,12 +42,6 @@ class EmfHeader:
     emf_plus: bool
 
 
-def is_emf(head: bytes) -> bool:
-    return (
-        len(head) >= 44 and head[:4] == b"\x01\x00\x00\x00" and head[40:44] == b" EMF"
-    )
-
-
 def parse_header(data: bytes) -> EmfHeader:
     if len(data) < 88:
         raise CorruptImageError(f"the EMF header is truncated ({len(data)} bytes)")

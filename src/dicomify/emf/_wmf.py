@@ -19,20 +19,11 @@ from ._dib import decode_dib
 from ._emf import _codepage, _opaque, logfont
 from ._gdi import Brush, Device, Pen, color_of
 from ._size import output_canvas
+from ._sniff import WMF_PLACEABLE_KEY
 
 log = logging.getLogger(__name__)
 
-PLACEABLE_KEY = 0x9AC6CDD7
 ETO_OPAQUE, ETO_CLIPPED = 2, 4
-
-
-def is_wmf(head: bytes) -> bool:
-    if len(head) >= 4 and struct.unpack_from("<I", head, 0)[0] == PLACEABLE_KEY:
-        return True
-    if len(head) >= 18:
-        mtype, header_size, version = struct.unpack_from("<HHH", head, 0)
-        return mtype in (1, 2) and header_size == 9 and version in (0x0100, 0x0300)
-    return False
 
 
 def render_wmf(
@@ -42,7 +33,7 @@ def render_wmf(
     offset = 0
     bbox: tuple[int, int, int, int] | None = None
     inch = 1440
-    if len(data) >= 22 and struct.unpack_from("<I", data, 0)[0] == PLACEABLE_KEY:
+    if len(data) >= 22 and struct.unpack_from("<I", data, 0)[0] == WMF_PLACEABLE_KEY:
         left, top, right, bottom, inch = struct.unpack_from("<hhhhH", data, 6)
         bbox = (left, top, right, bottom)
         offset = 22

@@ -1,20 +1,35 @@
-"""EMF and WMF metafiles, rendered to RGB by :mod:`dicomify.emf` (any OS, no Windows GDI)."""
+"""EMF and WMF metafiles, rendered to RGB by :mod:`dicomify.emf` (any OS, no Windows GDI).
+
+The renderer needs skia-python, whose Linux wheel loads the system's libGL and libEGL;
+it is imported only when a metafile is read, so the other formats work without it.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import BinaryIO
 
-from ..emf import is_emf, is_wmf, render_array
+from ..emf._sniff import is_emf, is_wmf
+from ..errors import UnsupportedFormatError
 from . import Reader, register
 from .base import FrameLayout, Picture, ReadOptions, frames_of
 
 
 def sniff(head: bytes) -> bool:
-    """EMF: EMR_HEADER at offset 0 with " EMF" at 40; WMF: placeable key or a META header."""
     return is_emf(head) or is_wmf(head)
 
 
 def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+    try:  # the renderer, which loads skia
+        importlib.import_module("dicomify.emf._emf")
+    except ImportError as exc:  # skia-python missing, or its system libraries (libGL, libEGL)
+        raise UnsupportedFormatError(
+            f"EMF/WMF rendering needs skia-python, which cannot be loaded ({exc}); "
+            "install it with 'pip install skia-python' (on Debian/Ubuntu it also needs "
+            "'apt-get install libgl1 libegl1')"
+        ) from None
+    from ..emf import render_array
+
     pixels, source_format = render_array(
         stream.read(), dpi=options.dpi, max_pixels=options.max_pixels
     )
