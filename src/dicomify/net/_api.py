@@ -1,0 +1,136 @@
+"""The delivery API: open a sender, send files, check a connection, resume from a report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from pydicom import Dataset
+
+from ..errors import NetworkError
+from ..report import read_report
+from ._config import DicomDestination, Destination, StowDestination
+from ._dimse import DimseSender, dimse_echo
+from ._items import SendItem, find_dicom_files, header_of
+from ._result import EchoResult, SendResult, SendStatus
+from ._stow import StowSender, stow_echo
+
+__all__ = ["Sender", "echo", "open_sender", "send_files", "stored_in_report"]
+
+#: send_status values of a report row that mean "the peer has it"
+_DELIVERED = {SendStatus.STORED.value, SendStatus.STORED_DECODED.value, SendStatus.SKIPPED.value}
+
+
+class Sender(Protocol):
+    """What :func:`open_sender` yields."""
+
+    def send(self, source: SendItem) -> SendResult: ...
+
+    def send_many(self, sources: Iterable[SendItem]) -> Iterator[SendResult]: ...
+
+
+def _check(destination: object) -> Destination:
+    if not isinstance(destination, (DicomDestination, StowDestination)):
+        raise NetworkError(
+            f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination."
+        )
+    return destination
+
+
+@contextmanager
+def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] = ()) -> Iterator[Sender]:
+    """A sender for ``destination``: ``.send(path_or_dataset) -> SendResult``.
+
+    For C-STORE the association opens at the first send and is reused; ``expected``
+    (SOP Class UID, Transfer Syntax UID) pairs, when known, are proposed up front so
+    the batch needs one association. Closing releases the association (or the
+    HTTP connection pool).
+    """
+    destination = _check(destination)
+    sender: DimseSender | StowSender
+    if isinstance(destination, DicomDestination):
+        sender = DimseSender(destination, expected)
+    else:
+        sender = StowSender(destination)
+    with sender:
+        yield sender
+
+
+def _key(path: str) -> str:
+    return str(Path(path).resolve()) if path else ""
+
+
+def stored_in_report(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
+    """(resolved source path, SOP Instance UID) of every row a previous run delivered.
+
+    Rows whose ``send_status`` is stored, stored-decoded or skipped (skipped is only
+    written for objects an even earlier run stored) count as delivered.
+    """
+    path = Path(report)
+    if not path.is_file():
+        raise NetworkError(f"The report {str(path)!r} to resume from does not exist.")
+    try:
+        return {
+            (_key(row.get("source", "")), row.get("sop_instance_uid", ""))
+            for row in read_report(path)
+            if row.get("send_status", "") in _DELIVERED and row.get("sop_instance_uid")
+        }
+    except (ValueError, OSError) as error:
+        raise NetworkError(f"Cannot read the report {str(path)!r}: {error}.") from error
+
+
+def send_files(
+    sources: Iterable[SendItem],
+    destination: Destination,
+    *,
+    skip_sent: str | os.PathLike[str] | None = None,
+) -> Iterator[SendResult]:
+    """Send files, folders (their DICOM files, recursively) and datasets; a result per object.
+
+    With ``skip_sent`` (a report written by an earlier run), objects that run
+    delivered are not sent again: their result is ``skipped`` (yielded first).
+    The results come as the objects are sent, so a caller can write a report
+    row by row.
+    """
+    destination = _check(destination)
+    delivered = stored_in_report(skip_sent) if skip_sent is not None else set()
+    items: list[SendItem] = []
+    for source in sources:
+        if isinstance(source, Dataset):
+            items.append(source)
+        else:
+            items.extend(find_dicom_files([source]))
+    expected: list[tuple[str, str]] = []
+    to_send: list[SendItem] = []
+    for item in items:
+        header = header_of(item)
+        if header is not None:
+            sop_class, sop_instance, syntax = header
+            source = "" if isinstance(item, Dataset) else os.fspath(item)
+            if source and (_key(source), str(sop_instance)) in delivered:
+                yield SendResult(
+                    source=source,
+                    status=SendStatus.SKIPPED,
+                    sop_instance_uid=str(sop_instance),
+                    sop_class_uid=str(sop_class),
+                    transfer_syntax=str(syntax),
+                    message=f"Already stored according to {os.fspath(skip_sent or '')}.",
+                )
+                continue
+            expected.append((str(sop_class), str(syntax)))
+        to_send.append(item)
+    if not to_send:
+        return
+    with open_sender(destination, expected) as sender:
+        yield from sender.send_many(to_send)
+
+
+def echo(destination: Destination) -> EchoResult:
+    """Check the connection: C-ECHO for DICOM, a one-study QIDO-RS search for DICOMweb."""
+    destination = _check(destination)
+    if isinstance(destination, DicomDestination):
+        return dimse_echo(destination)
+    return stow_echo(destination)

@@ -1,0 +1,138 @@
+"""A real Orthanc on loopback, started and stopped by the tests (Debian packages orthanc, orthanc-dicomweb)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ORTHANC = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Orthanc:
+    """One Orthanc process with a generated configuration in its own folder."""
+
+    def __init__(self, folder: Path, aet: str = "ORTHANC", **overrides: Any) -> None:
+        self.folder = folder
+        self.aet = aet
+        self.dicom_port = free_port()
+        self.http_port = free_port()
+        self.config: dict[str, Any] = {
+            "Name": f"dicomify-test-{folder.name}",
+            "StorageDirectory": str(folder / "storage"),
+            "IndexDirectory": str(folder / "index"),
+            "StorageCompression": False,
+            "HttpPort": self.http_port,
+            "DicomPort": self.dicom_port,
+            "DicomAet": aet,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomScpTimeout": 30,
+            "HttpThreadsCount": 8,
+            "ConcurrentJobs": 1,
+            "Plugins": [str(DICOMWEB_PLUGIN)],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        }
+        self.config.update(overrides)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = folder / "orthanc.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def dicomweb(self) -> str:
+        return f"{self.url}/dicom-web"
+
+    def start(self) -> Orthanc:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = self.folder / "orthanc.json"
+        config.write_text(json.dumps(self.config, indent=2))
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([ORTHANC, str(config)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Orthanc exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                response = httpx.get(f"{self.url}/system", auth=self._auth(), timeout=2)
+                if response.status_code in (200, 401):
+                    if self._dicom_listening():
+                        return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Orthanc did not answer within {START_TIMEOUT} s:\n{self.log.read_text()[-3000:]}")
+
+    def _dicom_listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.dicom_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def _auth(self) -> tuple[str, str] | None:
+        users = self.config.get("RegisteredUsers") or {}
+        if users:
+            user, password = next(iter(users.items()))
+            return (user, password)
+        return None
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = httpx.get(f"{self.url}{path}", auth=self._auth(), timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def json(self, path: str) -> Any:
+        return self.get(path).json()
+
+    def instance_id(self, sop_instance_uid: str) -> str | None:
+        """Orthanc's id of the instance with this SOP Instance UID, or None."""
+        response = httpx.post(
+            f"{self.url}/tools/lookup", content=sop_instance_uid, auth=self._auth(), timeout=30
+        )
+        response.raise_for_status()
+        for entry in response.json():
+            if entry["Type"] == "Instance":
+                return str(entry["ID"])
+        return None
+
+    def instances(self) -> list[str]:
+        return list(self.json("/instances"))
+
+    def clear(self) -> None:
+        for patient in self.json("/patients"):
+            httpx.delete(f"{self.url}/patients/{patient}", auth=self._auth(), timeout=30).raise_for_status()
+
+    def kill(self) -> None:
+        """Stop abruptly (SIGKILL), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
