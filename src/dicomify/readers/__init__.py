@@ -36,7 +36,7 @@ def register(reader: Reader) -> Reader:
 
 def _load_builtin_readers() -> None:
     # Imported for their register() side effect; order is the sniffing order.
-    from . import emf, jpeg, pillow, tiff  # noqa: F401
+    from . import jpeg, pillow, tiff  # noqa: F401
 
 
 def read_picture(stream: BinaryIO, options: ReadOptions) -> Picture:

@@ -69,13 +69,14 @@ class Picture:
     """A decoded (or passthrough) picture, ready for the DICOM builder.
 
     ``frames`` yields one array per frame, shape (rows, columns) or (rows, columns, 3),
-    dtype uint8 or uint16 matching ``layout``. It may be called more than once.
+    dtype uint8 or uint16 matching ``layout``. It may be called more than once. It is
+    None when the picture is only available as ``encapsulated`` codestreams.
     """
 
     source_format: str
     layout: FrameLayout
     number_of_frames: int
-    frames: Callable[[], Iterator[np.ndarray]]
+    frames: Callable[[], Iterator[np.ndarray]] | None
     encapsulated: Encapsulated | None = None
     icc_profile: bytes | None = None
     content_datetime: dt.datetime | None = None

@@ -1,0 +1,33 @@
+"""dicomify: turn ordinary pictures into conformant DICOM and deliver them to a PACS."""
+
+__version__ = "0.1.0"
+
+from .api import DicomImage, convert  # noqa: E402
+from .errors import (  # noqa: E402
+    CorruptImageError,
+    DicomifyError,
+    ImageTooLargeError,
+    InputError,
+    MetadataError,
+    NetworkError,
+    OutputError,
+    UnsupportedFormatError,
+)
+from .options import Compression, ConvertOptions, Iod  # noqa: E402
+
+__all__ = [
+    "Compression",
+    "ConvertOptions",
+    "CorruptImageError",
+    "DicomImage",
+    "DicomifyError",
+    "ImageTooLargeError",
+    "InputError",
+    "Iod",
+    "MetadataError",
+    "NetworkError",
+    "OutputError",
+    "UnsupportedFormatError",
+    "__version__",
+    "convert",
+]

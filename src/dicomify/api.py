@@ -1,0 +1,192 @@
+"""The library's front door: ``DicomImage`` and ``convert``.
+
+Thin on purpose: it opens the source, asks a reader for a Picture, has the builder
+make the dataset and the encoder add the pixels, and writes the result atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, BinaryIO, Union
+
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom.dataset import Dataset
+
+from .build.metadata import needs_unicode, validate
+from .build.sop import build_dataset
+from .encode.pixel_data import set_pixel_data
+from .errors import DicomifyError, InputError, OutputError
+from .io import atomic_output
+from .options import ConvertOptions, split_options
+from .readers import read_picture
+from .readers.base import Picture, frames_of
+from .readers.opening import check_size, exif_datetime, upright
+from .readers.pixels import frame_from_array, frame_from_pil, layout_of
+
+__all__ = ["DicomImage", "Source", "Target", "convert"]
+
+Source = Union[str, os.PathLike, bytes, bytearray, memoryview, IO[bytes], Image.Image, np.ndarray]
+Target = Union[str, os.PathLike, IO[bytes]]
+
+
+def _source_name(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    if isinstance(source, Image.Image):
+        return "<Pillow image>"
+    if isinstance(source, np.ndarray):
+        return "<numpy array>"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return str(getattr(source, "name", "<stream>"))
+
+
+def _open(source: Any) -> BinaryIO:
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return open(source, "rb")
+        except IsADirectoryError:
+            raise InputError("is a directory, not a picture") from None
+        except OSError as error:
+            raise InputError(f"cannot open ({error.strerror})") from None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if hasattr(source, "read"):
+        seekable = getattr(source, "seekable", lambda: False)()
+        if seekable:
+            return source  # type: ignore[no-any-return]
+        return io.BytesIO(source.read())
+    raise DicomifyError(
+        f"cannot read a picture from {type(source).__name__}; give a path, bytes, a binary "
+        "file object, a Pillow image or a numpy array"
+    )
+
+
+def _picture_from_pil(image: Image.Image, options: ConvertOptions) -> Picture:
+    check_size(image.width, image.height, options.read_options())
+    shown = upright(image, options.read_options())
+    frame = frame_from_pil(shown, options.background)
+    return Picture(
+        source_format=image.format or "Pillow image",
+        layout=layout_of(frame),
+        number_of_frames=1,
+        frames=frames_of([frame]),
+        icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
+        content_datetime=exif_datetime(image),
+    )
+
+
+def _picture_from_array(array: np.ndarray, options: ConvertOptions) -> Picture:
+    """H×W or H×W×{1..4} is one frame; N×H×W (N > 4) or N×H×W×C is N frames."""
+    single = array.ndim == 2 or (array.ndim == 3 and array.shape[2] <= 4)
+    stack = [array] if single else list(array)
+    frames = [frame_from_array(np.asarray(f), options.background) for f in stack]
+    check_size(frames[0].shape[1], frames[0].shape[0], options.read_options())
+    if any(f.shape != frames[0].shape or f.dtype != frames[0].dtype for f in frames):
+        raise InputError("the frames of the array differ in shape or type")
+    return Picture(
+        source_format="array",
+        layout=layout_of(frames[0]),
+        number_of_frames=len(frames),
+        frames=frames_of(frames),
+    )
+
+
+class DicomImage:
+    """A picture turned into a DICOM dataset, ready to save.
+
+    ``source`` is a path, bytes, a binary file object, a Pillow image or a numpy array.
+    Keyword arguments are conversion options (snake_case, see ConvertOptions) or
+    metadata (DICOM keywords such as ``PatientName``). Errors name the source.
+    """
+
+    def __init__(self, source: Source, *, options: ConvertOptions | None = None, **kwargs: Any) -> None:
+        self.options, metadata = split_options(kwargs, options)
+        self.source_name = _source_name(source)
+        self._stream: BinaryIO | None = None
+        try:
+            self.metadata = validate(metadata)
+            self.picture = self._read(source)
+            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options)
+            set_pixel_data(self.dataset, self.picture, self.options.compression)
+        except DicomifyError as error:
+            self.close()
+            raise type(error)(f"{self.source_name}: {error}") from None
+
+    def _read(self, source: Source) -> Picture:
+        if isinstance(source, Image.Image):
+            return _picture_from_pil(source, self.options)
+        if isinstance(source, np.ndarray):
+            return _picture_from_array(source, self.options)
+        stream = _open(source)
+        # A caller's own stream stays theirs to close.
+        self._stream = None if stream is source else stream
+        return read_picture(stream, self.options.read_options())
+
+    def update(self, **metadata: Any) -> DicomImage:
+        """Set metadata (DICOM keywords) after construction, checked like the constructor's."""
+        checked = validate(metadata)
+        for keyword, value in checked.items():
+            setattr(self.dataset, keyword, value)
+        self.metadata.update(checked)
+        if needs_unicode(self.metadata.values()):
+            self.dataset.SpecificCharacterSet = "ISO_IR 192"
+        return self
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return str(self.dataset.SOPInstanceUID)
+
+    def save(self, target: Target) -> None:
+        """Write the DICOM file to a path (atomically) or to a binary stream."""
+        if isinstance(target, (str, os.PathLike)):
+            try:
+                with atomic_output(target) as file:
+                    self._write(file)
+            except OSError as error:
+                raise OutputError(f"{target}: cannot write ({error.strerror})") from None
+            return
+        # A stream gets the bytes only once the whole object has been encoded.
+        buffer = io.BytesIO()
+        self._write(buffer)
+        try:
+            target.write(buffer.getbuffer())
+        except OSError as error:
+            raise OutputError(f"cannot write to the output stream ({error.strerror})") from None
+
+    def _write(self, file: BinaryIO) -> None:
+        try:
+            pydicom.dcmwrite(file, self.dataset, enforce_file_format=True)
+        except DicomifyError as error:
+            raise type(error)(f"{self.source_name}: {error}") from None
+        except (ValueError, TypeError) as error:
+            raise OutputError(f"{self.source_name}: the DICOM object cannot be encoded ({error})") from None
+
+    def close(self) -> None:
+        """Release the source file (kept open for lazily decoded multi-page sources)."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def __enter__(self) -> DicomImage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def convert(source: Source, target: Target, *, options: ConvertOptions | None = None, **kwargs: Any) -> Dataset:
+    """Convert one picture to one DICOM file; return the dataset that was written."""
+    with DicomImage(source, options=options, **kwargs) as image:
+        image.save(target)
+        return image.dataset

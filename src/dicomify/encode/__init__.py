@@ -1,0 +1,1 @@
+"""Pixel encodings: JPEG passthrough, native, lossless compression."""

@@ -1,0 +1,158 @@
+"""Putting the pixels into the dataset: passthrough, native, or lossless compression.
+
+* Encapsulated pictures (JPEG kept byte-exact) go in as one fragment per frame
+  (PS3.5 A.4), with their own transfer syntax.
+* Decoded pictures go in natively (Explicit VR Little Endian). Large ones are not
+  joined into one ``bytes`` object: pydicom 3 writes Pixel Data from a buffer, and
+  :class:`FrameStream` produces the frames one at a time while it is written, so peak
+  memory stays near one frame.
+* ``Compression`` other than NONE encodes the native pixels losslessly with pydicom's
+  encoders (RLE built in; JPEG-LS via pyjpegls; JPEG 2000 via pylibjpeg-openjpeg).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
+
+from ..errors import DicomifyError
+from ..options import Compression
+from ..readers.base import FrameLayout, Picture
+
+__all__ = ["FrameStream", "set_pixel_data"]
+
+# Above this many bytes of native pixels the data is streamed instead of joined.
+STREAM_THRESHOLD = 256 * 1024 * 1024
+
+_COMPRESSION_UIDS = {
+    Compression.RLE: RLELossless,
+    Compression.JPEG_LS: JPEGLSLossless,
+    Compression.JPEG_2000: JPEG2000Lossless,
+}
+
+
+def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes:
+    expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
+    if frame.shape != expected:
+        raise DicomifyError(f"a frame has shape {frame.shape}, the first had {expected}")
+    dtype = "<u2" if layout.bits_allocated == 16 else "u1"
+    return frame.astype(dtype, copy=False).tobytes()
+
+
+class FrameStream(io.BufferedIOBase):
+    """The native Pixel Data of a picture as a seekable, readable buffer.
+
+    Frames are produced on demand; seeking backwards restarts the frame iterator.
+    An odd total length gets the pad byte PS3.5 7.1.1 requires.
+    """
+
+    def __init__(self, picture: Picture) -> None:
+        super().__init__()
+        assert picture.frames is not None
+        self._picture = picture
+        self._frame_size = picture.layout.frame_bytes
+        data_length = self._frame_size * picture.number_of_frames
+        self._length = data_length + (data_length % 2)
+        self._position = 0
+        self._restart()
+
+    def _restart(self) -> None:
+        assert self._picture.frames is not None
+        self._frames: Iterator[np.ndarray] = self._picture.frames()
+        self._produced = 0  # bytes produced by the iterator so far
+        self._current = b""
+        self._current_start = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._length}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def _load_frame_at(self, position: int) -> None:
+        if position < self._current_start:
+            self._restart()
+        while not (self._current_start <= position < self._current_start + len(self._current)):
+            try:
+                frame = next(self._frames)
+            except StopIteration:
+                # Only the pad byte lies beyond the frames.
+                self._current_start = self._produced
+                self._current = b"\x00" * (self._length - self._produced)
+                self._produced = self._length
+                return
+            self._current_start = self._produced
+            self._current = _frame_bytes(frame, self._picture.layout)
+            self._produced += len(self._current)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._length - self._position
+        size = min(size, self._length - self._position)
+        chunks = []
+        while size > 0:
+            self._load_frame_at(self._position)
+            offset = self._position - self._current_start
+            chunk = self._current[offset : offset + size]
+            chunks.append(chunk)
+            self._position += len(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+
+def _stack(picture: Picture) -> np.ndarray:
+    assert picture.frames is not None
+    frames = list(picture.frames())
+    return frames[0] if len(frames) == 1 else np.stack(frames)
+
+
+def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> None:
+    """Add Pixel Data to ``ds`` and set the transfer syntax it is encoded with."""
+    encapsulated = picture.encapsulated
+    if encapsulated is not None:
+        ds.PixelData = encapsulate(list(encapsulated.fragments))
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = encapsulated.transfer_syntax
+        if encapsulated.lossy:
+            compressed = sum(len(f) for f in encapsulated.fragments)
+            raw = picture.layout.frame_bytes * picture.number_of_frames
+            from pydicom.valuerep import format_number_as_ds
+
+            ds.LossyImageCompressionRatio = format_number_as_ds(round(raw / compressed, 2))
+        return
+    if picture.frames is None:
+        raise DicomifyError("the picture has no pixels to store")
+    ds["PixelData"] = _pixel_data_element(picture)
+    if compression is Compression.NONE:
+        return
+    uid = _COMPRESSION_UIDS[compression]
+    try:
+        ds.compress(uid, _stack(picture), generate_instance_uid=False)
+    except (RuntimeError, ValueError, ImportError) as error:
+        raise DicomifyError(f"{compression.value} compression failed: {error}") from error
+
+
+def _pixel_data_element(picture: Picture):  # type: ignore[no-untyped-def]
+    from pydicom.dataelem import DataElement
+
+    vr = "OW" if picture.layout.bits_allocated == 16 else "OB"
+    total = picture.layout.frame_bytes * picture.number_of_frames
+    if total > STREAM_THRESHOLD:
+        return DataElement(0x7FE00010, vr, FrameStream(picture))
+    assert picture.frames is not None
+    data = b"".join(_frame_bytes(frame, picture.layout) for frame in picture.frames())
+    return DataElement(0x7FE00010, vr, data)

@@ -1,0 +1,138 @@
+"""PNG, APNG, BMP, GIF and WebP, decoded by Pillow.
+
+Animated GIF/APNG/WebP become one multi-frame picture, each frame as the viewer
+shows it (Pillow applies disposal and blending), always RGB so every frame has the
+same layout. 16-bit colour PNG is decoded by imagecodecs because Pillow reduces it
+to 8 bits.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from ..errors import CorruptImageError
+from . import Reader, register
+from .base import Picture, ReadOptions, frames_of
+from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
+from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_FORMATS = {"PNG": "PNG", "BMP": "BMP", "DIB": "BMP", "GIF": "GIF", "WEBP": "WebP"}
+
+
+def sniff(head: bytes) -> bool:
+    return (
+        head.startswith(_PNG)
+        or head.startswith(b"BM")
+        or head[:6] in (b"GIF87a", b"GIF89a")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    )
+
+
+def _is_16bit_colour_png(head: bytes) -> bool:
+    # IHDR follows the signature: bit depth at byte 24, colour type at 25 (PNG spec 11.2.2).
+    return head.startswith(_PNG) and len(head) > 25 and head[24] == 16 and head[25] in (2, 4, 6)
+
+
+def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+    head = stream.read(64)
+    stream.seek(0)
+    if _is_16bit_colour_png(head):
+        return _read_16bit_png(stream, options)
+    image = open_image(stream, options, formats=list(_FORMATS))
+    source_format = "APNG" if image.format == "PNG" and getattr(image, "n_frames", 1) > 1 else _FORMATS.get(
+        image.format or "", image.format or "picture"
+    )
+    frame_count = getattr(image, "n_frames", 1)
+    if options.page is not None:
+        if not 0 <= options.page < frame_count:
+            raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
+    if frame_count > 1 and options.page is None:
+        return _read_animation(image, source_format, frame_count, options)
+    if options.page:
+        image.seek(options.page)
+    load(image)
+    shown = upright(image, options)
+    frame = frame_from_pil(shown, options.background)
+    return Picture(
+        source_format=source_format,
+        layout=layout_of(frame),
+        number_of_frames=1,
+        frames=frames_of([frame]),
+        icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
+        content_datetime=exif_datetime(image),
+    )
+
+
+def _read_animation(
+    image: Image.Image, source_format: str, frame_count: int, options: ReadOptions
+) -> Picture:
+    check_size(image.width, image.height, options, frame_count)
+    durations: list[float] = []
+    for frame in ImageSequence.Iterator(image):
+        durations.append(float(frame.info.get("duration", 0) or 0))
+
+    def frames() -> Iterator[np.ndarray]:
+        for frame in ImageSequence.Iterator(image):
+            load(frame)
+            rgba = np.asarray(frame.convert("RGBA"))
+            yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
+
+    first = next(frames())
+    has_timing = any(durations)
+    return Picture(
+        source_format=source_format,
+        layout=layout_of(first),
+        number_of_frames=frame_count,
+        frames=frames,
+        icc_profile=image.info.get("icc_profile"),
+        frame_times_ms=tuple(durations) if has_timing else None,
+    )
+
+
+def _read_16bit_png(stream: BinaryIO, options: ReadOptions) -> Picture:
+    import imagecodecs
+
+    data = stream.read()
+    # Pillow reads the header (size, ICC, EXIF) without decoding the samples.
+    image = open_image(io.BytesIO(data), options, formats=["PNG"])
+    try:
+        array = imagecodecs.png_decode(data)
+    except Exception as error:  # imagecodecs raises its own PngError/ValueError
+        raise CorruptImageError(f"the PNG is damaged or truncated ({error})") from error
+    frame = frame_from_array(array, options.background)
+    if not options.keep_orientation:
+        frame = _exif_transposed(frame, image)
+    return Picture(
+        source_format="PNG",
+        layout=layout_of(frame),
+        number_of_frames=1,
+        frames=frames_of([frame]),
+        icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
+        content_datetime=exif_datetime(image),
+    )
+
+
+def _exif_transposed(frame: np.ndarray, image: Image.Image) -> np.ndarray:
+    orientation = exif_orientation(image)
+    # EXIF orientations 2..8 as numpy operations (same as ImageOps.exif_transpose).
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1, :],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    if orientation in ops:
+        return np.ascontiguousarray(ops[orientation](frame))
+    return frame
+
+
+register(Reader(name="Pillow (PNG/BMP/GIF/WebP)", sniff=sniff, read=read))

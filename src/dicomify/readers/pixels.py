@@ -1,0 +1,127 @@
+"""Turning a decoded Pillow image or numpy array into DICOM-ready frames.
+
+The conversion policy lives here, shared by every reader:
+
+* gray stays gray: 1-bit becomes 8-bit 0/255, 2/4/8-bit stays 8-bit, 16-bit stays 16-bit;
+* palette images are expanded to RGB (or to gray when every palette entry is gray),
+  because PALETTE COLOR is not allowed in the multi-frame and photographic IODs and
+  many viewers render it poorly;
+* alpha is composited over ``ReadOptions.background`` (DICOM has no alpha);
+* CMYK becomes RGB (DICOM has no CMYK).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from ..errors import UnsupportedFormatError
+from .base import FrameLayout
+
+__all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of"]
+
+
+def layout_of(frame: np.ndarray) -> FrameLayout:
+    """The DICOM layout of a frame produced by :func:`frame_from_pil`/`frame_from_array`."""
+    samples = 1 if frame.ndim == 2 else frame.shape[2]
+    bits = 16 if frame.dtype == np.uint16 else 8
+    return FrameLayout(
+        rows=frame.shape[0],
+        columns=frame.shape[1],
+        samples_per_pixel=samples,
+        bits_allocated=bits,
+        bits_stored=bits,
+        photometric="MONOCHROME2" if samples == 1 else "RGB",
+    )
+
+
+def composite_alpha(
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+) -> np.ndarray:
+    """Blend ``color`` (H×W or H×W×3) over a solid background using ``alpha`` (H×W).
+
+    Exact integer arithmetic with rounding, so opaque pixels are unchanged and
+    fully transparent ones become exactly the background.
+    """
+    full = np.iinfo(color.dtype).max
+    if color.ndim == 2:
+        bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
+        a = alpha.astype(np.int64)
+    else:
+        bg_value = np.asarray([round(c * full / 255) for c in background], dtype=np.int64)
+        a = alpha.astype(np.int64)[..., None]
+    blended = (color.astype(np.int64) * a + bg_value * (full - a) + full // 2) // full
+    return blended.astype(color.dtype)
+
+
+def _luma(rgb: tuple[int, int, int]) -> float:
+    # ITU-R 601-2 luma, as Pillow's "L" conversion uses.
+    r, g, b = rgb
+    return (r * 299 + g * 587 + b * 114) / 1000
+
+
+def frame_from_array(array: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """Normalise a decoded array (H×W, H×W×{1,2,3,4}; bool/uint8/uint16) to a DICOM frame.
+
+    Two channels are gray+alpha, four are RGB+alpha.
+    """
+    if array.dtype == bool:
+        array = np.where(array, np.uint8(255), np.uint8(0))
+    if array.dtype not in (np.uint8, np.uint16):
+        raise UnsupportedFormatError(f"{array.dtype} samples are not supported")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[2] in (2, 4):
+        array = composite_alpha(array[..., :-1], array[..., -1], background)
+        if array.shape[2] == 1:
+            array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise UnsupportedFormatError(f"pixel arrays of shape {array.shape} are not supported")
+    return np.ascontiguousarray(array)
+
+
+def _palette_is_gray(image: Image.Image) -> bool:
+    palette = image.getpalette("RGB") or []
+    used = image.getcolors(maxcolors=256)
+    entries = [palette[3 * i : 3 * i + 3] for _, i in used] if used else []
+    return bool(entries) and all(len(e) == 3 and e[0] == e[1] == e[2] for e in entries)
+
+
+def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.ndarray:
+    """Decode a Pillow image into a DICOM frame following the module's policy."""
+    mode = image.mode
+    if mode == "1":
+        return np.asarray(image.convert("L"))
+    if mode in ("L", "RGB"):
+        return np.asarray(image)
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(image).astype(np.uint16, copy=False)
+    if mode == "I":
+        values = np.asarray(image)
+        if values.min() < 0 or values.max() > 65535:
+            raise UnsupportedFormatError(
+                "32-bit integer samples outside 0..65535 are not supported"
+            )
+        return values.astype(np.uint16)
+    if mode == "LA":
+        data = np.asarray(image)
+        return composite_alpha(data[..., 0], data[..., 1], background)
+    if mode == "La":
+        return frame_from_pil(image.convert("LA"), background)
+    if mode in ("RGBA", "RGBa"):
+        data = np.asarray(image.convert("RGBA"))
+        if data[..., 3].min() == 255:
+            return np.ascontiguousarray(data[..., :3])
+        return composite_alpha(data[..., :3], data[..., 3], background)
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in image.info
+        if has_alpha:
+            return frame_from_pil(image.convert("RGBA"), background)
+        if mode == "P" and _palette_is_gray(image):
+            return np.asarray(image.convert("L"))
+        return np.asarray(image.convert("RGB"))
+    if mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        return np.asarray(image.convert("RGB"))
+    if mode == "F":
+        raise UnsupportedFormatError("32-bit floating point pictures are not supported")
+    raise UnsupportedFormatError(f"Pillow mode {mode!r} is not supported")
