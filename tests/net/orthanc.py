@@ -127,6 +127,11 @@ class Orthanc:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """Ask to stop (SIGTERM) without waiting; :meth:`stop` waits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

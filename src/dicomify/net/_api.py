@@ -41,13 +41,17 @@ def _check(destination: object) -> Destination:
 
 
 @contextmanager
-def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] = ()) -> Iterator[Sender]:
+def open_sender(
+    destination: Destination, expected: Iterable[tuple[str, str]] | None = None
+) -> Iterator[Sender]:
     """A sender for ``destination``: ``.send(path_or_dataset) -> SendResult``.
 
-    For C-STORE the association opens at the first send and is reused; ``expected``
-    (SOP Class UID, Transfer Syntax UID) pairs, when known, are proposed up front so
-    the batch needs one association. Closing releases the association (or the
-    HTTP connection pool).
+    For C-STORE the association opens at the first send and is reused. The first
+    association proposes the ``expected`` (SOP Class UID, Transfer Syntax UID)
+    pairs, or by default every SOP class and transfer syntax ``dicomify.convert``
+    makes, so converting and sending one by one needs one association; an object
+    outside them makes the sender associate again with its contexts added.
+    Closing releases the association (or the HTTP connection pool).
     """
     destination = _check(destination)
     sender: DimseSender | StowSender
@@ -90,10 +94,12 @@ def send_files(
 ) -> Iterator[SendResult]:
     """Send files, folders (their DICOM files, recursively) and datasets; a result per object.
 
-    With ``skip_sent`` (a report written by an earlier run), objects that run
-    delivered are not sent again: their result is ``skipped`` (yielded first).
-    The results come as the objects are sent, so a caller can write a report
-    row by row.
+    With ``skip_sent`` (a report written by an earlier run, read now, before
+    anything is sent, so it may be the file this run's report will overwrite),
+    objects that run delivered are not sent again: their result is ``skipped``,
+    yielded before the others. Results come as objects are sent, so a caller can
+    write a report row by row; the connection closes when the iterator is
+    exhausted or closed.
     """
     destination = _check(destination)
     delivered = stored_in_report(skip_sent) if skip_sent is not None else set()
@@ -101,8 +107,16 @@ def send_files(
     for source in sources:
         if isinstance(source, Dataset):
             items.append(source)
-        else:
+        elif isinstance(source, (str, os.PathLike)):
             items.extend(find_dicom_files([source]))
+        else:
+            raise NetworkError(f"Cannot send {source!r}: give file or folder paths or pydicom Datasets.")
+    return _send_all(items, destination, delivered, "" if skip_sent is None else os.fspath(skip_sent))
+
+
+def _send_all(
+    items: list[SendItem], destination: Destination, delivered: set[tuple[str, str]], report: str
+) -> Iterator[SendResult]:
     expected: list[tuple[str, str]] = []
     to_send: list[SendItem] = []
     for item in items:
@@ -117,7 +131,7 @@ def send_files(
                     sop_instance_uid=str(sop_instance),
                     sop_class_uid=str(sop_class),
                     transfer_syntax=str(syntax),
-                    message=f"Already stored according to {os.fspath(skip_sent or '')}.",
+                    message=f"Already stored according to {report}.",
                 )
                 continue
             expected.append((str(sop_class), str(syntax)))

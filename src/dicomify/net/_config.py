@@ -8,9 +8,10 @@ half-sent batch.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import NetworkError
 
@@ -117,8 +118,8 @@ class DicomDestination:
 class StowDestination:
     """A DICOMweb server reached by STOW-RS (PS3.18 10.5).
 
-    ``url`` is the server's DICOMweb root (``http://host:8042/dicom-web``) or its
-    ``.../studies`` endpoint. Authentication is either HTTP basic
+    ``url`` is the server's DICOMweb root (``http://host:8042/dicom-web``), its
+    ``.../studies`` endpoint or one study's ``.../studies/{uid}``. Authentication is either HTTP basic
     (``username`` + ``password``) or a bearer ``token``. ``ca`` verifies an
     https server against the given certificates; ``verify=False`` turns
     verification off. ``batch_size`` instances go in one request.
@@ -155,9 +156,16 @@ class StowDestination:
 
     @property
     def studies_url(self) -> str:
-        """The STOW-RS endpoint: ``{root}/studies``."""
-        url = self.url.rstrip("/")
-        return url if url.endswith("/studies") else f"{url}/studies"
+        """The STOW-RS endpoint: ``{root}/studies``, or ``{root}/studies/{StudyInstanceUID}`` as given.
+
+        Posting to one study's URL makes the server refuse instances of other
+        studies (PS3.18 10.5.1), each reported as failed.
+        """
+        parts = urlsplit(self.url)
+        path = parts.path.rstrip("/")
+        if not re.search(r"/studies(/[0-9.]+)?$", path):
+            path = f"{path}/studies"
+        return urlunsplit(parts._replace(path=path))
 
     def __str__(self) -> str:
         return self.studies_url

@@ -12,8 +12,10 @@ needs a context the current association lacks, we release it and associate again
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -33,6 +35,28 @@ from ._result import EchoResult, SendResult, SendStatus
 from ._tls import client_context
 
 __all__ = ["DimseSender", "dimse_echo"]
+
+# What dicomify.convert makes (PS3.3 A.8, A.32.4; PS3.5 A.4): proposed up front when
+# a sender is opened without knowing its objects (``convert --send``), so that
+# converting and sending one by one still needs a single association.
+DICOMIFY_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.2",  # Multi-frame Grayscale Byte SC
+    "1.2.840.10008.5.1.4.1.1.7.3",  # Multi-frame Grayscale Word SC
+    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC
+    "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic Image Storage
+)
+DICOMIFY_TRANSFER_SYNTAXES = (
+    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian (and Implicit, in the same context)
+    "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
+    "1.2.840.10008.1.2.4.51",  # JPEG Extended (Process 2 & 4)
+    "1.2.840.10008.1.2.4.57",  # JPEG Lossless (Process 14)
+    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+    "1.2.840.10008.1.2.5",  # RLE Lossless
+)
+DICOMIFY_CONTEXTS = tuple((sop, ts) for sop in DICOMIFY_SOP_CLASSES for ts in DICOMIFY_TRANSFER_SYNTAXES)
 
 MAX_CONTEXTS = 128  # PS3.8 9.3.2.2: presentation context IDs are odd numbers 1..255
 NATIVE = "native"  # the key of the uncompressed-little-endian context of a SOP class
@@ -62,6 +86,25 @@ def _pynetdicom_errors() -> Iterator[_ErrorLog]:
         logger.removeHandler(handler)
 
 
+@contextmanager
+def _unclosed_sockets_ignored() -> Iterator[None]:
+    """pynetdicom <= 3.0.4 can drop its socket unclosed when a connection fails or is
+    aborted (pydicom/pynetdicom#979, fixed by #999 after 3.0.4). The ResourceWarning
+    says nothing a caller can act on (the failure itself is in the result), so it
+    is silenced here, around the calls that fail, and nowhere else."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+
+
+def _finish(assoc: Association, timeout: float) -> None:
+    """Wait for a failed association's thread to end and free its socket now, not later."""
+    with _unclosed_sockets_ignored():
+        if assoc.is_alive():
+            assoc.join(timeout)
+        gc.collect()  # a failed TLS handshake leaves the socket in a reference cycle
+
+
 def _association_failure(assoc: Association, lines: list[str]) -> str:
     """One sentence on why an association did not happen, from pynetdicom's own log lines."""
     useful = [
@@ -69,6 +112,8 @@ def _association_failure(assoc: Association, lines: list[str]) -> str:
         for line in lines
         if line.startswith(("TCP Initialisation Error", "Result:", "Reason:", "ACSE timeout", "No accepted"))
     ]
+    if not useful and any(line.startswith("Connection closed") for line in lines):
+        useful = ["the peer closed the connection without answering"]
     if assoc.is_rejected:
         prefix = "the peer rejected the association"
     elif any(line.startswith("TCP Initialisation Error") for line in useful):
@@ -115,8 +160,10 @@ def _associate_once(ae: AE, destination: DicomDestination, contexts: list[Presen
     if destination.tls is not None:
         server_name = destination.host if destination.tls.check_hostname else None
         kwargs["tls_args"] = (client_context(destination.tls), server_name)
-    with _pynetdicom_errors() as errors:
+    with _pynetdicom_errors() as errors, _unclosed_sockets_ignored():
         assoc = ae.associate(destination.host, destination.port, **kwargs)
+        if not assoc.is_established:
+            _finish(assoc, destination.timeout)
     if assoc.is_established:
         return assoc, ""
     return assoc, _association_failure(assoc, errors.lines)
@@ -133,17 +180,19 @@ class DimseSender:
     Use as a context manager; :meth:`send` returns a :class:`SendResult` for
     every object and never raises for a network outcome. ``expected`` lists the
     (SOP Class UID, Transfer Syntax UID) pairs to come, so the first association
-    proposes them all.
+    proposes them all; None proposes what ``dicomify.convert`` makes. An object
+    outside them is still sent, over a new association that adds its contexts.
     """
 
-    def __init__(self, destination: DicomDestination, expected: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, destination: DicomDestination, expected: Iterable[tuple[str, str]] | None = None) -> None:
         self.destination = destination
         self._ae = _make_ae(destination)
         self._wanted: dict[tuple[str, str], None] = {}  # an ordered set of context keys
-        for sop_class, syntax in expected:
+        for sop_class, syntax in DICOMIFY_CONTEXTS if expected is None else expected:
             self._want(sop_class, syntax)
         self._assoc: Association | None = None
         self._proposed: set[tuple[str, str]] = set()
+        self._used: set[tuple[str, str]] = set()  # keys an object has needed so far
         self._unreachable = ""  # set once every attempt to associate failed
         self._message_id = 0
         self.associations = 0  # how many associations were opened, for the curious and the tests
@@ -155,10 +204,11 @@ class DimseSender:
     # -- associations ---------------------------------------------------------
 
     def _contexts_for(self, item: Item) -> list[tuple[str, str]]:
-        """The keys to propose: this object's first, then the rest of the batch, at most 128."""
+        """The keys to propose, at most 128: this object's, then those no object has used yet, then the rest."""
         first = _keys_for(item.sop_class_uid, item.transfer_syntax)
-        rest = [key for key in self._wanted if key not in first]
-        return (first + rest)[:MAX_CONTEXTS]
+        unused = [key for key in self._wanted if key not in first and key not in self._used]
+        used = [key for key in self._wanted if key not in first and key in self._used]
+        return (first + unused + used)[:MAX_CONTEXTS]
 
     def _release(self) -> None:
         if self._assoc is not None:
@@ -169,8 +219,10 @@ class DimseSender:
 
     def _abort(self) -> None:
         if self._assoc is not None:
-            if self._assoc.is_established:
-                self._assoc.abort()
+            with _unclosed_sockets_ignored():
+                if self._assoc.is_established:
+                    self._assoc.abort()
+                _finish(self._assoc, self.destination.timeout)
             self._assoc = None
             self._proposed = set()
 
@@ -178,6 +230,7 @@ class DimseSender:
         """Associate so that ``item`` can travel; an error message, or "" when ready."""
         self._want(item.sop_class_uid, item.transfer_syntax)
         needed = set(_keys_for(item.sop_class_uid, item.transfer_syntax))
+        self._used |= needed
         if self._assoc is not None and self._assoc.is_established and needed <= self._proposed:
             return ""
         self._release()

@@ -132,7 +132,11 @@ def header_of(item: SendItem) -> tuple[UID, UID, UID] | None:
 
 
 def decoded_copy(item: Item) -> Dataset:
-    """The object decoded to Explicit VR Little Endian (PS3.5 A.2), the caller's dataset untouched."""
+    """The object decoded to Explicit VR Little Endian (PS3.5 A.2), the caller's dataset untouched.
+
+    The SOP Instance UID stays: a change of transfer syntax is the same instance
+    (PS3.5 10), and the report must name the UID the archive holds.
+    """
     dataset = item.dataset if item.source else copy.deepcopy(item.dataset)
-    dataset.decompress()
+    dataset.decompress(generate_instance_uid=False)
     return dataset
