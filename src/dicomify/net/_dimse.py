@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -165,8 +166,19 @@ def _associate_once(ae: AE, destination: DicomDestination, contexts: list[Presen
         if not assoc.is_established:
             _finish(assoc, destination.timeout)
     if assoc.is_established:
+        _no_delay(assoc)
         return assoc, ""
     return assoc, _association_failure(assoc, errors.lines)
+
+
+def _no_delay(assoc: Association) -> None:
+    """Turn Nagle's algorithm off: a C-STORE is a small command PDU then the data set,
+    and waiting to coalesce them costs a delayed-ACK round trip per object (measured:
+    twice the time per object against Orthanc on loopback)."""
+    try:
+        assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[union-attr]
+    except (AttributeError, OSError):  # pynetdicom's internals moved, or the socket is gone
+        pass
 
 
 def _is_permanent(assoc: Association, message: str) -> bool:
