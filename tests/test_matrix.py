@@ -16,15 +16,12 @@ import numpy as np
 import pydicom
 import pytest
 import tifffile
-from PIL import Image
-
-import dicomify
 from conftest import dciodvfy_errors, dcmtk_decodes, decoded_pixels, gdcm_decodes, require_tool
 from pictures import (
-    H,
     RNG,
-    W,
     Case,
+    H,
+    W,
     bmp_bytes,
     composite,
     gray8,
@@ -36,6 +33,9 @@ from pictures import (
     rle4,
     rle8,
 )
+from PIL import Image
+
+import dicomify
 
 WHITE = (255, 255, 255)
 EXPLICIT = "1.2.840.10008.1.2.1"

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, BinaryIO, Union
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 import pydicom
@@ -30,8 +29,8 @@ from .readers.pixels import frame_from_array, frame_from_pil, layout_of
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, IO[bytes], Image.Image, np.ndarray]
-Target = Union[str, os.PathLike, IO[bytes]]
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | Image.Image | np.ndarray
+Target = str | os.PathLike[str] | IO[bytes]
 
 
 def _source_name(source: Any) -> str:
