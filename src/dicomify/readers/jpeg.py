@@ -140,7 +140,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     # lossless JPEG at all, and those carry no EXIF in practice.
     image = None
     if facts.precision == 8 and facts.sof != 0xC3:
-        image = open_image(io.BytesIO(data), options, formats=["JPEG", "MPO"])
+        image = open_image(io.BytesIO(data), options, formats=["JPEG"])
     rotated = image is not None and not options.keep_orientation and exif_orientation(image) != 1
     keep_bytes = (
         transfer_syntax is not None
@@ -150,6 +150,10 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     )
     if keep_bytes:
         assert transfer_syntax is not None
+        # A stream cut short loses its End Of Image marker; decoding would be the
+        # only deeper check, and passthrough exists to avoid decoding.
+        if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+            raise CorruptImageError("the JPEG is truncated (no End Of Image marker)")
         photometric = _photometric(facts)
         bits_allocated = 8 if facts.precision <= 8 else 16
         layout = FrameLayout(

@@ -75,6 +75,7 @@ def _read_animation(
     check_size(image.width, image.height, options, frame_count)
     durations: list[float] = []
     for frame in ImageSequence.Iterator(image):
+        load(frame)  # WebP sets the duration only once the frame is loaded
         durations.append(float(frame.info.get("duration", 0) or 0))
 
     def frames() -> Iterator[np.ndarray]:

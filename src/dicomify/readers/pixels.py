@@ -72,9 +72,8 @@ def frame_from_array(array: np.ndarray, background: tuple[int, int, int]) -> np.
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim == 3 and array.shape[2] in (2, 4):
-        array = composite_alpha(array[..., :-1], array[..., -1], background)
-        if array.shape[2] == 1:
-            array = array[..., 0]
+        color = array[..., 0] if array.shape[2] == 2 else array[..., :3]
+        array = composite_alpha(color, array[..., -1], background)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
         raise UnsupportedFormatError(f"pixel arrays of shape {array.shape} are not supported")
     return np.ascontiguousarray(array)
@@ -83,7 +82,8 @@ def frame_from_array(array: np.ndarray, background: tuple[int, int, int]) -> np.
 def _palette_is_gray(image: Image.Image) -> bool:
     palette = image.getpalette("RGB") or []
     used = image.getcolors(maxcolors=256)
-    entries = [palette[3 * i : 3 * i + 3] for _, i in used] if used else []
+    indices = [int(index) for _, index in used] if used else []  # type: ignore[arg-type]
+    entries = [palette[3 * i : 3 * i + 3] for i in indices]
     return bool(entries) and all(len(e) == 3 and e[0] == e[1] == e[2] for e in entries)
 
 
