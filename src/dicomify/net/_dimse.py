@@ -103,6 +103,12 @@ def _finish(assoc: Association, timeout: float) -> None:
     with _unclosed_sockets_ignored():
         if assoc.is_alive():
             assoc.join(timeout)
+        try:
+            sock = assoc.dul.socket.socket  # type: ignore[union-attr]
+            if sock is not None:
+                sock.close()  # pynetdicom <= 3.0.4 may leave it open after an abort (#979)
+        except (AttributeError, OSError):
+            pass
         gc.collect()  # a failed TLS handshake leaves the socket in a reference cycle
 
 
