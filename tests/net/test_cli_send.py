@@ -6,16 +6,15 @@ import argparse
 from pathlib import Path
 
 import pytest
+from net_samples import KINDS, batch, make, with_sop_class
+from net_verify import check_stored
+from orthanc_server import ORTHANC_AET, PASSWORD, USER, Orthanc, Pki, free_port
 from pydicom.uid import generate_uid
 
-from conftest import ORTHANC_AET, PASSWORD, USER, Pki
 from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, main
 from dicomify.cli.send import add_destination_arguments, destination_from_args
 from dicomify.net import DicomDestination, StowDestination
 from dicomify.report import read_report
-from objects import KINDS, batch, make, with_sop_class
-from orthanc import Orthanc, free_port
-from verify import check_stored
 
 
 def dicom_args(server: Orthanc) -> list[str]:
@@ -55,7 +54,9 @@ def test_send_folder_with_report(orthanc: Orthanc, tmp_path: Path, capsys: pytes
     assert "4 file(s): 4 stored" in capsys.readouterr().err
 
 
-def test_partial_failure_exit_code_and_rerun_with_skip_sent(orthanc: Orthanc, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_partial_failure_exit_code_and_rerun_with_skip_sent(
+    orthanc: Orthanc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = make(tmp_path / "in", "native", seed=200)
     refused = with_sop_class(good, "1.2.826.0.1.3680043.8.498.999.2", tmp_path / "in" / "refused.dcm")
     report = tmp_path / "send.jsonl"
@@ -99,7 +100,20 @@ def test_send_stow_with_password_from_environment(
     samples = batch(tmp_path, KINDS)
     monkeypatch.setenv("DICOMIFY_PASSWORD", PASSWORD)
     report = tmp_path / "stow.csv"
-    code = main(["send", str(tmp_path), "--stow", orthanc.dicomweb, "--user", USER, "--batch-size", "3", "--report", str(report)])
+    code = main(
+        [
+            "send",
+            str(tmp_path),
+            "--stow",
+            orthanc.dicomweb,
+            "--user",
+            USER,
+            "--batch-size",
+            "3",
+            "--report",
+            str(report),
+        ]
+    )
     assert code == EXIT_OK
     assert {row["send_status"] for row in read_report(report)} == {"stored"}
     for sample in samples:
@@ -121,7 +135,10 @@ def test_send_with_tls_flags(orthanc_tls: Orthanc, pki: Pki, tmp_path: Path) -> 
         (["--stow", "http://127.0.0.1:1/dicom-web", "-aec", "PACS"], "-aec applies to a DICOM --host"),
         (["--host", "127.0.0.1", "--user", "me", "--password", "x"], "--user applies to --stow"),
         (["--host", "127.0.0.1", "--port", "70000"], "port 70000 is not valid"),
-        (["--host", "127.0.0.1", "-aec", "A-TITLE-THAT-IS-TOO-LONG"], "AE title 'A-TITLE-THAT-IS-TOO-LONG' is not valid"),
+        (
+            ["--host", "127.0.0.1", "-aec", "A-TITLE-THAT-IS-TOO-LONG"],
+            "AE title 'A-TITLE-THAT-IS-TOO-LONG' is not valid",
+        ),
         (["--host", "127.0.0.1", "--tls-ca", "/nonexistent/ca.pem"], "'/nonexistent/ca.pem' does not exist"),
         (["--stow", "ftp://example/dicom-web"], "is not valid: use http"),
         (["--stow", "http://h/dicom-web", "--user", "me"], "needs both a user name and a password"),
@@ -172,6 +189,9 @@ def test_unrelated_uid_in_report_is_sent_again(orthanc: Orthanc, tmp_path: Path)
         "transfer_syntax,send_status,send_transfer_syntax,message\n"
         f"{sample.path},,stored,{generate_uid()},,,,,stored,,\n"
     )
-    assert main(["send", str(sample.path), *dicom_args(orthanc), "--skip-sent", str(report), "--report", str(report)]) == EXIT_OK
+    assert (
+        main(["send", str(sample.path), *dicom_args(orthanc), "--skip-sent", str(report), "--report", str(report)])
+        == EXIT_OK
+    )
     assert [row["send_status"] for row in read_report(report)] == ["stored"]
     check_stored(orthanc, sample)

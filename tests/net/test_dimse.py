@@ -8,15 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from net_samples import KINDS, batch, make, with_sop_class
+from net_verify import check_stored, paths, source_unchanged
+from orthanc_server import ORTHANC_AET, Orthanc, Pki, free_port
 from pydicom import dcmread
 from pydicom.uid import JPEGBaseline8Bit
 from pynetdicom import StoragePresentationContexts
 
-from conftest import ORTHANC_AET, Pki
 from dicomify.net import DicomDestination, SendStatus, TLSOptions, echo, open_sender, send_files
-from objects import KINDS, batch, make, with_sop_class
-from orthanc import Orthanc, free_port
-from verify import check_stored, paths, source_unchanged
 
 
 def destination(server: Orthanc, **options: object) -> DicomDestination:
@@ -34,7 +33,7 @@ def test_every_kind_is_stored_byte_for_byte_and_renders(orthanc: Orthanc, tmp_pa
     samples = batch(tmp_path, KINDS)
     results = list(send_files(paths(samples), destination(orthanc)))
     assert [r.status for r in results] == [SendStatus.STORED] * len(samples)
-    for sample, result in zip(samples, results):
+    for sample, result in zip(samples, results, strict=True):
         assert result.source == str(sample.path)
         assert result.sent_transfer_syntax == result.transfer_syntax == sample.dataset.file_meta.TransferSyntaxUID
         assert result.sop_instance_uid == sample.dataset.SOPInstanceUID
@@ -79,7 +78,7 @@ def test_expected_contexts_make_one_association(orthanc: Orthanc, tmp_path: Path
 def test_refused_compressed_syntax_is_sent_decoded(orthanc_no_jpeg: Orthanc, tmp_path: Path) -> None:
     samples = batch(tmp_path, KINDS)
     results = list(send_files(paths(samples), destination(orthanc_no_jpeg)))
-    by_kind = {sample.kind: result for sample, result in zip(samples, results)}
+    by_kind = {sample.kind: result for sample, result in zip(samples, results, strict=True)}
     for kind in ("jpeg", "jpegls"):
         assert by_kind[kind].status is SendStatus.STORED_DECODED
         assert by_kind[kind].sent_transfer_syntax == "1.2.840.10008.1.2.1"
@@ -93,7 +92,9 @@ def test_refused_compressed_syntax_is_sent_decoded(orthanc_no_jpeg: Orthanc, tmp
         source_unchanged(sample)
 
 
-def test_refused_syntax_with_a_dataset_leaves_the_callers_dataset_alone(orthanc_no_jpeg: Orthanc, tmp_path: Path) -> None:
+def test_refused_syntax_with_a_dataset_leaves_the_callers_dataset_alone(
+    orthanc_no_jpeg: Orthanc, tmp_path: Path
+) -> None:
     sample = make(tmp_path, "jpeg", seed=30)
     before = sample.dataset.PixelData
     with open_sender(destination(orthanc_no_jpeg)) as sender:
@@ -189,9 +190,7 @@ def test_server_killed_mid_batch_then_rerun_completes(orthanc_disposable: Orthan
     assert all(sample.path.exists() for sample in samples)
 
     orthanc_disposable.start()  # same storage, same ports
-    again = list(
-        send_files(paths(samples), destination(orthanc_disposable), skip_sent=report)
-    )
+    again = list(send_files(paths(samples), destination(orthanc_disposable), skip_sent=report))
     assert sorted(r.status.value for r in again) == ["skipped"] * 2 + ["stored"] * 4
     skipped = {r.source for r in again if r.status is SendStatus.SKIPPED}
     assert skipped == {str(samples[0].path), str(samples[1].path)}

@@ -5,15 +5,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import PASSWORD, TOKEN, USER
+from net_samples import KINDS, batch, make
+from net_verify import check_stored, paths
+from orthanc_server import PASSWORD, TOKEN, USER, Orthanc, free_port
+
 from dicomify.net import SendStatus, StowDestination, echo, open_sender, send_files
-from objects import KINDS, batch, make
-from orthanc import Orthanc, free_port
-from verify import check_stored, paths
 
 
 def stow(server: Orthanc, **options: object) -> StowDestination:
-    settings: dict[str, object] = {"username": USER, "password": PASSWORD, "timeout": 10.0, "retries": 1, "backoff": 0.05}
+    settings: dict[str, object] = {
+        "username": USER,
+        "password": PASSWORD,
+        "timeout": 10.0,
+        "retries": 1,
+        "backoff": 0.05,
+    }
     settings.update(options)
     return StowDestination(server.dicomweb, **settings)  # type: ignore[arg-type]
 
@@ -27,7 +33,7 @@ def test_every_kind_is_stored_byte_for_byte_and_renders(orthanc: Orthanc, tmp_pa
     samples = batch(tmp_path, KINDS)
     results = list(send_files(paths(samples), stow(orthanc)))
     assert [r.status for r in results] == [SendStatus.STORED] * len(samples)
-    for sample, result in zip(samples, results):
+    for sample, result in zip(samples, results, strict=True):
         assert result.status_code == 200
         assert result.sent_transfer_syntax == sample.dataset.file_meta.TransferSyntaxUID
         check_stored(orthanc, sample)
@@ -72,7 +78,11 @@ def test_bad_credentials_fail_every_instance(orthanc: Orthanc, tmp_path: Path) -
 
 def test_wrong_url_is_reported(orthanc: Orthanc, tmp_path: Path) -> None:
     samples = batch(tmp_path, ("native",))
-    results = list(send_files(paths(samples), StowDestination(f"{orthanc.url}/no-such-dicom-web", username=USER, password=PASSWORD)))
+    results = list(
+        send_files(
+            paths(samples), StowDestination(f"{orthanc.url}/no-such-dicom-web", username=USER, password=PASSWORD)
+        )
+    )
     assert results[0].status is SendStatus.FAILED and results[0].status_code == 404
     assert "HTTP 404" in results[0].message
 

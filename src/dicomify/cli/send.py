@@ -17,8 +17,8 @@ from typing import Any
 
 from ..errors import NetworkError
 from ..net import (
-    DicomDestination,
     Destination,
+    DicomDestination,
     SendStatus,
     StowDestination,
     TLSOptions,
@@ -56,29 +56,44 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
     group.add_argument("-aet", "--calling-aet", metavar="AETITLE", help="our AE title (default DICOMIFY)")
     group.add_argument("-aec", "--called-aet", metavar="AETITLE", help="the peer's AE title (default ANY-SCP)")
     group.add_argument(
-        "-to", "--timeout", type=float, metavar="SECONDS", default=30.0,
+        "-to",
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        default=30.0,
         help="timeout for connecting and for every answer (default 30)",
     )
     group.add_argument(
-        "--retries", type=int, metavar="N", default=2,
+        "--retries",
+        type=int,
+        metavar="N",
+        default=2,
         help="try a failed connection or request N more times (default 2)",
     )
     group.add_argument(
-        "--backoff", type=float, metavar="SECONDS", default=1.0,
+        "--backoff",
+        type=float,
+        metavar="SECONDS",
+        default=1.0,
         help="wait before the first retry, doubled for each next one (default 1)",
     )
-    group.add_argument("-pdu", "--max-pdu", type=int, metavar="BYTES", help="maximum PDU size we receive (default: no limit)")
+    group.add_argument(
+        "-pdu", "--max-pdu", type=int, metavar="BYTES", help="maximum PDU size we receive (default: no limit)"
+    )
     group.add_argument("--tls", action="store_true", help="use TLS for DICOM (implied by the other --tls-* options)")
     group.add_argument("--tls-ca", type=Path, metavar="PEM", help="certificates that may sign the peer's certificate")
     group.add_argument("--tls-cert", type=Path, metavar="PEM", help="our certificate, for peers that ask for one")
     group.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
     group.add_argument(
-        "--tls-no-hostname-check", dest="no_hostname_check", action="store_true",
+        "--tls-no-hostname-check",
+        dest="no_hostname_check",
+        action="store_true",
         help="do not compare the peer's certificate with --host",
     )
     group.add_argument("--user", metavar="NAME", help="HTTP basic authentication user for --stow")
     group.add_argument(
-        "--password", metavar="SECRET",
+        "--password",
+        metavar="SECRET",
         help=f"HTTP basic authentication password (default: the {PASSWORD_ENV} environment variable)",
     )
     group.add_argument(
@@ -147,11 +162,17 @@ def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is privat
         description="Send DICOM files, and the DICOM files under folders, to a PACS. "
         "Exit code 0 when every file is stored, 3 when some are not, 1 when none is.",
     )
-    send.add_argument("sources", nargs="+", metavar="FILE_OR_FOLDER", help="DICOM files and folders (searched recursively)")
-    add_destination_arguments(send, required=True)
-    send.add_argument("--report", type=Path, metavar="FILE", help="write one row per file (.csv, or JSON lines otherwise)")
     send.add_argument(
-        "--skip-sent", type=Path, metavar="REPORT",
+        "sources", nargs="+", metavar="FILE_OR_FOLDER", help="DICOM files and folders (searched recursively)"
+    )
+    add_destination_arguments(send, required=True)
+    send.add_argument(
+        "--report", type=Path, metavar="FILE", help="write one row per file (.csv, or JSON lines otherwise)"
+    )
+    send.add_argument(
+        "--skip-sent",
+        type=Path,
+        metavar="REPORT",
         help="do not send again what this earlier report says was stored (may be the --report file)",
     )
     send.add_argument("-q", "--quiet", action="store_true", help="print only failures")

@@ -17,15 +17,13 @@ To send as you convert, over one association::
             result = sender.send(dicomify.convert(picture, path))
 """
 
-from __future__ import annotations
-
 from ._api import echo, open_sender, send_files, stored_in_report
-from ._config import DicomDestination, Destination, StowDestination, TLSOptions
+from ._config import Destination, DicomDestination, StowDestination, TLSOptions
 from ._result import EchoResult, SendResult, SendStatus
 
 __all__ = [
-    "DicomDestination",
     "Destination",
+    "DicomDestination",
     "EchoResult",
     "SendResult",
     "SendStatus",

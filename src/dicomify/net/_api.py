@@ -12,7 +12,7 @@ from pydicom import Dataset
 
 from ..errors import NetworkError
 from ..report import read_report
-from ._config import DicomDestination, Destination, StowDestination
+from ._config import Destination, DicomDestination, StowDestination
 from ._dimse import DimseSender, dimse_echo
 from ._items import SendItem, find_dicom_files, header_of
 from ._result import EchoResult, SendResult, SendStatus
@@ -34,16 +34,12 @@ class Sender(Protocol):
 
 def _check(destination: object) -> Destination:
     if not isinstance(destination, (DicomDestination, StowDestination)):
-        raise NetworkError(
-            f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination."
-        )
+        raise NetworkError(f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination.")
     return destination
 
 
 @contextmanager
-def open_sender(
-    destination: Destination, expected: Iterable[tuple[str, str]] | None = None
-) -> Iterator[Sender]:
+def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] | None = None) -> Iterator[Sender]:
     """A sender for ``destination``: ``.send(path_or_dataset) -> SendResult``.
 
     For C-STORE the association opens at the first send and is reused. The first

@@ -25,9 +25,7 @@ _AE_TITLE_MAX = 16
 def _check_ae_title(value: str, what: str) -> str:
     stripped = value.strip()
     if not stripped or len(stripped) > _AE_TITLE_MAX:
-        raise NetworkError(
-            f"The {what} AE title {value!r} is not valid: it must have 1 to {_AE_TITLE_MAX} characters."
-        )
+        raise NetworkError(f"The {what} AE title {value!r} is not valid: it must have 1 to {_AE_TITLE_MAX} characters.")
     if "\\" in stripped or any(ord(char) < 0x20 or ord(char) > 0x7E for char in stripped):
         raise NetworkError(
             f"The {what} AE title {value!r} is not valid: only printable ASCII without a backslash is allowed."
@@ -139,9 +137,7 @@ class StowDestination:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise NetworkError(
-                f"The STOW-RS URL {self.url!r} is not valid: use http://HOST[:PORT]/PATH or https://..."
-            )
+            raise NetworkError(f"The STOW-RS URL {self.url!r} is not valid: use http://HOST[:PORT]/PATH or https://...")
         if (self.username is None) != (self.password is None):
             raise NetworkError("HTTP basic authentication needs both a user name and a password.")
         if self.token is not None and self.username is not None:

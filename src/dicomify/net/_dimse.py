@@ -148,7 +148,7 @@ def _keys_for(sop_class: str, syntax: str) -> list[tuple[str, str]]:
 
 def _build(key: tuple[str, str]) -> PresentationContext:
     sop_class, syntax = key
-    syntaxes = list(_UNCOMPRESSED) if syntax == NATIVE else [syntax]
+    syntaxes: list[str | UID] = list(_UNCOMPRESSED) if syntax == NATIVE else [syntax]
     return build_context(sop_class, syntaxes)
 
 
@@ -162,7 +162,9 @@ def _make_ae(destination: DicomDestination) -> AE:
     return ae
 
 
-def _associate_once(ae: AE, destination: DicomDestination, contexts: list[PresentationContext]) -> tuple[Association, str]:
+def _associate_once(
+    ae: AE, destination: DicomDestination, contexts: list[PresentationContext]
+) -> tuple[Association, str]:
     kwargs: dict[str, Any] = {"ae_title": destination.called_aet, "contexts": contexts, "max_pdu": destination.max_pdu}
     if destination.tls is not None:
         server_name = destination.host if destination.tls.check_hostname else None
@@ -273,9 +275,7 @@ class DimseSender:
     def _choose(self, item: Item) -> tuple[str, bool] | str:
         """(transfer syntax to send in, decode first?) or why the object cannot go."""
         assert self._assoc is not None
-        accepted = {
-            (str(cx.abstract_syntax), str(cx.transfer_syntax[0])) for cx in self._assoc.accepted_contexts
-        }
+        accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0])) for cx in self._assoc.accepted_contexts}
         sop_class, syntax = str(item.sop_class_uid), str(item.transfer_syntax)
         if (sop_class, syntax) in accepted:
             return syntax, False
@@ -355,7 +355,9 @@ class DimseSender:
             return item.result(stored, "; ".join(notes), sent=syntax, code=code)
         detail = f": {comment}" if comment else ""
         return item.result(
-            SendStatus.FAILED, f"Not stored: the peer answered {category.lower()} status 0x{code:04X}{detail}.", code=code
+            SendStatus.FAILED,
+            f"Not stored: the peer answered {category.lower()} status 0x{code:04X}{detail}.",
+            code=code,
         )
 
     def close(self) -> None:

@@ -84,7 +84,7 @@ def _facts(source: str, dataset: Dataset) -> Item | SendResult:
     missing = [keyword for keyword in ("SOPClassUID", "SOPInstanceUID") if keyword not in dataset]
     if syntax is None:
         missing.append("TransferSyntaxUID (file meta)")
-    if missing:
+    if missing or syntax is None:
         message = f"Not sent: the object lacks {', '.join(missing)}."
         return SendResult(source=source, status=SendStatus.FAILED, message=message)
     return Item(
@@ -109,9 +109,15 @@ def load(item: SendItem) -> Item | SendResult:
         dataset = dcmread(source)
     except (OSError, InvalidDicomError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return SendResult(source=source, status=SendStatus.FAILED, message=f"Not sent: cannot read {source!r}: {reason}.")
+        return SendResult(
+            source=source, status=SendStatus.FAILED, message=f"Not sent: cannot read {source!r}: {reason}."
+        )
     except Exception as error:  # pydicom raises many kinds on damaged files
-        return SendResult(source=source, status=SendStatus.FAILED, message=f"Not sent: {source!r} is not a readable DICOM file: {error}.")
+        return SendResult(
+            source=source,
+            status=SendStatus.FAILED,
+            message=f"Not sent: {source!r} is not a readable DICOM file: {error}.",
+        )
     return _facts(source, dataset)
 
 

@@ -82,10 +82,14 @@ def _part(source: SendItem) -> _Part | SendResult:
         )
     except OSError as error:
         name = "" if isinstance(source, Dataset) else os.fspath(source)
-        return SendResult(source=name, status=SendStatus.FAILED, message=f"Not sent: cannot read {name!r}: {error.strerror or error}.")
+        return SendResult(
+            source=name, status=SendStatus.FAILED, message=f"Not sent: cannot read {name!r}: {error.strerror or error}."
+        )
     except Exception as error:  # pydicom raises many kinds on damaged data
         name = "" if isinstance(source, Dataset) else os.fspath(source)
-        return SendResult(source=name, status=SendStatus.FAILED, message=f"Not sent: not a readable DICOM object: {error}.")
+        return SendResult(
+            source=name, status=SendStatus.FAILED, message=f"Not sent: not a readable DICOM object: {error}."
+        )
     return _Part(item, payload)
 
 
@@ -119,8 +123,18 @@ def _outcomes(response: httpx.Response, parts: list[_Part]) -> list[SendResult]:
         body = body[0]
     if not isinstance(body, dict) or (_REFERENCED not in body and _FAILED not in body):
         if response.is_success:
-            return [part.item.result(SendStatus.STORED, sent=str(part.item.transfer_syntax), code=response.status_code) for part in parts]
-        return [part.item.result(SendStatus.FAILED, f"Not stored: HTTP {response.status_code} {response.reason_phrase}.", code=response.status_code) for part in parts]
+            return [
+                part.item.result(SendStatus.STORED, sent=str(part.item.transfer_syntax), code=response.status_code)
+                for part in parts
+            ]
+        return [
+            part.item.result(
+                SendStatus.FAILED,
+                f"Not stored: HTTP {response.status_code} {response.reason_phrase}.",
+                code=response.status_code,
+            )
+            for part in parts
+        ]
     stored = {_uid_of(entry): entry for entry in body.get(_REFERENCED, {}).get("Value", [])}
     failed = {_uid_of(entry): entry for entry in body.get(_FAILED, {}).get("Value", [])}
     results = []
@@ -129,13 +143,29 @@ def _outcomes(response: httpx.Response, parts: list[_Part]) -> list[SendResult]:
         if uid in failed:
             reason = _reason_of(failed[uid], _FAILURE_REASON)
             text = f"failure reason 0x{reason:04X}" if reason is not None else "no failure reason given"
-            results.append(part.item.result(SendStatus.FAILED, f"Not stored: the server refused it ({text}, HTTP {response.status_code}).", code=response.status_code))
+            results.append(
+                part.item.result(
+                    SendStatus.FAILED,
+                    f"Not stored: the server refused it ({text}, HTTP {response.status_code}).",
+                    code=response.status_code,
+                )
+            )
         elif uid in stored:
             warning = _reason_of(stored[uid], _WARNING_REASON)
             note = f"warning reason 0x{warning:04X}" if warning is not None else ""
-            results.append(part.item.result(SendStatus.STORED, note, sent=str(part.item.transfer_syntax), code=response.status_code))
+            results.append(
+                part.item.result(
+                    SendStatus.STORED, note, sent=str(part.item.transfer_syntax), code=response.status_code
+                )
+            )
         else:
-            results.append(part.item.result(SendStatus.FAILED, f"Not stored: the server's response (HTTP {response.status_code}) does not list it.", code=response.status_code))
+            results.append(
+                part.item.result(
+                    SendStatus.FAILED,
+                    f"Not stored: the server's response (HTTP {response.status_code}) does not list it.",
+                    code=response.status_code,
+                )
+            )
     return results
 
 
@@ -213,9 +243,13 @@ def stow_echo(destination: StowDestination) -> EchoResult:
     """A QIDO-RS search for one study (PS3.18 10.6): does the server answer and let us in?"""
     with _client(destination) as client:
         try:
-            response = client.get(destination.studies_url, params={"limit": "1"}, headers={"Accept": "application/dicom+json"})
+            response = client.get(
+                destination.studies_url, params={"limit": "1"}, headers={"Accept": "application/dicom+json"}
+            )
         except httpx.HTTPError as error:
             return EchoResult(False, f"Cannot reach {destination}: {error or type(error).__name__}.")
     if response.is_success:
         return EchoResult(True, f"{destination} answered HTTP {response.status_code}.", response.status_code)
-    return EchoResult(False, f"{destination} answered HTTP {response.status_code} {response.reason_phrase}.", response.status_code)
+    return EchoResult(
+        False, f"{destination} answered HTTP {response.status_code} {response.reason_phrase}.", response.status_code
+    )

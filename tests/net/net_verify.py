@@ -6,11 +6,10 @@ import io
 from pathlib import Path
 
 import numpy as np
+from net_samples import Sample
+from orthanc_server import Orthanc
 from PIL import Image
 from pydicom import Dataset, dcmread
-
-from objects import Sample
-from orthanc import Orthanc
 
 TAGS = (
     "SOPClassUID",
