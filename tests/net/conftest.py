@@ -9,17 +9,13 @@ per test that a test may kill. Every server is stopped at the end, also on failu
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from orthanc_server import (  # noqa: E402
+from .orthanc_server import (
     BEARER_LUA,
     DICOMWEB_PLUGIN,
     ORTHANC,

@@ -6,10 +6,11 @@ import io
 from pathlib import Path
 
 import numpy as np
-from net_samples import Sample
-from orthanc_server import Orthanc
 from PIL import Image
 from pydicom import Dataset, dcmread
+
+from .net_samples import Sample
+from .orthanc_server import Orthanc
 
 TAGS = (
     "SOPClassUID",

@@ -6,15 +6,16 @@ import argparse
 from pathlib import Path
 
 import pytest
-from net_samples import KINDS, batch, make, with_sop_class
-from net_verify import check_stored
-from orthanc_server import ORTHANC_AET, PASSWORD, USER, Orthanc, Pki, free_port
 from pydicom.uid import generate_uid
 
 from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, main
 from dicomify.cli.send import add_destination_arguments, destination_from_args
 from dicomify.net import DicomDestination, StowDestination
 from dicomify.report import read_report
+
+from .net_samples import KINDS, batch, make, with_sop_class
+from .net_verify import check_stored
+from .orthanc_server import ORTHANC_AET, PASSWORD, USER, Orthanc, Pki, free_port
 
 
 def dicom_args(server: Orthanc) -> list[str]:

@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-from net_samples import KINDS, batch, make, with_sop_class
-from net_verify import check_stored, paths, source_unchanged
-from orthanc_server import ORTHANC_AET, Orthanc, Pki, free_port
 from pydicom import dcmread
 from pydicom.uid import JPEGBaseline8Bit
 from pynetdicom import StoragePresentationContexts
 
 from dicomify.net import DicomDestination, SendStatus, TLSOptions, echo, open_sender, send_files
+
+from .net_samples import KINDS, batch, make, with_sop_class
+from .net_verify import check_stored, paths, source_unchanged
+from .orthanc_server import ORTHANC_AET, Orthanc, Pki, free_port
 
 
 def destination(server: Orthanc, **options: object) -> DicomDestination:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from net_samples import KINDS, batch, make
-from net_verify import check_stored, paths
-from orthanc_server import PASSWORD, TOKEN, USER, Orthanc, free_port
-
 from dicomify.net import SendStatus, StowDestination, echo, open_sender, send_files
+
+from .net_samples import KINDS, batch, make
+from .net_verify import check_stored, paths
+from .orthanc_server import PASSWORD, TOKEN, USER, Orthanc, free_port
 
 
 def stow(server: Orthanc, **options: object) -> StowDestination:
