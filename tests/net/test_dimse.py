@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,27 @@ def test_unreadable_file_is_a_failed_row_not_an_exception(orthanc: Orthanc, tmp_
     assert [r.status for r in results] == [SendStatus.FAILED, SendStatus.FAILED, SendStatus.STORED]
     assert "cannot read" in results[0].message
     assert str(not_dicom) in results[1].message
+
+
+def test_association_closed_by_an_idle_peer_is_reopened(
+    orthanc_factory: Callable[..., Orthanc], tmp_path: Path
+) -> None:
+    """Orthanc drops an idle association after DicomScpTimeout: the next object goes over a new one."""
+    server = orthanc_factory("idle", DicomScpTimeout=1)
+    samples = batch(tmp_path, ("native", "jpeg"))
+    with open_sender(destination(server, retries=0)) as sender:
+        first = sender.send(samples[0].path)
+        time.sleep(2.5)
+        second = sender.send(samples[1].path)
+        assert sender.associations == 2  # type: ignore[attr-defined]
+    assert first.status is SendStatus.STORED and second.status is SendStatus.STORED
+    for sample in samples:
+        check_stored(server, sample)
+
+
+def test_only_an_unknown_sop_class_in_the_batch(orthanc: Orthanc, tmp_path: Path) -> None:
+    good = make(tmp_path, "native", seed=80)
+    unknown = with_sop_class(good, "1.2.826.0.1.3680043.8.498.999.3", tmp_path / "only-unknown.dcm")
+    results = list(send_files([unknown], destination(orthanc)))
+    assert results[0].status is SendStatus.FAILED
+    assert "refused SOP class" in results[0].message and "1.2.826.0.1.3680043.8.498.999.3" in results[0].message

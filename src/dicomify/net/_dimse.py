@@ -303,14 +303,25 @@ class DimseSender:
         if self._unreachable:
             return item.result(SendStatus.FAILED, f"Not sent: {self._unreachable}.")
         last = ""
-        for attempt in range(1 + self.destination.retries):
+        attempts = 1 + self.destination.retries
+        attempt = 0
+        while attempt < attempts:
             if attempt:
                 time.sleep(self.destination.backoff * 2 ** (attempt - 1))
+            attempt += 1
+            opened = self.associations
             problem = self._ensure_association(item)
             if problem:
-                if self._assoc is None and "rejected" not in problem and "accepted none" not in problem:
+                if "accepted none" in problem:
+                    name = item.sop_class_uid.name
+                    return item.result(
+                        SendStatus.FAILED,
+                        f"Not stored: the peer refused SOP class {name} ({item.sop_class_uid}): {problem}.",
+                    )
+                if "rejected" not in problem:
                     self._unreachable = problem  # the rest of the batch fails fast; a rerun sends it
                 return item.result(SendStatus.FAILED, f"Not sent: {problem}.")
+            reused = opened == self.associations
             choice = self._choose(item)
             if isinstance(choice, str):
                 return item.result(SendStatus.FAILED, choice)
@@ -331,10 +342,14 @@ class DimseSender:
                 return item.result(SendStatus.FAILED, f"Not stored: cannot encode the object: {error}")
             if "Status" in status:
                 return self._outcome(item, status, syntax, decode)
-            # no response: the association was aborted or timed out
+            # No response: the association was aborted or timed out. One the peer
+            # closed while idle (Orthanc's DicomScpTimeout) is not the object's
+            # fault: that try does not count.
             last = "; ".join(errors.lines[-2:]) or "no response from the peer"
             self._abort()
-        return item.result(SendStatus.FAILED, f"Not stored: {last} (after {1 + self.destination.retries} attempts).")
+            if reused and attempts == 1 + self.destination.retries:
+                attempts += 1
+        return item.result(SendStatus.FAILED, f"Not stored: {last} (after {attempts} attempts).")
 
     def send_many(self, sources: Iterable[SendItem]) -> Iterator[SendResult]:
         """Store many, in order, over as few associations as they allow."""
