@@ -205,7 +205,7 @@ def run_send(args: argparse.Namespace) -> int:
             elif not args.quiet:
                 print(f"{result.status.value}: {result.source}", file=sys.stderr)
     finally:
-        results.close()  # type: ignore[attr-defined]  # a generator: releases the association
+        results.close()  # releases the association now, also after an error
         if writer is not None:
             writer.close()
     total = sum(counts.values())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -87,7 +87,7 @@ def send_files(
     destination: Destination,
     *,
     skip_sent: str | os.PathLike[str] | None = None,
-) -> Iterator[SendResult]:
+) -> Generator[SendResult, None, None]:
     """Send files, folders (their DICOM files, recursively) and datasets; a result per object.
 
     With ``skip_sent`` (a report written by an earlier run, read now, before
@@ -112,7 +112,7 @@ def send_files(
 
 def _send_all(
     items: list[SendItem], destination: Destination, delivered: set[tuple[str, str]], report: str
-) -> Iterator[SendResult]:
+) -> Generator[SendResult, None, None]:
     expected: list[tuple[str, str]] = []
     to_send: list[SendItem] = []
     for item in items:
