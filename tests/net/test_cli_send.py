@@ -15,7 +15,7 @@ from dicomify.report import read_report
 
 from .net_samples import KINDS, batch, make, with_sop_class
 from .net_verify import check_stored
-from .orthanc_server import ORTHANC_AET, PASSWORD, USER, Orthanc, Pki, free_port
+from .orthanc_server import ORTHANC_AET, PASSWORD, TOKEN, USER, Orthanc, Pki, free_port
 
 
 def dicom_args(server: Orthanc) -> list[str]:
@@ -38,7 +38,8 @@ def test_echo_command_stow(orthanc: Orthanc) -> None:
 def test_send_folder_with_report(orthanc: Orthanc, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     samples = batch(tmp_path / "in", KINDS)
     report = tmp_path / "report.csv"
-    assert main(["send", str(tmp_path / "in"), *dicom_args(orthanc), "--report", str(report)]) == EXIT_OK
+    command = ["send", str(tmp_path / "in"), *dicom_args(orthanc), "-pdu", "16384", "--report", str(report)]
+    assert main(command) == EXIT_OK
     rows = list(read_report(report))
     assert sorted(row["source"] for row in rows) == sorted(str(s.path) for s in samples)
     assert {row["status"] for row in rows} == {"stored"}
@@ -128,6 +129,8 @@ def test_send_with_tls_flags(orthanc_tls: Orthanc, pki: Pki, tmp_path: Path) -> 
     for sample in samples:
         check_stored(orthanc_tls, sample)
     assert main(["echo", *dicom_args(orthanc_tls), "--tls", "--tls-ca", str(pki.ca), "--retries", "0"]) == EXIT_FAILED
+    unchecked = ["--tls-no-hostname-check", *tls]
+    assert main(["echo", *dicom_args(orthanc_tls), *unchecked]) == EXIT_OK
 
 
 @pytest.mark.parametrize(
@@ -196,3 +199,15 @@ def test_unrelated_uid_in_report_is_sent_again(orthanc: Orthanc, tmp_path: Path)
     )
     assert [row["send_status"] for row in read_report(report)] == ["stored"]
     check_stored(orthanc, sample)
+
+
+def test_send_stow_with_token_from_environment(
+    orthanc_bearer: Orthanc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = batch(tmp_path, ("native", "jpeg"))
+    monkeypatch.setenv("DICOMIFY_TOKEN", TOKEN)
+    assert main(["send", str(tmp_path), "--stow", orthanc_bearer.dicomweb]) == EXIT_OK
+    for sample in samples:
+        check_stored(orthanc_bearer, sample)
+    monkeypatch.setenv("DICOMIFY_TOKEN", "wrong")
+    assert main(["echo", "--stow", orthanc_bearer.dicomweb]) == EXIT_FAILED
