@@ -55,10 +55,14 @@ def check_stored(orthanc: Orthanc, sample: Sample, decoded: bool = False) -> Dat
         assert stored.get(keyword) == sent.get(keyword), keyword
     if decoded:
         assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
-        sent.decompress()
+        sent.decompress(generate_instance_uid=False)
         assert stored.PhotometricInterpretation == sent.PhotometricInterpretation
     else:
         assert stored.file_meta.TransferSyntaxUID == sent.file_meta.TransferSyntaxUID
+    # every data element, not just the ones above: the archive holds exactly what we sent
+    differing = [elem.keyword or str(elem.tag) for elem in sent if stored.get(elem.tag) != elem]
+    assert not differing, f"elements differ: {differing}"
+    assert set(stored.keys()) == set(sent.keys())
     assert stored.PixelData == sent.PixelData, "pixel data bytes differ"
     for index, frame in enumerate(sample.frames):
         shown = rendering(orthanc, instance, index)

@@ -288,3 +288,18 @@ def test_only_an_unknown_sop_class_in_the_batch(orthanc: Orthanc, tmp_path: Path
     results = list(send_files([unknown], destination(orthanc)))
     assert results[0].status is SendStatus.FAILED
     assert "refused SOP class" in results[0].message and "1.2.826.0.1.3680043.8.498.999.3" in results[0].message
+
+
+def test_refused_syntax_that_cannot_be_decoded_fails_that_file(orthanc_no_jpeg: Orthanc, tmp_path: Path) -> None:
+    from pydicom import dcmread as read
+    from pydicom.encaps import encapsulate
+
+    sample = make(tmp_path, "jpeg", seed=90)
+    damaged = read(sample.path)
+    damaged.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + b"\x00" * 64])  # a JPEG that stops after its first marker
+    damaged.save_as(tmp_path / "damaged.dcm", enforce_file_format=True)
+    good = make(tmp_path, "native", seed=91)
+    results = list(send_files([tmp_path / "damaged.dcm", good.path], destination(orthanc_no_jpeg)))
+    assert results[0].status is SendStatus.FAILED
+    assert "refused JPEG Baseline (Process 1) and decoding failed" in results[0].message
+    assert results[1].status is SendStatus.STORED
