@@ -83,9 +83,11 @@ def orthanc_bearer(orthanc_factory: Callable[..., Orthanc], tmp_path_factory: py
 
 
 @pytest.fixture
-def orthanc_disposable(orthanc_factory: Callable[..., Orthanc]) -> Orthanc:
-    """A server of this test's own, which the test may kill and restart."""
-    return orthanc_factory("disposable")
+def orthanc_disposable(orthanc_factory: Callable[..., Orthanc]) -> Iterator[Orthanc]:
+    """A server of this test's own, which the test may kill and restart; stopped after the test."""
+    server = orthanc_factory("disposable")
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

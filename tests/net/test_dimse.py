@@ -270,7 +270,7 @@ def test_association_closed_by_an_idle_peer_is_reopened(
     orthanc_factory: Callable[..., Orthanc], tmp_path: Path
 ) -> None:
     """Orthanc drops an idle association after DicomScpTimeout: the next object goes over a new one."""
-    server = orthanc_factory("idle", DicomScpTimeout=1)
+    server = orthanc_factory("idle", DicomScpTimeout=1)  # stopped with the others at the end
     samples = batch(tmp_path, ("native", "jpeg"))
     with open_sender(destination(server, retries=0)) as sender:
         first = sender.send(samples[0].path)
