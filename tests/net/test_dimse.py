@@ -303,3 +303,33 @@ def test_refused_syntax_that_cannot_be_decoded_fails_that_file(orthanc_no_jpeg: 
     assert results[0].status is SendStatus.FAILED
     assert "refused JPEG Baseline (Process 1) and decoding failed" in results[0].message
     assert results[1].status is SendStatus.STORED
+
+
+def test_server_killed_while_sending_then_rerun_completes(orthanc_disposable: Orthanc, tmp_path: Path) -> None:
+    """SIGKILL at an unplanned moment of a stream of C-STOREs: whatever was in flight fails cleanly."""
+    from dicomify.report import ReportWriter
+
+    samples = [make(tmp_path, KINDS[i % 4], seed=120 + i, name=f"{i:02d}") for i in range(24)]
+    report = tmp_path / "report.csv"
+    killer = threading.Timer(0.4, orthanc_disposable.kill)
+    with ReportWriter(report) as writer:
+        killer.start()
+        try:
+            results = []
+            for result in send_files(paths(samples), destination(orthanc_disposable, retries=1, backoff=0.05)):
+                results.append(result)
+                writer.write(result.report_row())
+        finally:
+            killer.join(timeout=10)
+    assert len(results) == len(samples)
+    stored = [r for r in results if r.ok]
+    assert 0 < len(stored) < len(samples)  # killed mid-stream
+    first_failure = next(i for i, r in enumerate(results) if not r.ok)
+    assert all(not r.ok for r in results[first_failure:])  # the rest fail fast, none is lost silently
+
+    orthanc_disposable.start()
+    again = list(send_files(paths(samples), destination(orthanc_disposable), skip_sent=report))
+    assert sum(r.status is SendStatus.SKIPPED for r in again) == len(stored)
+    assert all(r.ok for r in again)
+    for sample in samples:
+        assert orthanc_disposable.instance_id(sample.dataset.SOPInstanceUID) is not None
