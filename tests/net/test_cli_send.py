@@ -75,6 +75,8 @@ def test_partial_failure_exit_code_and_rerun_with_skip_sent(
     assert main(command) == EXIT_PARTIAL
     rows = {row["source"]: row for row in read_report(report)}
     assert rows[str(good.path)]["send_status"] == "skipped"
+    assert rows[str(good.path)]["study_instance_uid"] == good.dataset.StudyInstanceUID
+    assert rows[str(good.path)]["series_instance_uid"] == good.dataset.SeriesInstanceUID
     assert rows[str(refused)]["send_status"] == "failed"
 
     refused.unlink()  # the user gives up on that one: the rerun has nothing left to send

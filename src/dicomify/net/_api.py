@@ -118,19 +118,20 @@ def _send_all(
     for item in items:
         header = header_of(item)
         if header is not None:
-            sop_class, sop_instance, syntax = header
             source = "" if isinstance(item, Dataset) else os.fspath(item)
-            if source and (_key(source), str(sop_instance)) in delivered:
+            if source and (_key(source), header.sop_instance_uid) in delivered:
                 yield SendResult(
                     source=source,
                     status=SendStatus.SKIPPED,
-                    sop_instance_uid=str(sop_instance),
-                    sop_class_uid=str(sop_class),
-                    transfer_syntax=str(syntax),
+                    sop_instance_uid=header.sop_instance_uid,
+                    sop_class_uid=header.sop_class_uid,
+                    study_instance_uid=header.study_instance_uid,
+                    series_instance_uid=header.series_instance_uid,
+                    transfer_syntax=header.transfer_syntax,
                     message=f"Already stored according to {report}.",
                 )
                 continue
-            expected.append((str(sop_class), str(syntax)))
+            expected.append((header.sop_class_uid, header.transfer_syntax))
         to_send.append(item)
     if not to_send:
         return

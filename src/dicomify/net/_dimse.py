@@ -31,7 +31,7 @@ from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 from pynetdicom.status import code_to_category
 
 from ._config import DicomDestination
-from ._items import Item, SendItem, decoded_copy, load
+from ._items import Item, SendItem, decoded_copy, load, uid_name
 from ._result import EchoResult, SendResult, SendStatus
 from ._tls import client_context
 
@@ -281,13 +281,12 @@ class DimseSender:
             return syntax, False
         native = [ts for ts in _UNCOMPRESSED if (sop_class, str(ts)) in accepted]
         if not native:
-            name = item.sop_class_uid.name
-            return f"Not stored: the peer refused SOP class {name} ({sop_class})."
+            return f"Not stored: the peer refused SOP class {uid_name(sop_class)}."
         if item.transfer_syntax.is_compressed:
             return str(ExplicitVRLittleEndian if ExplicitVRLittleEndian in native else native[0]), True
         if item.transfer_syntax.is_little_endian:
             return str(native[0]), False  # pynetdicom re-encodes explicit <-> implicit, inflates deflate
-        return f"Not stored: the peer refused transfer syntax {item.transfer_syntax.name} ({syntax})."
+        return f"Not stored: the peer refused transfer syntax {uid_name(syntax)}."
 
     def _store(self, dataset: Dataset) -> Dataset:
         assert self._assoc is not None
@@ -313,10 +312,10 @@ class DimseSender:
             problem = self._ensure_association(item)
             if problem:
                 if "accepted none" in problem:
-                    name = item.sop_class_uid.name
                     return item.result(
                         SendStatus.FAILED,
-                        f"Not stored: the peer refused SOP class {name} ({item.sop_class_uid}): {problem}.",
+                        f"Not stored: the peer refused SOP class {uid_name(item.sop_class_uid)}"
+                        f" (it accepted no presentation context at {self.destination}).",
                     )
                 if "rejected" not in problem:
                     self._unreachable = problem  # the rest of the batch fails fast; a rerun sends it

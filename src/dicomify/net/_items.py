@@ -15,7 +15,7 @@ from pydicom.uid import UID
 from ..errors import NetworkError
 from ._result import SendResult, SendStatus
 
-__all__ = ["Item", "SendItem", "find_dicom_files", "header_of", "load"]
+__all__ = ["Header", "Item", "SendItem", "decoded_copy", "find_dicom_files", "header_of", "load", "uid_name"]
 
 #: a file path or an in-memory dataset (with file meta information)
 SendItem = str | os.PathLike[str] | Dataset
@@ -121,17 +121,36 @@ def load(item: SendItem) -> Item | SendResult:
     return _facts(source, dataset)
 
 
-def header_of(item: SendItem) -> tuple[UID, UID, UID] | None:
-    """(SOP Class, SOP Instance, Transfer Syntax) without reading pixel data, or None."""
+@dataclass(frozen=True)
+class Header:
+    """What the report and the presentation contexts need, read without the pixel data."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str
+    study_instance_uid: str
+    series_instance_uid: str
+
+
+def uid_name(uid: str) -> str:
+    """``Secondary Capture Image Storage (1.2.840...)``, or the bare UID when pydicom has no name."""
+    name = UID(uid).name
+    return f"{name} ({uid})" if name != uid else uid
+
+
+def header_of(item: SendItem) -> Header | None:
+    """The object's :class:`Header` without reading pixel data, or None if it cannot be read."""
     try:
         if isinstance(item, Dataset):
             dataset = item
         else:
             dataset = dcmread(os.fspath(item), stop_before_pixels=True)
-        return (
-            UID(dataset.SOPClassUID),
-            UID(dataset.SOPInstanceUID),
-            UID(dataset.file_meta.TransferSyntaxUID),
+        return Header(
+            str(dataset.SOPClassUID),
+            str(dataset.SOPInstanceUID),
+            str(dataset.file_meta.TransferSyntaxUID),
+            str(dataset.get("StudyInstanceUID", "")),
+            str(dataset.get("SeriesInstanceUID", "")),
         )
     except Exception:  # anything unreadable is reported when it is sent
         return None
