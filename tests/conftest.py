@@ -59,6 +59,16 @@ def dcmtk_decodes(path: Path, tmp_path: Path) -> np.ndarray | None:
         return np.asarray(image)
 
 
+def gdcm_decodes(path: Path, tmp_path: Path) -> np.ndarray:
+    """Decode with GDCM (gdcmconv --raw writes native pixels), read back with pydicom."""
+    out = tmp_path / "gdcm-raw.dcm"
+    result = subprocess.run(
+        [require_tool("gdcmconv"), "--raw", str(path), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return pydicom.dcmread(out).pixel_array
+
+
 def decoded_pixels(path: Path, plugin: str = "") -> np.ndarray:
     """pydicom's decode, colour converted to RGB, all frames."""
     ds = pydicom.dcmread(path)

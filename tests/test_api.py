@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from conftest import dciodvfy_errors
+from pictures import gray16, photo
 from PIL import Image
 
 import dicomify
-from conftest import dciodvfy_errors
-from pictures import gray16, photo, pil_bytes
 
 
 @pytest.fixture

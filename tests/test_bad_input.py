@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pictures import gray8, photo, pil_bytes, png_chunk
 from PIL import Image
 
 import dicomify
 from dicomify.cli import main
-from pictures import gray8, photo, pil_bytes, png_chunk
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from conftest import dciodvfy_errors
+from pictures import photo
 from PIL import Image
 
 import dicomify
-from conftest import dciodvfy_errors
 from dicomify.cli import main
-from pictures import photo
 
 
 @pytest.fixture

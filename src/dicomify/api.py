@@ -7,10 +7,11 @@ make the dataset and the encoder add the pixels, and writes the result atomicall
 from __future__ import annotations
 
 import io
+import logging
 import os
-from pathlib import Path
+import struct
 from types import TracebackType
-from typing import IO, Any, BinaryIO, Union
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 import pydicom
@@ -20,7 +21,7 @@ from pydicom.dataset import Dataset
 from .build.metadata import needs_unicode, validate
 from .build.sop import build_dataset
 from .encode.pixel_data import FrameStream, set_pixel_data
-from .errors import DicomifyError, InputError, OutputError
+from .errors import CorruptImageError, DicomifyError, InputError, OutputError
 from .io import atomic_output
 from .options import ConvertOptions, split_options
 from .readers import read_picture
@@ -30,8 +31,10 @@ from .readers.pixels import frame_from_array, frame_from_pil, layout_of
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, IO[bytes], Image.Image, np.ndarray]
-Target = Union[str, os.PathLike, IO[bytes]]
+logger = logging.getLogger(__name__)
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | Image.Image | np.ndarray
+Target = str | os.PathLike[str] | IO[bytes]
 
 
 def _source_name(source: Any) -> str:
@@ -117,6 +120,14 @@ class DicomImage:
         except DicomifyError as error:
             self.close()
             raise type(error)(f"{self.source_name}: {error}") from None
+        except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
+            # Safety net: a decoder library tripping over damaged data must still give
+            # one clear line, not a traceback (each reader maps the errors it expects).
+            self.close()
+            logger.debug("unexpected decoder failure", exc_info=True)
+            raise CorruptImageError(
+                f"{self.source_name}: the picture cannot be decoded ({type(error).__name__}: {error})"
+            ) from None
         if not isinstance(self.dataset["PixelData"].value, FrameStream):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()

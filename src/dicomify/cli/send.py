@@ -1,10 +1,235 @@
-"""`dicomify send` and `dicomify echo` (owned by the delivery work, issue 5)."""
+"""`dicomify send` and `dicomify echo`: presentation over :mod:`dicomify.net`.
+
+``add_destination_arguments(parser)`` and ``destination_from_args(args)`` are also
+what ``dicomify convert --send`` uses, so every command names a destination the
+same way. Flag names follow DCMTK's storescu / echoscu where the idea exists
+(``-aet``, ``-aec``, ``-to``, ``-pdu``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
 from typing import Any
+
+from ..errors import NetworkError
+from ..net import (
+    Destination,
+    DicomDestination,
+    SendStatus,
+    StowDestination,
+    TLSOptions,
+    echo,
+    send_files,
+)
+from ..report import ReportWriter
+
+__all__ = ["add_destination_arguments", "destination_from_args", "register", "run_echo", "run_send"]
+
+PASSWORD_ENV = "DICOMIFY_PASSWORD"
+TOKEN_ENV = "DICOMIFY_TOKEN"
+
+# Options that only make sense for one kind of destination: (dest, flag) pairs.
+_DICOM_ONLY = (
+    ("port", "--port"),
+    ("called_aet", "-aec"),
+    ("calling_aet", "-aet"),
+    ("max_pdu", "-pdu"),
+    ("tls", "--tls"),
+    ("tls_cert", "--tls-cert"),
+    ("tls_key", "--tls-key"),
+    ("no_hostname_check", "--tls-no-hostname-check"),
+)
+_STOW_ONLY = (("user", "--user"), ("password", "--password"), ("token", "--token"), ("batch_size", "--batch-size"))
+
+
+def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """Add the flags that name a destination (DICOM peer or STOW-RS URL) to ``parser``."""
+    group = parser.add_argument_group("destination (DICOM C-STORE, or DICOMweb STOW-RS with --stow)")
+    where = group.add_mutually_exclusive_group(required=required)
+    where.add_argument("--host", metavar="HOST", help="the DICOM peer's host name or IP address")
+    where.add_argument("--stow", metavar="URL", help="send by STOW-RS to this DICOMweb root or .../studies URL")
+    group.add_argument("--port", type=int, metavar="PORT", help="the DICOM peer's port (default 104)")
+    group.add_argument("-aet", "--calling-aet", metavar="AETITLE", help="our AE title (default DICOMIFY)")
+    group.add_argument("-aec", "--called-aet", metavar="AETITLE", help="the peer's AE title (default ANY-SCP)")
+    group.add_argument(
+        "-to",
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        default=30.0,
+        help="timeout for connecting and for every answer (default 30)",
+    )
+    group.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        default=2,
+        help="try a failed connection or request N more times (default 2)",
+    )
+    group.add_argument(
+        "--backoff",
+        type=float,
+        metavar="SECONDS",
+        default=1.0,
+        help="wait before the first retry, doubled for each next one (default 1)",
+    )
+    group.add_argument(
+        "-pdu", "--max-pdu", type=int, metavar="BYTES", help="maximum PDU size we receive (default: no limit)"
+    )
+    group.add_argument("--tls", action="store_true", help="use TLS for DICOM (implied by the other --tls-* options)")
+    group.add_argument("--tls-ca", type=Path, metavar="PEM", help="certificates that may sign the peer's certificate")
+    group.add_argument("--tls-cert", type=Path, metavar="PEM", help="our certificate, for peers that ask for one")
+    group.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
+    group.add_argument(
+        "--tls-no-hostname-check",
+        dest="no_hostname_check",
+        action="store_true",
+        help="do not compare the peer's certificate with --host",
+    )
+    group.add_argument("--user", metavar="NAME", help="HTTP basic authentication user for --stow")
+    group.add_argument(
+        "--password",
+        metavar="SECRET",
+        help=f"HTTP basic authentication password (default: the {PASSWORD_ENV} environment variable)",
+    )
+    group.add_argument(
+        "--token", metavar="TOKEN", help=f"HTTP bearer token for --stow (default: the {TOKEN_ENV} environment variable)"
+    )
+    group.add_argument("--batch-size", type=int, metavar="N", help="instances per STOW-RS request (default 20)")
+
+
+def _given(args: argparse.Namespace, dest: str) -> bool:
+    value = getattr(args, dest, None)
+    return value not in (None, False)
+
+
+def destination_from_args(args: argparse.Namespace) -> Destination | None:
+    """The destination the flags name, None when neither --host nor --stow is given.
+
+    Raises :class:`NetworkError` for flags that do not fit together or bad values.
+    """
+    if args.host is None and args.stow is None:
+        stray = [flag for dest, flag in _DICOM_ONLY + _STOW_ONLY if _given(args, dest)]
+        if stray:
+            raise NetworkError(f"{stray[0]} needs a destination: add --host HOST or --stow URL.")
+        return None
+    if args.host is not None:
+        stray = [flag for dest, flag in _STOW_ONLY if _given(args, dest)]
+        if stray:
+            raise NetworkError(f"{stray[0]} applies to --stow, not to a DICOM --host.")
+        tls = None
+        if args.tls or args.tls_ca or args.tls_cert or args.tls_key or args.no_hostname_check:
+            tls = TLSOptions(
+                ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key, check_hostname=not args.no_hostname_check
+            )
+        return DicomDestination(
+            host=args.host,
+            port=104 if args.port is None else args.port,
+            called_aet=args.called_aet or "ANY-SCP",
+            calling_aet=args.calling_aet or "DICOMIFY",
+            timeout=args.timeout,
+            retries=args.retries,
+            backoff=args.backoff,
+            tls=tls,
+            max_pdu=args.max_pdu or 0,
+        )
+    stray = [flag for dest, flag in _DICOM_ONLY if _given(args, dest)]
+    if stray:
+        raise NetworkError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV) if args.user else None
+    token = args.token if args.token is not None else None if args.user else os.environ.get(TOKEN_ENV)
+    return StowDestination(
+        url=args.stow,
+        username=args.user,
+        password=password,
+        token=token,
+        timeout=args.timeout,
+        retries=args.retries,
+        backoff=args.backoff,
+        ca=args.tls_ca,
+        batch_size=args.batch_size or 20,
+    )
 
 
 def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is private
-    """Placeholder until the delivery commands land."""
+    send = subparsers.add_parser(
+        "send",
+        help="send DICOM files to a PACS (C-STORE or STOW-RS)",
+        description="Send DICOM files, and the DICOM files under folders, to a PACS. "
+        "Exit code 0 when every file is stored, 3 when some are not, 1 when none is.",
+    )
+    send.add_argument(
+        "sources", nargs="+", metavar="FILE_OR_FOLDER", help="DICOM files and folders (searched recursively)"
+    )
+    add_destination_arguments(send, required=True)
+    send.add_argument(
+        "--report", type=Path, metavar="FILE", help="write one row per file (.csv, or JSON lines otherwise)"
+    )
+    send.add_argument(
+        "--skip-sent",
+        type=Path,
+        metavar="REPORT",
+        help="do not send again what this earlier report says was stored (may be the --report file)",
+    )
+    send.add_argument("-q", "--quiet", action="store_true", help="print only failures")
+    send.set_defaults(func=run_send)
+
+    check = subparsers.add_parser(
+        "echo",
+        help="check the connection to a PACS (C-ECHO, or a QIDO-RS request for --stow)",
+        description="Check that the PACS answers: C-ECHO for a DICOM peer, a one-study QIDO-RS search for --stow.",
+    )
+    add_destination_arguments(check, required=True)
+    check.set_defaults(func=run_echo)
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+
+    destination = destination_from_args(args)
+    assert destination is not None  # the parser requires --host or --stow
+    results = send_files(args.sources, destination, skip_sent=args.skip_sent)
+    counts: Counter[SendStatus] = Counter()
+    writer = ReportWriter(args.report) if args.report else None
+    try:
+        for result in results:
+            counts[result.status] += 1
+            if writer is not None:
+                writer.write(result.report_row())
+            if result.status is SendStatus.FAILED:
+                print(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}", file=sys.stderr)
+            elif not args.quiet:
+                print(f"{result.status.value}: {result.source}", file=sys.stderr)
+    finally:
+        results.close()  # releases the association now, also after an error
+        if writer is not None:
+            writer.close()
+    total = sum(counts.values())
+    if total == 0:
+        print("dicomify: error: no DICOM files found in " + ", ".join(map(repr, args.sources)) + ".", file=sys.stderr)
+        return EXIT_FAILED
+    failed = counts[SendStatus.FAILED]
+    if not args.quiet:
+        print(
+            f"{total} file(s): {counts[SendStatus.STORED] + counts[SendStatus.STORED_DECODED]} stored"
+            f" ({counts[SendStatus.STORED_DECODED]} decoded first), {counts[SendStatus.SKIPPED]} skipped,"
+            f" {failed} failed, to {destination}.",
+            file=sys.stderr,
+        )
+    if failed == 0:
+        return EXIT_OK
+    return EXIT_FAILED if failed == total else EXIT_PARTIAL
+
+
+def run_echo(args: argparse.Namespace) -> int:
+    from . import EXIT_FAILED, EXIT_OK
+
+    destination = destination_from_args(args)
+    assert destination is not None
+    outcome = echo(destination)
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return EXIT_OK if outcome.ok else EXIT_FAILED

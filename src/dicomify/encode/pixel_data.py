@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
+from pydicom.uid import UID, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from ..errors import DicomifyError
 from ..options import Compression
@@ -126,7 +126,7 @@ def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> N
     if encapsulated is not None:
         ds.PixelData = encapsulate(list(encapsulated.fragments))
         ds["PixelData"].VR = "OB"
-        ds.file_meta.TransferSyntaxUID = encapsulated.transfer_syntax
+        ds.file_meta.TransferSyntaxUID = UID(encapsulated.transfer_syntax)
         if encapsulated.lossy:
             compressed = sum(len(f) for f in encapsulated.fragments)
             raw = picture.layout.frame_bytes * picture.number_of_frames

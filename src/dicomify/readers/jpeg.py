@@ -140,7 +140,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     # lossless JPEG at all, and those carry no EXIF in practice.
     image = None
     if facts.precision == 8 and facts.sof != 0xC3:
-        image = open_image(io.BytesIO(data), options, formats=["JPEG", "MPO"])
+        image = open_image(io.BytesIO(data), options, formats=["JPEG"])
     rotated = image is not None and not options.keep_orientation and exif_orientation(image) != 1
     keep_bytes = (
         transfer_syntax is not None

@@ -82,7 +82,8 @@ def frame_from_array(array: np.ndarray, background: tuple[int, int, int]) -> np.
 def _palette_is_gray(image: Image.Image) -> bool:
     palette = image.getpalette("RGB") or []
     used = image.getcolors(maxcolors=256)
-    entries = [palette[3 * i : 3 * i + 3] for _, i in used] if used else []
+    indices = [int(index) for _, index in used] if used else []  # type: ignore[arg-type]
+    entries = [palette[3 * i : 3 * i + 3] for i in indices]
     return bool(entries) and all(len(e) == 3 and e[0] == e[1] == e[2] for e in entries)
 
 

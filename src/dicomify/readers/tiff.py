@@ -141,7 +141,10 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
         if not 0 <= options.page < len(pages):
             raise CorruptImageError(f"there is no page {options.page} (the TIFF has {len(pages)})")
         pages = [pages[options.page]]
-    kinds = [_kind(page) for page in pages]
+    try:
+        kinds = [_kind(page) for page in pages]
+    except (TypeError, ValueError, AttributeError) as error:  # e.g. per-sample bit depths that differ
+        raise UnsupportedFormatError(f"the TIFF page layout is not supported ({error})") from error
     first = kinds[0]
     for number, kind in enumerate(kinds[1:], start=2):
         if kind != first:

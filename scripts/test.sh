@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs what the tests use, then runs them.
+#   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb (delivery tests)
+#   Python: this package with its test extra
+# Extra arguments go to pytest (e.g. scripts/test.sh -k matrix).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb >/dev/null
+
+python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+
+# A validator that is missing must fail the run, never skip tests.
+for tool in dciodvfy dcmdump dcmj2pnm dcmdjpls dcmcjpeg gdcmconv; do
+    command -v "$tool" >/dev/null || { echo "missing required tool: $tool" >&2; exit 1; }
+done
+
+python3 -m pytest "$@"

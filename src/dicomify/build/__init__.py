@@ -1,0 +1,1 @@
+"""DICOM builders: the IOD for a picture, its metadata and UIDs."""

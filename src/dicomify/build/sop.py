@@ -1,0 +1,223 @@
+"""Building the DICOM dataset for a picture, module by module in the standard's order.
+
+Secondary Capture Image (PS3.3 A.8.1) for single frames; the multi-frame SC IODs
+(A.8.3 Grayscale Byte, A.8.4 Grayscale Word, A.8.5 True Color) for several frames;
+VL Photographic Image (A.32.4) on request for clinical photos.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    UID,
+    ExplicitVRLittleEndian,
+    MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+    MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    SecondaryCaptureImageStorage,
+    VLPhotographicImageStorage,
+)
+
+from .. import __version__
+from ..errors import DicomifyError
+from ..options import ConvertOptions, Iod
+from ..readers.base import Picture
+from .metadata import needs_unicode
+from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, new_uid
+
+__all__ = ["build_dataset", "sop_class_for"]
+
+_MANUFACTURER = "dicomify"
+
+
+def sop_class_for(picture: Picture, iod: Iod) -> str:
+    """The SOP Class that can hold this picture, or a DicomifyError saying why none can."""
+    layout = picture.layout
+    if iod is Iod.PHOTOGRAPHIC:
+        if picture.number_of_frames > 1:
+            raise DicomifyError(
+                f"a VL Photographic Image holds one frame; this {picture.source_format} has "
+                f"{picture.number_of_frames} (use the default Secondary Capture)"
+            )
+        if layout.bits_allocated != 8:
+            raise DicomifyError(
+                "a VL Photographic Image holds 8-bit samples; this picture has "
+                f"{layout.bits_stored}-bit samples (use the default Secondary Capture)"
+            )
+        return VLPhotographicImageStorage
+    if picture.number_of_frames == 1:
+        return SecondaryCaptureImageStorage
+    if layout.samples_per_pixel == 3:
+        if layout.bits_allocated != 8:
+            raise DicomifyError(
+                "multi-frame True Color Secondary Capture holds 8-bit colour only; this "
+                f"{picture.source_format} has {picture.number_of_frames} frames of "
+                f"{layout.bits_stored}-bit colour (convert one page with --page N)"
+            )
+        return MultiFrameTrueColorSecondaryCaptureImageStorage
+    if layout.bits_allocated == 8:
+        return MultiFrameGrayscaleByteSecondaryCaptureImageStorage
+    return MultiFrameGrayscaleWordSecondaryCaptureImageStorage
+
+
+def _da(moment: dt.datetime) -> str:
+    return moment.strftime("%Y%m%d")
+
+
+def _tm(moment: dt.datetime) -> str:
+    return moment.strftime("%H%M%S")
+
+
+def build_dataset(
+    picture: Picture,
+    metadata: Mapping[str, Any],
+    options: ConvertOptions,
+    now: dt.datetime | None = None,
+) -> Dataset:
+    """A complete dataset without Pixel Data (the encoder adds it)."""
+    sop_class = sop_class_for(picture, options.iod)
+    now = now or dt.datetime.now()
+    content_time = picture.content_datetime or now
+    photo = options.iod is Iod.PHOTOGRAPHIC
+    multi_frame = picture.number_of_frames > 1
+    layout = picture.layout
+    ds = Dataset()
+
+    # SOP Common (C.12.1); Specific Character Set first so values encode correctly.
+    if needs_unicode(metadata.values()):
+        ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, PS3.5 6.1.2.5.3
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = new_uid()
+    ds.InstanceCreationDate = _da(now)
+    ds.InstanceCreationTime = _tm(now)
+
+    # Patient (C.7.1.1): type 2, present even when empty.
+    ds.PatientName = metadata.get("PatientName", "")
+    ds.PatientID = metadata.get("PatientID", "")
+    if "IssuerOfPatientID" in metadata:
+        ds.IssuerOfPatientID = metadata["IssuerOfPatientID"]
+    ds.PatientBirthDate = metadata.get("PatientBirthDate", "")
+    ds.PatientSex = metadata.get("PatientSex", "")
+
+    # General Study (C.7.2.1).
+    ds.StudyInstanceUID = metadata.get("StudyInstanceUID") or new_uid()
+    ds.StudyDate = metadata.get("StudyDate", _da(content_time))
+    ds.StudyTime = metadata.get("StudyTime", _tm(content_time))
+    ds.ReferringPhysicianName = metadata.get("ReferringPhysicianName", "")
+    ds.StudyID = metadata.get("StudyID", "")
+    ds.AccessionNumber = metadata.get("AccessionNumber", "")
+    if metadata.get("StudyDescription"):
+        ds.StudyDescription = metadata["StudyDescription"]
+
+    # General Series (C.7.3.1).
+    ds.Modality = metadata.get("Modality") or ("XC" if photo else "OT")
+    ds.SeriesInstanceUID = metadata.get("SeriesInstanceUID") or new_uid()
+    ds.SeriesNumber = metadata.get("SeriesNumber", 1)
+    for keyword in ("SeriesDate", "SeriesTime", "SeriesDescription", "BodyPartExamined", "OperatorsName"):
+        if metadata.get(keyword):
+            setattr(ds, keyword, metadata[keyword])
+    # Laterality (2C) is required for paired body parts; dciodvfy wants it present for
+    # SC, empty meaning "unknown" (a warning, not an error).
+    ds.Laterality = metadata.get("Laterality", "")
+
+    # General Equipment (C.7.5.1) and, for SC, SC Equipment (C.8.6.1).
+    ds.Manufacturer = _MANUFACTURER
+    for keyword in ("InstitutionName", "InstitutionalDepartmentName"):
+        if metadata.get(keyword):
+            setattr(ds, keyword, metadata[keyword])
+    ds.SoftwareVersions = __version__
+    if not photo:
+        ds.ConversionType = metadata.get("ConversionType", "WSD")
+        ds.SecondaryCaptureDeviceManufacturer = _MANUFACTURER
+        ds.SecondaryCaptureDeviceManufacturerModelName = _MANUFACTURER
+        ds.SecondaryCaptureDeviceSoftwareVersions = __version__
+
+    # General Image (C.7.6.1) and VL Image (C.8.12.1) / SC Image (C.8.6.2).
+    ds.InstanceNumber = metadata.get("InstanceNumber", 1)
+    ds.PatientOrientation = ""
+    ds.ContentDate = metadata.get("ContentDate", _da(content_time))
+    ds.ContentTime = metadata.get("ContentTime", _tm(content_time))
+    ds.ImageType = ["ORIGINAL", "PRIMARY"] if photo else ["DERIVED", "SECONDARY"]
+    if metadata.get("ImageComments"):
+        ds.ImageComments = metadata["ImageComments"]
+    if photo:
+        ds.AcquisitionContextSequence = []  # Acquisition Context (C.7.6.14), type 2
+    else:
+        ds.DateOfSecondaryCapture = _da(now)
+        ds.TimeOfSecondaryCapture = _tm(now)
+    encapsulated = picture.encapsulated
+    if encapsulated is not None and encapsulated.lossy:
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionMethod = encapsulated.lossy_method
+    else:
+        ds.LossyImageCompression = "00"
+    ds.BurnedInAnnotation = "NO" if photo else "YES"
+
+    # Image Pixel (C.7.6.3); Pixel Data is added by the encoder.
+    ds.SamplesPerPixel = layout.samples_per_pixel
+    ds.PhotometricInterpretation = layout.photometric
+    if layout.samples_per_pixel == 3:
+        ds.PlanarConfiguration = 0
+    ds.Rows = layout.rows
+    ds.Columns = layout.columns
+    ds.BitsAllocated = layout.bits_allocated
+    ds.BitsStored = layout.bits_stored
+    ds.HighBit = layout.bits_stored - 1
+    ds.PixelRepresentation = 0
+    if picture.icc_profile and layout.samples_per_pixel == 3:
+        ds.ICCProfile = picture.icc_profile  # ICC Profile module (C.11.15)
+
+    if multi_frame:
+        _add_multi_frame(ds, picture)
+    elif picture.rescale is not None:
+        # Modality LUT (C.11.1): restores the source's sample values.
+        ds.RescaleIntercept = _ds(picture.rescale[1])
+        ds.RescaleSlope = _ds(picture.rescale[0])
+        ds.RescaleType = "US"
+
+    ds.file_meta = _file_meta(ds)
+    return ds
+
+
+def _ds(value: float) -> str:
+    """A Decimal String of at most 16 characters (PS3.5 6.2)."""
+    from pydicom.valuerep import format_number_as_ds
+
+    return format_number_as_ds(float(value))
+
+
+def _add_multi_frame(ds: Dataset, picture: Picture) -> None:
+    """Multi-frame (C.7.6.6), Cine (C.7.6.5) and SC Multi-frame Image (C.8.6.3)."""
+    ds.NumberOfFrames = picture.number_of_frames
+    times = picture.frame_times_ms
+    if times is not None and len(set(times)) == 1:
+        ds.FrameTime = _ds(times[0])
+        ds.FrameIncrementPointer = 0x00181063  # Frame Time
+    elif times is not None:
+        # Increments between frames: the first frame has 0, then each frame's
+        # predecessor's display time (PS3.3 C.7.6.5.1.2).
+        ds.FrameTimeVector = [_ds(0)] + [_ds(t) for t in times[:-1]]
+        ds.FrameIncrementPointer = 0x00181065  # Frame Time Vector
+    else:
+        ds.PageNumberVector = list(range(1, picture.number_of_frames + 1))
+        ds.FrameIncrementPointer = 0x00182001  # Page Number Vector
+    if picture.layout.samples_per_pixel == 1:
+        ds.PresentationLUTShape = "IDENTITY"
+        slope, intercept = picture.rescale or (1.0, 0.0)
+        ds.RescaleIntercept = _ds(intercept)
+        ds.RescaleSlope = _ds(slope)
+        ds.RescaleType = "US"
+
+
+def _file_meta(ds: Dataset) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    return meta

@@ -1,0 +1,36 @@
+"""Deliver DICOM objects to a PACS: C-STORE / C-ECHO (pynetdicom) or STOW-RS (httpx).
+
+Outcomes are data: every object gets a :class:`SendResult` whose ``status`` is
+stored, stored-decoded (sent as Explicit VR Little Endian after the peer refused
+its compressed transfer syntax), failed or skipped. Exceptions
+(:class:`dicomify.errors.NetworkError`) mean misuse: an invalid address, AE
+title, URL or unreadable TLS file.
+
+>>> destination = DicomDestination("pacs.example", 104, called_aet="PACS")
+>>> for result in send_files(["out/"], destination):  # doctest: +SKIP
+...     print(result.source, result.status.value, result.message)
+
+To send as you convert, over one association::
+
+    with open_sender(destination) as sender:
+        for picture in pictures:
+            result = sender.send(dicomify.convert(picture, path))
+"""
+
+from ._api import echo, open_sender, send_files, stored_in_report
+from ._config import Destination, DicomDestination, StowDestination, TLSOptions
+from ._result import EchoResult, SendResult, SendStatus
+
+__all__ = [
+    "Destination",
+    "DicomDestination",
+    "EchoResult",
+    "SendResult",
+    "SendStatus",
+    "StowDestination",
+    "TLSOptions",
+    "echo",
+    "open_sender",
+    "send_files",
+    "stored_in_report",
+]

@@ -1,0 +1,147 @@
+"""The delivery API: open a sender, send files, check a connection, resume from a report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from pydicom import Dataset
+
+from ..errors import NetworkError
+from ..report import read_report
+from ._config import Destination, DicomDestination, StowDestination
+from ._dimse import DimseSender, dimse_echo
+from ._items import SendItem, find_dicom_files, header_of
+from ._result import EchoResult, SendResult, SendStatus
+from ._stow import StowSender, stow_echo
+
+__all__ = ["Sender", "echo", "open_sender", "send_files", "stored_in_report"]
+
+#: send_status values of a report row that mean "the peer has it"
+_DELIVERED = {SendStatus.STORED.value, SendStatus.STORED_DECODED.value, SendStatus.SKIPPED.value}
+
+
+class Sender(Protocol):
+    """What :func:`open_sender` yields."""
+
+    def send(self, source: SendItem) -> SendResult: ...
+
+    def send_many(self, sources: Iterable[SendItem]) -> Iterator[SendResult]: ...
+
+
+def _check(destination: object) -> Destination:
+    if not isinstance(destination, (DicomDestination, StowDestination)):
+        raise NetworkError(f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination.")
+    return destination
+
+
+@contextmanager
+def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] | None = None) -> Iterator[Sender]:
+    """A sender for ``destination``: ``.send(path_or_dataset) -> SendResult``.
+
+    For C-STORE the association opens at the first send and is reused. The first
+    association proposes the ``expected`` (SOP Class UID, Transfer Syntax UID)
+    pairs, or by default every SOP class and transfer syntax ``dicomify.convert``
+    makes, so converting and sending one by one needs one association; an object
+    outside them makes the sender associate again with its contexts added.
+    Closing releases the association (or the HTTP connection pool).
+    """
+    destination = _check(destination)
+    sender: DimseSender | StowSender
+    if isinstance(destination, DicomDestination):
+        sender = DimseSender(destination, expected)
+    else:
+        sender = StowSender(destination)
+    with sender:
+        yield sender
+
+
+def _key(path: str) -> str:
+    return str(Path(path).resolve()) if path else ""
+
+
+def stored_in_report(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
+    """(resolved source path, SOP Instance UID) of every row a previous run delivered.
+
+    Rows whose ``send_status`` is stored, stored-decoded or skipped (skipped is only
+    written for objects an even earlier run stored) count as delivered.
+    """
+    path = Path(report)
+    if not path.is_file():
+        raise NetworkError(f"The report {str(path)!r} to resume from does not exist.")
+    try:
+        return {
+            (_key(row.get("source", "")), row.get("sop_instance_uid", ""))
+            for row in read_report(path)
+            if row.get("send_status", "") in _DELIVERED and row.get("sop_instance_uid")
+        }
+    except (ValueError, OSError) as error:
+        raise NetworkError(f"Cannot read the report {str(path)!r}: {error}.") from error
+
+
+def send_files(
+    sources: Iterable[SendItem],
+    destination: Destination,
+    *,
+    skip_sent: str | os.PathLike[str] | None = None,
+) -> Generator[SendResult, None, None]:
+    """Send files, folders (their DICOM files, recursively) and datasets; a result per object.
+
+    With ``skip_sent`` (a report written by an earlier run, read now, before
+    anything is sent, so it may be the file this run's report will overwrite),
+    objects that run delivered are not sent again: their result is ``skipped``,
+    yielded before the others. Results come as objects are sent, so a caller can
+    write a report row by row; the connection closes when the iterator is
+    exhausted or closed.
+    """
+    destination = _check(destination)
+    delivered = stored_in_report(skip_sent) if skip_sent is not None else set()
+    items: list[SendItem] = []
+    for source in sources:
+        if isinstance(source, Dataset):
+            items.append(source)
+        elif isinstance(source, (str, os.PathLike)):
+            items.extend(find_dicom_files([source]))
+        else:
+            raise NetworkError(f"Cannot send {source!r}: give file or folder paths or pydicom Datasets.")
+    return _send_all(items, destination, delivered, "" if skip_sent is None else os.fspath(skip_sent))
+
+
+def _send_all(
+    items: list[SendItem], destination: Destination, delivered: set[tuple[str, str]], report: str
+) -> Generator[SendResult, None, None]:
+    expected: list[tuple[str, str]] = []
+    to_send: list[SendItem] = []
+    for item in items:
+        header = header_of(item)
+        if header is not None:
+            source = "" if isinstance(item, Dataset) else os.fspath(item)
+            if source and (_key(source), header.sop_instance_uid) in delivered:
+                yield SendResult(
+                    source=source,
+                    status=SendStatus.SKIPPED,
+                    sop_instance_uid=header.sop_instance_uid,
+                    sop_class_uid=header.sop_class_uid,
+                    study_instance_uid=header.study_instance_uid,
+                    series_instance_uid=header.series_instance_uid,
+                    transfer_syntax=header.transfer_syntax,
+                    message=f"Already stored according to {report}.",
+                )
+                continue
+            expected.append((header.sop_class_uid, header.transfer_syntax))
+        to_send.append(item)
+    if not to_send:
+        return
+    with open_sender(destination, expected) as sender:
+        yield from sender.send_many(to_send)
+
+
+def echo(destination: Destination) -> EchoResult:
+    """Check the connection: C-ECHO for DICOM, a one-study QIDO-RS search for DICOMweb."""
+    destination = _check(destination)
+    if isinstance(destination, DicomDestination):
+        return dimse_echo(destination)
+    return stow_echo(destination)
