@@ -11,7 +11,8 @@ from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
 
 from dicomify.emf import render
 from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
-from dicomify.readers import emf as emf_reader
+from dicomify.emf import is_emf, is_wmf
+from dicomify.readers import read_picture
 from dicomify.readers.base import ReadOptions
 
 
@@ -131,10 +132,11 @@ def test_random_damage_never_escapes(seed: int) -> None:
 
 def test_reader_sniffs_and_reads() -> None:
     data = good()
-    assert emf_reader.sniff(data[:64])
-    assert emf_reader.sniff(wmf()[:64])
-    assert not emf_reader.sniff(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56)
-    picture = emf_reader.read(io.BytesIO(data), ReadOptions(dpi=48))
+    # Through the registry (importing a reader module directly would register it alone).
+    assert is_emf(data[:64]) and not is_wmf(data[:64])
+    assert is_wmf(wmf()[:64]) and not is_emf(wmf()[:64])
+    assert not is_emf(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56) and not is_wmf(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56)
+    picture = read_picture(io.BytesIO(data), ReadOptions(dpi=48))
     assert picture.source_format == "EMF"
     assert (
         picture.layout.rows,
@@ -147,7 +149,7 @@ def test_reader_sniffs_and_reads() -> None:
 
 
 def test_reader_reads_wmf() -> None:
-    picture = emf_reader.read(
+    picture = read_picture(
         io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions()
     )
     assert picture.source_format == "WMF"
@@ -165,7 +167,7 @@ def test_missing_renderer_names_what_to_install(
         sys.modules, "dicomify.emf._emf", None
     )  # as if skia could not load
     with pytest.raises(UnsupportedFormatError, match="skia-python"):
-        emf_reader.read(io.BytesIO(good()), ReadOptions())
+        read_picture(io.BytesIO(good()), ReadOptions())
 
 
 def test_reader_module_does_not_load_skia() -> None:
