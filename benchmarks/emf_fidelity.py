@@ -38,7 +38,7 @@ from scipy.ndimage import uniform_filter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dicomify.emf import render
+from dicomify.emf import render  # noqa: E402 - after the sys.path line above
 
 Image.MAX_IMAGE_PIXELS = None  # reference renderings of poster-sized frames are large
 WORK = ROOT / "benchmarks" / "_work"
@@ -47,9 +47,7 @@ WORK = ROOT / "benchmarks" / "_work"
 def flatten(image: Image.Image) -> np.ndarray:
     """Grey values 0..255 of an image composited over white."""
     rgba = image.convert("RGBA")
-    if (
-        max(rgba.size) > 4096
-    ):  # keep memory modest: scores are taken at --size pixels anyway
+    if max(rgba.size) > 4096:  # keep memory modest: scores are taken at --size pixels anyway
         rgba.thumbnail((4096, 4096), Image.Resampling.BOX)
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32)
@@ -77,15 +75,11 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     var_a = uniform_filter(a * a, 7) - mu_a**2
     var_b = uniform_filter(b * b, 7) - mu_b**2
     cov = uniform_filter(a * b, 7) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
-        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-    )
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return float(s[3:-3, 3:-3].mean()) if min(s.shape) > 6 else float(s.mean())
 
 
-def score(
-    candidate: np.ndarray | None, reference: np.ndarray | None, longest: int
-) -> float:
+def score(candidate: np.ndarray | None, reference: np.ndarray | None, longest: int) -> float:
     if reference is None and candidate is None:
         return 1.0
     if reference is None or candidate is None:
@@ -126,9 +120,7 @@ def emf2svg_pngs(files: list[Path]) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     conv, rsvg = shutil.which("emf2svg-conv"), shutil.which("rsvg-convert")
     if conv is None or rsvg is None:
-        sys.exit(
-            "emf2svg-conv / rsvg-convert not found: apt-get install -y emf2svg librsvg2-bin"
-        )
+        sys.exit("emf2svg-conv / rsvg-convert not found: apt-get install -y emf2svg librsvg2-bin")
     for f in files:
         png = out / f"{f.stem}.png"
         svg = out / f"{f.stem}.svg"
@@ -167,11 +159,7 @@ def _thumb(grey: np.ndarray | None, height: int = 400) -> np.ndarray | None:
         return None
     k = height / grey.shape[0]
     size = (max(1, round(grey.shape[1] * k)), height)
-    return np.asarray(
-        Image.fromarray(grey.astype(np.uint8), "L").resize(
-            size, Image.Resampling.LANCZOS
-        )
-    )
+    return np.asarray(Image.fromarray(grey.astype(np.uint8), "L").resize(size, Image.Resampling.LANCZOS))
 
 
 def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) -> None:
@@ -180,9 +168,7 @@ def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) 
         if grey is None:
             grey = np.full((height, height), 200.0)
         k = height / grey.shape[0]
-        tile = Image.fromarray(grey.astype(np.uint8), "L").resize(
-            (max(1, round(grey.shape[1] * k)), height)
-        )
+        tile = Image.fromarray(grey.astype(np.uint8), "L").resize((max(1, round(grey.shape[1] * k)), height))
         tiles.append(tile)
     width = sum(t.width for t in tiles) + 10 * (len(tiles) - 1)
     sheet = Image.new("L", (width, height), 128)
@@ -201,12 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=ROOT.parent / "shared" / "corpus" / "emf" / "good",
     )
-    parser.add_argument(
-        "--size", type=int, default=512, help="longest side of the compared images"
-    )
-    parser.add_argument(
-        "--side", type=int, default=0, help="side-by-side PNGs of the N worst files"
-    )
+    parser.add_argument("--size", type=int, default=512, help="longest side of the compared images")
+    parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
     parser.add_argument("--only", nargs="*", help="score only these file names")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.emf"))
@@ -264,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
         f"                   {statistics.fmean(other_scores):.3f}"
     )
-    better = sum(o >= e for o, e in zip(ours_scores, other_scores))
+    better = sum(o >= e for o, e in zip(ours_scores, other_scores, strict=False))
     print(f"  ours >= emf2svg on {better} of {len(rows)} files")
     print(
         f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "

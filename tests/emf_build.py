@@ -11,9 +11,7 @@ def rec(rtype: int, payload: bytes = b"") -> bytes:
     return struct.pack("<II", rtype, 8 + len(payload)) + payload
 
 
-def emf(
-    *records: bytes, size_px: tuple[int, int] = (100, 100), px_per_mm: float = 96 / 25.4
-) -> bytes:
+def emf(*records: bytes, size_px: tuple[int, int] = (100, 100), px_per_mm: float = 96 / 25.4) -> bytes:
     """An EMF whose frame is ``size_px`` reference pixels, so at 96 dpi one logical unit is one pixel."""
     w, h = size_px
     body = b"".join(records) + rec(14, struct.pack("<III", 0, 16, 20))
@@ -53,15 +51,11 @@ def colorref(r: int, g: int, b: int) -> int:
     return r | (g << 8) | (b << 16)
 
 
-def create_pen(
-    handle: int, style: int, width: int, color: tuple[int, int, int]
-) -> bytes:
+def create_pen(handle: int, style: int, width: int, color: tuple[int, int, int]) -> bytes:
     return rec(38, struct.pack("<IIiiI", handle, style, width, 0, colorref(*color)))
 
 
-def create_brush(
-    handle: int, color: tuple[int, int, int], style: int = 0, hatch: int = 0
-) -> bytes:
+def create_brush(handle: int, color: tuple[int, int, int], style: int = 0, hatch: int = 0) -> bytes:
     return rec(39, struct.pack("<IIII", handle, style, colorref(*color), hatch))
 
 
@@ -73,20 +67,19 @@ NULL_PEN = 0x80000008
 NULL_BRUSH = 0x80000005
 
 
-def rectangle(l: int, t: int, r: int, b: int) -> bytes:
-    return rec(43, struct.pack("<4i", l, t, r, b))
+def rectangle(left: int, top: int, right: int, bottom: int) -> bytes:
+    return rec(43, struct.pack("<4i", left, top, right, bottom))
 
 
-def ellipse(l: int, t: int, r: int, b: int) -> bytes:
-    return rec(42, struct.pack("<4i", l, t, r, b))
+def ellipse(left: int, top: int, right: int, bottom: int) -> bytes:
+    return rec(42, struct.pack("<4i", left, top, right, bottom))
 
 
 def polygon16(points: list[tuple[int, int]], rtype: int = 86) -> bytes:
     flat = [c for p in points for c in p]
     return rec(
         rtype,
-        struct.pack("<4iI", 0, 0, 0, 0, len(points))
-        + struct.pack(f"<{len(flat)}h", *flat),
+        struct.pack("<4iI", 0, 0, 0, 0, len(points)) + struct.pack(f"<{len(flat)}h", *flat),
     )
 
 
@@ -94,8 +87,7 @@ def polygon32(points: list[tuple[int, int]], rtype: int = 3) -> bytes:
     flat = [c for p in points for c in p]
     return rec(
         rtype,
-        struct.pack("<4iI", 0, 0, 0, 0, len(points))
-        + struct.pack(f"<{len(flat)}i", *flat),
+        struct.pack("<4iI", 0, 0, 0, 0, len(points)) + struct.pack(f"<{len(flat)}i", *flat),
     )
 
 
@@ -107,12 +99,7 @@ def font(
     escapement: int = 0,
 ) -> bytes:
     name = face.encode("utf-16-le")[:62].ljust(64, b"\x00")
-    logfont = (
-        struct.pack(
-            "<5i8B", height, 0, escapement, escapement, weight, 0, 0, 0, 0, 0, 0, 0, 0
-        )
-        + name
-    )
+    logfont = struct.pack("<5i8B", height, 0, escapement, escapement, weight, 0, 0, 0, 0, 0, 0, 0, 0) + name
     return rec(82, struct.pack("<I", handle) + logfont + b"\x00" * (320 - 92))
 
 
@@ -122,17 +109,13 @@ def ext_text_out_w(x: int, y: int, text: str, options: int = 0) -> bytes:
     off_dx = off_string + len(chars) + (-len(chars) % 4)
     dx = b""
     payload = struct.pack("<4iIff", 0, 0, 0, 0, 1, 1.0, 1.0)
-    payload += struct.pack(
-        "<iiIII4iI", x, y, len(text), off_string, options, 0, 0, 0, 0, 0
-    )
+    payload += struct.pack("<iiIII4iI", x, y, len(text), off_string, options, 0, 0, 0, 0, 0)
     payload += chars + b"\x00" * (-len(chars) % 4) + dx
     del off_dx
     return rec(84, payload)
 
 
-def stretch_dibits(
-    x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int, int, int]]]
-) -> bytes:
+def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int, int, int]]]) -> bytes:
     """A 24-bit bottom-up DIB of ``pixels`` (rows top first) stretched to the destination."""
     h, w = len(pixels), len(pixels[0])
     stride = (w * 3 + 3) // 4 * 4
@@ -172,9 +155,7 @@ def stretch_dibits(
 
 
 def wrec(func: int, *words: int) -> bytes:
-    return struct.pack("<IH", 3 + len(words), func) + struct.pack(
-        f"<{len(words)}H", *(w & 0xFFFF for w in words)
-    )
+    return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}H", *(w & 0xFFFF for w in words))
 
 
 def wmf(

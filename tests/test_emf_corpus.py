@@ -50,9 +50,7 @@ def test_corpus_present() -> None:
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
-def test_good_file_renders_and_converts_to_valid_dicom(
-    path: Path, tmp_path: Path, dciodvfy: str
-) -> None:
+def test_good_file_renders_and_converts_to_valid_dicom(path: Path, tmp_path: Path, dciodvfy: str) -> None:
     pixels = np.asarray(render(path.read_bytes()))
     assert pixels.ndim == 3 and pixels.shape[2] == 3
     if path.name not in EMPTY:
@@ -66,11 +64,7 @@ def test_good_file_renders_and_converts_to_valid_dicom(
         timeout=120,
         check=False,
     )
-    errors = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if line.startswith("Error")
-    ]
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")]
     assert not errors, "\n".join(errors)
 
 

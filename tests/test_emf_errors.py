@@ -9,9 +9,8 @@ import struct
 import pytest
 from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
 
-from dicomify.emf import render
+from dicomify.emf import is_emf, is_wmf, render
 from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
-from dicomify.emf import is_emf, is_wmf
 from dicomify.readers import read_picture
 from dicomify.readers.base import ReadOptions
 
@@ -33,9 +32,7 @@ def test_record_with_zero_size_cannot_loop() -> None:
 
 
 def test_record_claiming_more_points_than_it_holds() -> None:
-    payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack(
-        "<4h", 0, 0, 10, 10
-    )
+    payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack("<4h", 0, 0, 10, 10)
     with pytest.raises(CorruptImageError, match="more data"):
         render(emf(rec(86, payload)))
 
@@ -149,9 +146,7 @@ def test_reader_sniffs_and_reads() -> None:
 
 
 def test_reader_reads_wmf() -> None:
-    picture = read_picture(
-        io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions()
-    )
+    picture = read_picture(io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions())
     assert picture.source_format == "WMF"
     assert picture.number_of_frames == 1
 
@@ -163,9 +158,7 @@ def test_missing_renderer_names_what_to_install(
 
     from dicomify.errors import UnsupportedFormatError
 
-    monkeypatch.setitem(
-        sys.modules, "dicomify.emf._emf", None
-    )  # as if skia could not load
+    monkeypatch.setitem(sys.modules, "dicomify.emf._emf", None)  # as if skia could not load
     with pytest.raises(UnsupportedFormatError, match="skia-python"):
         read_picture(io.BytesIO(good()), ReadOptions())
 

@@ -29,18 +29,12 @@ def argb(r: int, g: int, b: int, a: int = 255) -> int:
 
 
 def fill_rects(color: int, *rects: tuple[float, float, float, float]) -> bytes:
-    data = struct.pack("<II", color, len(rects)) + b"".join(
-        struct.pack("<4f", *r) for r in rects
-    )
+    data = struct.pack("<II", color, len(rects)) + b"".join(struct.pack("<4f", *r) for r in rects)
     return plus(0x400A, 0x8000, data)  # S flag: the brush is an inline colour
 
 
 def test_fill_rects_with_inline_colour() -> None:
-    img = np.asarray(
-        render(
-            emf(plus_comment(plus_header(), fill_rects(argb(*RED), (10, 10, 40, 40))))
-        )
-    )
+    img = np.asarray(render(emf(plus_comment(plus_header(), fill_rects(argb(*RED), (10, 10, 40, 40))))))
     assert at(img, 30, 30) == RED and at(img, 70, 70) == WHITE
 
 
@@ -63,9 +57,7 @@ def test_world_transform_and_page_unit() -> None:
 
 
 def test_solid_brush_object_and_fill_ellipse() -> None:
-    brush = plus(
-        0x4008, 0x0100 | 3, struct.pack("<III", 0xDBC01002, 0, argb(*RED))
-    )  # object 3, type Brush
+    brush = plus(0x4008, 0x0100 | 3, struct.pack("<III", 0xDBC01002, 0, argb(*RED)))  # object 3, type Brush
     ellipse = plus(0x400E, 0, struct.pack("<I4f", 3, 10, 10, 80, 80))
     img = np.asarray(render(emf(plus_comment(plus_header(), brush, ellipse))))
     assert at(img, 50, 50) == RED and at(img, 12, 12) == WHITE
@@ -73,9 +65,7 @@ def test_solid_brush_object_and_fill_ellipse() -> None:
 
 def test_path_object_filled() -> None:
     points = struct.pack("<6f", 10, 10, 90, 10, 10, 90)
-    path = (
-        struct.pack("<III", 0xDBC01002, 3, 0) + points + bytes((0, 1, 0x81)) + b"\x00"
-    )
+    path = struct.pack("<III", 0xDBC01002, 3, 0) + points + bytes((0, 1, 0x81)) + b"\x00"
     records = plus_comment(
         plus_header(),
         plus(0x4008, 0x0300 | 1, path),
@@ -87,15 +77,7 @@ def test_path_object_filled() -> None:
 
 def test_clip_rect_limits_fills() -> None:
     clip = plus(0x4032, 0, struct.pack("<4f", 0, 0, 50, 100))  # replace
-    img = np.asarray(
-        render(
-            emf(
-                plus_comment(
-                    plus_header(), clip, fill_rects(argb(*RED), (0, 0, 100, 100))
-                )
-            )
-        )
-    )
+    img = np.asarray(render(emf(plus_comment(plus_header(), clip, fill_rects(argb(*RED), (0, 0, 100, 100))))))
     assert at(img, 25, 50) == RED and at(img, 75, 50) == WHITE
 
 

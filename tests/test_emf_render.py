@@ -122,12 +122,8 @@ def test_polypolygon16_fills_each_polygon() -> None:
     counts = struct.pack("<2I", 3, 3)
     pts = [(5, 5), (45, 5), (5, 45), (55, 55), (95, 55), (55, 95)]
     flat = struct.pack("<12h", *[c for p in pts for c in p])
-    img = pixels(
-        *red_fill(), rec(91, struct.pack("<4iII", 0, 0, 0, 0, 2, 6) + counts + flat)
-    )
-    assert (
-        at(img, 15, 15) == RED and at(img, 65, 65) == RED and at(img, 40, 60) == WHITE
-    )
+    img = pixels(*red_fill(), rec(91, struct.pack("<4iII", 0, 0, 0, 0, 2, 6) + counts + flat))
+    assert at(img, 15, 15) == RED and at(img, 65, 65) == RED and at(img, 40, 60) == WHITE
 
 
 def test_move_to_and_line_to() -> None:
@@ -155,9 +151,7 @@ def test_pie_chord_and_arc() -> None:
     box = struct.pack("<4i", 10, 10, 90, 90)
     # Start at 3 o'clock, end at 12 o'clock, counter-clockwise: the top-right quarter.
     pie = pixels(*red_fill(), rec(47, box + struct.pack("<4i", 90, 50, 50, 10)))
-    assert (
-        at(pie, 65, 35) == RED and at(pie, 35, 65) == WHITE and at(pie, 35, 35) == WHITE
-    )
+    assert at(pie, 65, 35) == RED and at(pie, 35, 65) == WHITE and at(pie, 35, 35) == WHITE
     chord = pixels(*red_fill(), rec(46, box + struct.pack("<4i", 90, 50, 50, 10)))
     assert at(chord, 75, 25) == RED and at(chord, 60, 40) == WHITE
     arc = pixels(
@@ -219,9 +213,7 @@ def test_exclude_clip_rect_and_restore_dc() -> None:
         select(2),
         rectangle(45, 45, 55, 55),
     )
-    assert (
-        at(img, 20, 20) == RED and at(img, 42, 50) == WHITE and at(img, 50, 50) == BLUE
-    )
+    assert at(img, 20, 20) == RED and at(img, 42, 50) == WHITE and at(img, 50, 50) == BLUE
 
 
 def test_select_clip_path() -> None:
@@ -237,9 +229,7 @@ def test_select_clip_path() -> None:
 
 
 def test_ext_select_clip_rgn_in_device_units() -> None:
-    region = struct.pack("<4I4i", 32, 1, 1, 16, 0, 0, 50, 50) + struct.pack(
-        "<4i", 0, 0, 50, 50
-    )
+    region = struct.pack("<4I4i", 32, 1, 1, 16, 0, 0, 50, 50) + struct.pack("<4i", 0, 0, 50, 50)
     img = pixels(
         *red_fill(),
         rec(75, struct.pack("<II", len(region), 5) + region),
@@ -268,9 +258,7 @@ def test_himetric_mapping_mode_flips_y() -> None:
         rec(12, struct.pack("<2i", 0, 100)),
         rectangle(0, 0, 1000, 1000),
     )
-    assert (
-        at(img, 20, 80) == RED and at(img, 20, 40) == WHITE and at(img, 60, 80) == WHITE
-    )
+    assert at(img, 20, 80) == RED and at(img, 20, 40) == WHITE and at(img, 60, 80) == WHITE
 
 
 def test_world_transform_translates_and_scales() -> None:
@@ -322,9 +310,7 @@ def test_ext_text_out_draws_text_in_the_text_colour() -> None:
     ink = img[20:60, 5:60]
     red = (ink[..., 0] > 200) & (ink[..., 1] < 60)
     assert red.sum() > 100
-    assert (
-        img[70:, :] == 255
-    ).all()  # top-aligned: nothing far below the reference point
+    assert (img[70:, :] == 255).all()  # top-aligned: nothing far below the reference point
 
 
 def test_text_alignment_right() -> None:
@@ -367,15 +353,11 @@ def test_opaque_text_background() -> None:
 
 def test_stretch_dibits_scales_a_bitmap() -> None:
     img = pixels(stretch_dibits(0, 0, 100, 100, [[RED, GREEN], [BLUE, WHITE]]))
-    assert (
-        at(img, 20, 20) == RED and at(img, 80, 20) == GREEN and at(img, 20, 80) == BLUE
-    )
+    assert at(img, 20, 20) == RED and at(img, 80, 20) == GREEN and at(img, 20, 80) == BLUE
 
 
 def test_bitblt_without_bitmap_fills_with_the_brush() -> None:
-    payload = struct.pack(
-        "<4i4iIii6f", 0, 0, 0, 0, 10, 10, 50, 50, 0x00F00021, 0, 0, 1, 0, 0, 1, 0, 0
-    )
+    payload = struct.pack("<4i4iIii6f", 0, 0, 0, 0, 10, 10, 50, 50, 0x00F00021, 0, 0, 1, 0, 0, 1, 0, 0)
     payload += struct.pack("<6I", 0, 0, 0, 0, 0, 0)
     img = pixels(create_brush(1, BLUE), select(1), rec(76, payload))
     assert at(img, 30, 30) == BLUE and at(img, 80, 80) == WHITE

@@ -108,9 +108,7 @@ def test_ellipse_and_line() -> None:
             )
         )
     )
-    assert (
-        at(img, 50, 50) == RED and at(img, 12, 12) == WHITE and at(img, 50, 5) == BLUE
-    )
+    assert at(img, 50, 50) == RED and at(img, 12, 12) == WHITE and at(img, 50, 5) == BLUE
 
 
 def test_text_out() -> None:
@@ -124,9 +122,7 @@ def test_text_out() -> None:
                 wrec(0x02FB, *words),
                 wrec(0x012D, 0),
                 wrec(0x0102, 1),
-                wrec(
-                    0x0521, len(text), *struct.unpack("<H", text), 10, 10
-                ),  # count, string, y, x
+                wrec(0x0521, len(text), *struct.unpack("<H", text), 10, 10),  # count, string, y, x
             )
         )
     )

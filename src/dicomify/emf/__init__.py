@@ -20,9 +20,7 @@ _DEBUG = bool(os.environ.get("DICOMIFY_EMF_DEBUG"))
 __all__ = ["DEFAULT_DPI", "DEFAULT_MAX_PIXELS", "is_emf", "is_wmf", "render"]
 
 
-def render(
-    data: bytes, *, dpi: float | None = None, max_pixels: int | None = None
-) -> Image.Image:
+def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> Image.Image:
     """Render EMF or WMF bytes to an RGB image.
 
     ``dpi`` defaults to 96 (the picture's recorded physical size at screen resolution);
@@ -34,9 +32,7 @@ def render(
     return Image.fromarray(pixels, "RGB")
 
 
-def render_array(
-    data: bytes, *, dpi: float | None = None, max_pixels: int | None = None
-) -> tuple[np.ndarray, str]:
+def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> tuple[np.ndarray, str]:
     """Like :func:`render`, returning ``(rgb uint8 array, format name)``."""
     if dpi is not None and not dpi > 0:
         raise ValueError(f"dpi must be a positive number, not {dpi!r}")
@@ -56,7 +52,5 @@ def render_array(
     except Exception as exc:
         if _DEBUG and isinstance(exc, (TypeError, AttributeError, NameError)):
             raise  # a programming error, shown while developing (DICOMIFY_EMF_DEBUG=1)
-        raise CorruptImageError(
-            f"the metafile is damaged ({type(exc).__name__}: {exc})"
-        ) from None
+        raise CorruptImageError(f"the metafile is damaged ({type(exc).__name__}: {exc})") from None
     raise CorruptImageError("not an EMF or WMF file")

@@ -22,9 +22,7 @@ BI_RGB, BI_RLE8, BI_RLE4, BI_BITFIELDS, BI_JPEG, BI_PNG = 0, 1, 2, 3, 4, 5
 
 def check_size(width: int, height: int) -> None:
     if width * height > MAX_DIB_PIXELS:
-        raise CorruptImageError(
-            f"an embedded bitmap is implausibly large ({width}x{height})"
-        )
+        raise CorruptImageError(f"an embedded bitmap is implausibly large ({width}x{height})")
 
 
 def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
@@ -40,19 +38,13 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
         width, height, _planes, bit_count = struct.unpack_from("<HHHH", bmi, 4)
         compression = BI_RGB
     elif header_size >= 40 and len(bmi) >= 40:
-        width, height, _planes, bit_count, compression = struct.unpack_from(
-            "<iiHHI", bmi, 4
-        )
+        width, height, _planes, bit_count, compression = struct.unpack_from("<iiHHI", bmi, 4)
     else:
-        raise CorruptImageError(
-            f"an embedded bitmap has an unknown header size {header_size}"
-        )
+        raise CorruptImageError(f"an embedded bitmap has an unknown header size {header_size}")
     top_down = height < 0
     height = abs(height)
     if width <= 0 or height == 0:
-        raise CorruptImageError(
-            f"an embedded bitmap has an invalid size {width}x{height}"
-        )
+        raise CorruptImageError(f"an embedded bitmap has an invalid size {width}x{height}")
     check_size(width, height)
     if compression in (BI_JPEG, BI_PNG):
         try:
@@ -62,9 +54,7 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
         except CorruptImageError:
             raise
         except Exception as exc:  # noqa: BLE001 - any decoder failure is damage
-            raise CorruptImageError(
-                f"an embedded JPEG/PNG bitmap cannot be decoded: {exc}"
-            ) from None
+            raise CorruptImageError(f"an embedded JPEG/PNG bitmap cannot be decoded: {exc}") from None
     if bit_count == 32 and compression == BI_RGB:
         stride = width * 4
         if len(bits) < stride * height:
@@ -92,9 +82,7 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
     head = bmi[: offset - 14]
     if bit_count <= 8 and len(head) < header_size + palette_bytes:
         # A missing palette: pad with a grey ramp rather than failing.
-        ramp = b"".join(
-            bytes((v, v, v, 0)) for v in np.linspace(0, 255, palette_entries, dtype=int)
-        )
+        ramp = b"".join(bytes((v, v, v, 0)) for v in np.linspace(0, 255, palette_entries, dtype=int))
         head = head + ramp[len(head) - header_size :]
         offset = 14 + len(head)
     file_header = b"BM" + struct.pack("<IHHI", offset + len(bits), 0, 0, offset)
@@ -103,6 +91,4 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
             im.load()
             return np.asarray(im.convert("RGBA"))
     except Exception as exc:  # noqa: BLE001 - any decoder failure is damage
-        raise CorruptImageError(
-            f"an embedded bitmap cannot be decoded: {exc}"
-        ) from None
+        raise CorruptImageError(f"an embedded bitmap cannot be decoded: {exc}") from None

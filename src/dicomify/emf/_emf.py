@@ -47,9 +47,7 @@ def parse_header(data: bytes) -> EmfHeader:
         raise CorruptImageError(f"the EMF header is truncated ({len(data)} bytes)")
     rtype, size = struct.unpack_from("<II", data, 0)
     if rtype != EMR_HEADER or data[40:44] != b" EMF":
-        raise CorruptImageError(
-            "not an EMF file (no EMR_HEADER record with the ' EMF' signature)"
-        )
+        raise CorruptImageError("not an EMF file (no EMR_HEADER record with the ' EMF' signature)")
     if size < 88 or size > len(data):
         raise CorruptImageError(f"the EMF header record has an invalid size {size}")
     bounds = struct.unpack_from("<4i", data, 8)
@@ -85,14 +83,10 @@ def picture_geometry(
             (br + 1) * 100 / px_per_mm[0],
             (bb + 1) * 100 / px_per_mm[1],
         ), px_per_mm
-    raise CorruptImageError(
-        f"the EMF header gives no picture size (frame {header.frame}, bounds {header.bounds})"
-    )
+    raise CorruptImageError(f"the EMF header gives no picture size (frame {header.frame}, bounds {header.bounds})")
 
 
-def render_emf(
-    data: bytes, *, dpi: float | None, max_pixels: int | None
-) -> tuple[np.ndarray, bool]:
+def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
     """Play an EMF; return the RGB pixels and whether anything was drawn."""
     header = parse_header(data)
     frame, px_per_mm = picture_geometry(header)
@@ -135,9 +129,7 @@ def _rect(v: tuple[int, ...]) -> tuple[float, float, float, float]:
 
 
 class _Player:
-    def __init__(
-        self, data: bytes, dev: Device, canvas: Canvas, *, emf_plus: bool = True
-    ):
+    def __init__(self, data: bytes, dev: Device, canvas: Canvas, *, emf_plus: bool = True):
         self.data = data
         self.dev = dev
         self.canvas = canvas
@@ -191,9 +183,7 @@ class _Player:
             41: self.angle_arc,
             42: lambda o, n: self.dev.ellipse(*self.ints(o, 8, 4)),
             43: lambda o, n: self.dev.rectangle(*self.ints(o, 8, 4)),
-            44: lambda o, n: self.dev.round_rect(
-                *self.ints(o, 8, 4), *self.ints(o, 24, 2)
-            ),
+            44: lambda o, n: self.dev.round_rect(*self.ints(o, 8, 4), *self.ints(o, 24, 2)),
             45: lambda o, n: self.arc(o, "arc"),
             46: lambda o, n: self.arc(o, "chord"),
             47: lambda o, n: self.arc(o, "pie"),
@@ -205,9 +195,7 @@ class _Player:
             63: lambda o, n: self.dev.fill_path(fill=True, stroke=True),
             64: lambda o, n: self.dev.fill_path(fill=False, stroke=True),
             65: lambda o, n: None,  # FLATTENPATH: skia draws curves exactly
-            66: lambda o, n: (
-                None
-            ),  # WIDENPATH: the stroke is drawn when the path is used
+            66: lambda o, n: None,  # WIDENPATH: the stroke is drawn when the path is used
             67: lambda o, n: self.dev.clip_path(self.u32(o, 8)),
             68: lambda o, n: self.abort_path(),
             71: self.fill_rgn,
@@ -272,21 +260,17 @@ class _Player:
         self._check_count(off, at + 4, count * (4 if short else 8))
         fmt = "<%dh" if short else "<%di"
         flat = struct.unpack_from(fmt % (2 * count), self.data, off + at + 4)
-        return list(zip(flat[0::2], flat[1::2]))
+        return list(zip(flat[0::2], flat[1::2], strict=False))
 
     def polys(self, off: int, short: bool) -> list[list[tuple[float, float]]]:
         npolys, total = self.u32(off, 24), self.u32(off, 28)
         self._check_count(off, 32, npolys * 4 + total * (4 if short else 8))
         counts = struct.unpack_from(f"<{npolys}I", self.data, off + 32)
         if sum(counts) > total:
-            raise CorruptImageError(
-                "a poly-polygon record's point counts exceed its total"
-            )
+            raise CorruptImageError("a poly-polygon record's point counts exceed its total")
         at = off + 32 + 4 * npolys
-        flat = struct.unpack_from(
-            ("<%dh" if short else "<%di") % (2 * total), self.data, at
-        )
-        pts = list(zip(flat[0::2], flat[1::2]))
+        flat = struct.unpack_from(("<%dh" if short else "<%di") % (2 * total), self.data, at)
+        pts = list(zip(flat[0::2], flat[1::2], strict=False))
         result, i = [], 0
         for c in counts:
             result.append(pts[i : i + c])
@@ -296,9 +280,7 @@ class _Player:
     def _check_count(self, off: int, at: int, nbytes: int) -> None:
         size = self.u32(off, 4)
         if at + nbytes > size:
-            raise CorruptImageError(
-                f"a record at offset {off} claims more data ({nbytes} bytes) than it holds"
-            )
+            raise CorruptImageError(f"a record at offset {off} claims more data ({nbytes} bytes) than it holds")
 
     # -- playing -----------------------------------------------------------------------------
 
@@ -310,9 +292,7 @@ class _Player:
             rtype, size = struct.unpack_from("<II", data, off)
             if size < 8 or size % 4 or off + size > end:
                 if off == 0 or size < 8:
-                    raise CorruptImageError(
-                        f"EMF record {rtype} at offset {off} has an invalid size {size}"
-                    )
+                    raise CorruptImageError(f"EMF record {rtype} at offset {off} has an invalid size {size}")
                 # A truncated last record: keep what was drawn so far.
                 log.debug(
                     "EMF record %d at offset %d runs past the end of the file; stopping",
@@ -320,17 +300,11 @@ class _Player:
                     off,
                 )
                 if not self.dev.drew:
-                    raise CorruptImageError(
-                        f"the EMF is truncated (record {rtype} at offset {off})"
-                    )
+                    raise CorruptImageError(f"the EMF is truncated (record {rtype} at offset {off})")
                 return
             if rtype == EMR_EOF:
                 return
-            if (
-                rtype == EMR_GDICOMMENT
-                and size >= 16
-                and data[off + 12 : off + 16] == b"EMF+"
-            ):
+            if rtype == EMR_GDICOMMENT and size >= 16 and data[off + 12 : off + 16] == b"EMF+":
                 if self.emf_plus:
                     datasize = min(self.u32(off, 8), size - 12)
                     self.plus.play_comment(data, off + 16, off + 12 + datasize)
@@ -353,9 +327,7 @@ class _Player:
                     OverflowError,
                     ZeroDivisionError,
                 ) as exc:
-                    raise CorruptImageError(
-                        f"EMF record {rtype} at offset {off} is damaged ({exc})"
-                    ) from None
+                    raise CorruptImageError(f"EMF record {rtype} at offset {off} is damaged ({exc})") from None
             elif rtype not in self.ignored and rtype != EMR_HEADER:
                 log.debug("EMF record %d at offset %d skipped", rtype, off)
             off += size
@@ -363,11 +335,7 @@ class _Player:
     # -- state -------------------------------------------------------------------------------
 
     def set_state(self, name: str, value: object) -> None:
-        if (
-            isinstance(value, tuple)
-            and len(value) == 2
-            and all(isinstance(v, int) for v in value)
-        ):
+        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
             value = (float(value[0]), float(value[1]))
         setattr(self.dev.state, name, value)
         self.dev.changed()
@@ -413,24 +381,16 @@ class _Player:
         self.dev.select(obj)
 
     def create_pen(self, off: int, size: int) -> None:
-        handle, style, width, _wy, color = struct.unpack_from(
-            "<IIiiI", self.data, off + 8
-        )
+        handle, style, width, _wy, color = struct.unpack_from("<IIiiI", self.data, off + 8)
         self.dev.objects[handle] = Pen(style, float(abs(width)), color_of(color))
 
     def ext_create_pen(self, off: int, size: int) -> None:
-        handle = self.u32(
-            off, 8
-        )  # a DIB pattern for the pen's brush is not used: the colour is
-        style, width, brush_style, color, _hatch, nstyle = struct.unpack_from(
-            "<6I", self.data, off + 28
-        )
+        handle = self.u32(off, 8)  # a DIB pattern for the pen's brush is not used: the colour is
+        style, width, brush_style, color, _hatch, nstyle = struct.unpack_from("<6I", self.data, off + 28)
         dashes: tuple[float, ...] = ()
         if (style & 0xF) == _gdi.PS_USERSTYLE and nstyle:
             self._check_count(off, 52, 4 * nstyle)
-            dashes = tuple(
-                float(v) for v in struct.unpack_from(f"<{nstyle}I", self.data, off + 52)
-            )
+            dashes = tuple(float(v) for v in struct.unpack_from(f"<{nstyle}I", self.data, off + 52))
         if brush_style == _gdi.BS_NULL:
             style = (style & ~0xF) | _gdi.PS_NULL
         self.dev.objects[handle] = Pen(style, float(width), color_of(color), dashes)
@@ -440,9 +400,7 @@ class _Player:
         self.dev.objects[handle] = Brush(style, color_of(color), hatch)
 
     def create_pattern_brush(self, off: int, size: int) -> None:
-        handle, _usage, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from(
-            "<6I", self.data, off + 8
-        )
+        handle, _usage, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from("<6I", self.data, off + 8)
         try:
             rgba = self.dib(off, size, off_bmi, cb_bmi, off_bits, cb_bits)
         except CorruptImageError as exc:
@@ -453,9 +411,7 @@ class _Player:
             # A monochrome pattern: 0 bits take the text colour, 1 bits the background.
             mask = rgba[..., 0] > 127
             rgba = rgba.copy()
-            rgba[..., :3] = np.where(
-                mask[..., None], self.dev.state.bk_color, self.dev.state.text_color
-            )
+            rgba[..., :3] = np.where(mask[..., None], self.dev.state.bk_color, self.dev.state.text_color)
         self.dev.objects[handle] = Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, rgba)
 
     def _is_mono(self, off: int, off_bmi: int) -> bool:
@@ -530,22 +486,16 @@ class _Player:
         brush = self.brush_of(handle)
         paint = self.dev.brush_paint(brush) if brush else None
         if paint is not None:
-            self.dev.fill_output(
-                self.dev.device_region(self.region(off, 32, nbytes)), paint
-            )
+            self.dev.fill_output(self.dev.device_region(self.region(off, 32, nbytes)), paint)
 
     def paint_rgn(self, off: int, size: int) -> None:
         nbytes = self.u32(off, 24)
         paint = self.dev.brush_paint()
         if paint is not None:
-            self.dev.fill_output(
-                self.dev.device_region(self.region(off, 28, nbytes)), paint
-            )
+            self.dev.fill_output(self.dev.device_region(self.region(off, 28, nbytes)), paint)
 
     def frame_rgn(self, off: int, size: int) -> None:
-        nbytes, handle, width, _height = struct.unpack_from(
-            "<IIii", self.data, off + 24
-        )
+        nbytes, handle, width, _height = struct.unpack_from("<IIii", self.data, off + 24)
         brush = self.brush_of(handle)
         if brush is None or brush.null:
             return
@@ -556,16 +506,10 @@ class _Player:
             Color=skia.Color(*brush.color),
         )
         paint.setStrokeWidth(max(1.0, abs(width) * self.dev.device_pixel()))
-        self.dev.fill_output(
-            skia.Op(region, region, skia.PathOp.kUnion_PathOp) or region, paint
-        )
+        self.dev.fill_output(skia.Op(region, region, skia.PathOp.kUnion_PathOp) or region, paint)
 
     def brush_of(self, handle: int) -> Brush | None:
-        obj = (
-            _gdi.STOCK_OBJECTS.get(handle & 0x7FFFFFFF)
-            if handle & 0x80000000
-            else self.dev.objects.get(handle)
-        )
+        obj = _gdi.STOCK_OBJECTS.get(handle & 0x7FFFFFFF) if handle & 0x80000000 else self.dev.objects.get(handle)
         return obj if isinstance(obj, Brush) else None
 
     def select_clip_rgn(self, off: int, size: int) -> None:
@@ -613,9 +557,7 @@ class _Player:
     ) -> None:
         x, y, cx, cy, rop, xs, ys = struct.unpack_from("<iiiiIii", self.data, off + 24)
         src_xform = struct.unpack_from("<6f", self.data, off + 52)
-        _bk, _usage, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from(
-            "<6I", self.data, off + 76
-        )
+        _bk, _usage, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from("<6I", self.data, off + 76)
         if stretch:
             cxs, cys = struct.unpack_from("<ii", self.data, off + 100)
         else:
@@ -679,9 +621,7 @@ class _Player:
         self.dev.draw_bitmap(_opaque(rgba), (x, y, cx, cy), (xs, sy, cxs, cys), rop=rop)
 
     def set_dibits(self, off: int, size: int) -> None:
-        x, y, xs, ys, cxs, cys, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from(
-            "<6i4I", self.data, off + 24
-        )
+        x, y, xs, ys, cxs, cys, off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from("<6i4I", self.data, off + 24)
         rgba = self.dib(off, size, off_bmi, cb_bmi, off_bits, cb_bits)
         sy = rgba.shape[0] - ys - cys if self._bottom_up(off, off_bmi) else ys
         self.dev.draw_bitmap(_opaque(rgba), (x, y, cxs, cys), (xs, sy, cxs, cys))
@@ -694,10 +634,7 @@ class _Player:
     def gradient_fill(self, off: int, size: int) -> None:
         nver, nmesh, mode = struct.unpack_from("<3I", self.data, off + 24)
         self._check_count(off, 36, nver * 16 + nmesh * (12 if mode == 2 else 8))
-        verts = [
-            struct.unpack_from("<iiHHHH", self.data, off + 36 + 16 * i)
-            for i in range(nver)
-        ]
+        verts = [struct.unpack_from("<iiHHHH", self.data, off + 36 + 16 * i) for i in range(nver)]
         at = off + 36 + 16 * nver
         m = self.dev.matrix()
         for k in range(nmesh):
@@ -706,18 +643,11 @@ class _Player:
                 if max(idx) >= nver:
                     continue
                 pts = [m.mapXY(verts[i][0], verts[i][1]) for i in idx]
-                colors = [
-                    skia.Color(verts[i][2] >> 8, verts[i][3] >> 8, verts[i][4] >> 8)
-                    for i in idx
-                ]
-                vertices = skia.Vertices(
-                    skia.Vertices.kTriangles_VertexMode, pts, None, colors
-                )
+                colors = [skia.Color(verts[i][2] >> 8, verts[i][3] >> 8, verts[i][4] >> 8) for i in idx]
+                vertices = skia.Vertices(skia.Vertices.kTriangles_VertexMode, pts, None, colors)
                 self.dev._clipped()
                 try:
-                    self.dev.canvas.drawVertices(
-                        vertices, skia.Paint(AntiAlias=True), skia.BlendMode.kDst
-                    )
+                    self.dev.canvas.drawVertices(vertices, skia.Paint(AntiAlias=True), skia.BlendMode.kDst)
                 finally:
                     self.dev.canvas.restore()
             else:
@@ -726,9 +656,7 @@ class _Player:
                     continue
                 v0, v1 = verts[i0], verts[i1]
                 path = skia.Path()
-                path.addRect(
-                    skia.Rect.MakeLTRB(v0[0], v0[1], v1[0], v1[1]).makeSorted()
-                )
+                path.addRect(skia.Rect.MakeLTRB(v0[0], v0[1], v1[0], v1[1]).makeSorted())
                 p0 = (v0[0], v0[1])
                 p1 = (v1[0], v0[1]) if mode == 0 else (v0[0], v1[1])
                 shader = skia.GradientShader.MakeLinear(
@@ -742,33 +670,25 @@ class _Player:
                     0,
                     m,
                 )
-                self.dev.fill_output(
-                    self.dev.to_output(path), skia.Paint(AntiAlias=True, Shader=shader)
-                )
+                self.dev.fill_output(self.dev.to_output(path), skia.Paint(AntiAlias=True, Shader=shader))
         self.dev.drew = True
 
     # -- text --------------------------------------------------------------------------------
 
     def ext_text_out(self, off: int, size: int, *, wide: bool) -> None:
-        x, y, nchars, off_string, options = struct.unpack_from(
-            "<iiIII", self.data, off + 36
-        )
+        x, y, nchars, off_string, options = struct.unpack_from("<iiIII", self.data, off + 36)
         rect = self.ints(off, 56, 4)
         off_dx = self.u32(off, 72)
         if nchars > 0:
             self._check_count(off, off_string, nchars * (2 if wide else 1))
-        raw = self.data[
-            off + off_string : off + off_string + nchars * (2 if wide else 1)
-        ]
+        raw = self.data[off + off_string : off + off_string + nchars * (2 if wide else 1)]
         glyph_indices = bool(options & ETO_GLYPH_INDEX)
         chars: str | list[int]
         if glyph_indices:
             chars = list(struct.unpack_from(f"<{nchars}H", raw)) if wide else list(raw)
         else:
             chars = (
-                raw.decode("utf-16-le", "replace")
-                if wide
-                else raw.decode(_codepage(self.dev.state.font), "replace")
+                raw.decode("utf-16-le", "replace") if wide else raw.decode(_codepage(self.dev.state.font), "replace")
             )
         dx: list[float] | None = None
         dy: list[float] | None = None
@@ -778,9 +698,7 @@ class _Player:
             dx = [float(v) for v in vals[0::pairs]]
             if pairs == 2:
                 dy = [float(v) for v in vals[1::2]]
-        has_rect = (
-            not (options & ETO_NO_RECT) and rect[2] != rect[0] and rect[3] != rect[1]
-        )
+        has_rect = not (options & ETO_NO_RECT) and rect[2] != rect[0] and rect[3] != rect[1]
         self.dev.text(
             float(x),
             float(y),
@@ -807,9 +725,7 @@ class _Player:
         if glyph_indices:
             chars = list(raw) if small else list(struct.unpack_from(f"<{nchars}H", raw))
         else:
-            chars = (
-                raw.decode("latin-1") if small else raw.decode("utf-16-le", "replace")
-            )
+            chars = raw.decode("latin-1") if small else raw.decode("utf-16-le", "replace")
         self.dev.text(
             float(x),
             float(y),
@@ -824,16 +740,12 @@ def logfont(data: bytes, at: int, *, wide: bool) -> Font:
     """A LOGFONTW (EMF) or LOGFONT (WMF, 16-bit fields) at ``at``."""
     if wide:
         height, width, esc, _orient, weight = struct.unpack_from("<5i", data, at)
-        italic, underline, strike, charset, _o, _c, _q, pitch = struct.unpack_from(
-            "<8B", data, at + 20
-        )
+        italic, underline, strike, charset, _o, _c, _q, pitch = struct.unpack_from("<8B", data, at + 20)
         raw = data[at + 28 : at + 28 + 64]
         face = raw.decode("utf-16-le", "replace").split("\x00", 1)[0]
     else:
         height, width, esc, _orient, weight = struct.unpack_from("<5h", data, at)
-        italic, underline, strike, charset, _o, _c, _q, pitch = struct.unpack_from(
-            "<8B", data, at + 10
-        )
+        italic, underline, strike, charset, _o, _c, _q, pitch = struct.unpack_from("<8B", data, at + 10)
         raw = data[at + 18 : at + 18 + 32]
         face = raw.split(b"\x00", 1)[0].decode("latin-1")
     return Font(

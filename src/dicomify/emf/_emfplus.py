@@ -50,10 +50,7 @@ class _Pen:
 @dataclass
 class _Brush:
     color: tuple[int, int, int, int] = (0, 0, 0, 255)  # RGBA
-    gradient: (
-        tuple[tuple[float, float, float, float], tuple[int, ...], tuple[int, ...]]
-        | None
-    ) = None
+    gradient: tuple[tuple[float, float, float, float], tuple[int, ...], tuple[int, ...]] | None = None
 
 
 @dataclass
@@ -111,16 +108,11 @@ class EmfPlusPlayer:
         else:
             sx = sy = self.page_scale  # World, Display, Pixel: device pixels
         page = skia.Matrix.Scale(sx, sy)
-        return skia.Matrix.Concat(
-            skia.Matrix.Concat(self.dev.device_to_output, page), self.state.world
-        )
+        return skia.Matrix.Concat(skia.Matrix.Concat(self.dev.device_to_output, page), self.state.world)
 
     def scale(self) -> float:
         m = self.matrix()
-        return (
-            math.sqrt(abs(m.getScaleX() * m.getScaleY() - m.getSkewX() * m.getSkewY()))
-            or 1e-9
-        )
+        return math.sqrt(abs(m.getScaleX() * m.getScaleY() - m.getSkewX() * m.getSkewY())) or 1e-9
 
     # -- playing ----------------------------------------------------------------------------
 
@@ -129,9 +121,7 @@ class EmfPlusPlayer:
         while p + 12 <= end:
             rtype, flags, size, dsize = struct.unpack_from("<HHII", data, p)
             if size < 12 or p + size > end or dsize > size - 12:
-                raise CorruptImageError(
-                    f"EMF+ record {rtype:#06x} at offset {p} has an invalid size {size}"
-                )
+                raise CorruptImageError(f"EMF+ record {rtype:#06x} at offset {p} has an invalid size {size}")
             self.get_dc = False
             try:
                 self.record(rtype, flags, data, p + 12, p + 12 + dsize)
@@ -144,9 +134,7 @@ class EmfPlusPlayer:
                 OverflowError,
                 ZeroDivisionError,
             ) as exc:
-                raise CorruptImageError(
-                    f"EMF+ record {rtype:#06x} at offset {p} is damaged ({exc})"
-                ) from None
+                raise CorruptImageError(f"EMF+ record {rtype:#06x} at offset {p} is damaged ({exc})") from None
             p += size
 
     def record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:
@@ -170,15 +158,11 @@ class EmfPlusPlayer:
         elif rtype == 0x402C:
             self.multiply(_matrix(struct.unpack_from("<6f", d, at)), flags)
         elif rtype == 0x402D:
-            self.multiply(
-                skia.Matrix.Translate(*struct.unpack_from("<2f", d, at)), flags
-            )
+            self.multiply(skia.Matrix.Translate(*struct.unpack_from("<2f", d, at)), flags)
         elif rtype == 0x402E:
             self.multiply(skia.Matrix.Scale(*struct.unpack_from("<2f", d, at)), flags)
         elif rtype == 0x402F:
-            self.multiply(
-                skia.Matrix.RotateDeg(struct.unpack_from("<f", d, at)[0]), flags
-            )
+            self.multiply(skia.Matrix.RotateDeg(struct.unpack_from("<f", d, at)[0]), flags)
         elif rtype == 0x4030:
             self.page_unit = flags & 0xFF
             self.page_scale = struct.unpack_from("<f", d, at)[0] or 1.0
@@ -408,23 +392,13 @@ class EmfPlusPlayer:
             return None
         paint.setStyle(skia.Paint.kStroke_Style)
         unit_scale = self.scale()
-        if (
-            pen.unit in _UNIT_PER_INCH
-        ):  # a pen width in physical units, independent of world scale
-            unit_scale = (
-                self.dpi[0] / _UNIT_PER_INCH[pen.unit] * self.dev.device_pixel()
-            )
+        if pen.unit in _UNIT_PER_INCH:  # a pen width in physical units, independent of world scale
+            unit_scale = self.dpi[0] / _UNIT_PER_INCH[pen.unit] * self.dev.device_pixel()
         width = pen.width * unit_scale
         paint.setStrokeWidth(width if width > 1.0 else 0.0)
-        paint.setStrokeCap(
-            {1: skia.Paint.kSquare_Cap, 2: skia.Paint.kRound_Cap}.get(
-                pen.cap_end, skia.Paint.kButt_Cap
-            )
-        )
+        paint.setStrokeCap({1: skia.Paint.kSquare_Cap, 2: skia.Paint.kRound_Cap}.get(pen.cap_end, skia.Paint.kButt_Cap))
         paint.setStrokeJoin(
-            {1: skia.Paint.kBevel_Join, 2: skia.Paint.kRound_Join}.get(
-                pen.join, skia.Paint.kMiter_Join
-            )
+            {1: skia.Paint.kBevel_Join, 2: skia.Paint.kRound_Join}.get(pen.join, skia.Paint.kMiter_Join)
         )
         paint.setStrokeMiter(max(1.0, pen.miter))
         if pen.dash:
@@ -474,11 +448,7 @@ class EmfPlusPlayer:
                 p += 4
             count = struct.unpack_from("<I", d, p)[0]
             pts = _points(d, p + 4, count, flags, end)
-            path = (
-                _curve(pts, tension, closed=True)
-                if rtype == 0x4016
-                else _poly(pts, True)
-            )
+            path = _curve(pts, tension, closed=True) if rtype == 0x4016 else _poly(pts, True)
             self.paint_path(path, self.fill_paint(brush))
         elif rtype == 0x400D:  # DrawLines
             count = struct.unpack_from("<I", d, at)[0]
@@ -495,9 +465,7 @@ class EmfPlusPlayer:
             path.addOval(skia.Rect.MakeXYWH(*r))
             self.paint_path(
                 path,
-                self.fill_paint(brush)
-                if brush
-                else self.pen_paint(self.objects.get(flags & 0xFF)),
+                self.fill_paint(brush) if brush else self.pen_paint(self.objects.get(flags & 0xFF)),
             )
         elif rtype in (0x4010, 0x4011, 0x4012):  # FillPie, DrawPie, DrawArc
             p = at
@@ -516,9 +484,7 @@ class EmfPlusPlayer:
                 path.close()
             self.paint_path(
                 path,
-                self.fill_paint(brush)
-                if brush
-                else self.pen_paint(self.objects.get(flags & 0xFF)),
+                self.fill_paint(brush) if brush else self.pen_paint(self.objects.get(flags & 0xFF)),
             )
         elif rtype == 0x4013:  # FillRegion
             region = self.objects.get(flags & 0xFF)
@@ -530,9 +496,7 @@ class EmfPlusPlayer:
             if isinstance(path, skia.Path):
                 self.paint_path(
                     path,
-                    self.fill_paint(
-                        self.brush(flags, struct.unpack_from("<I", d, at)[0])
-                    ),
+                    self.fill_paint(self.brush(flags, struct.unpack_from("<I", d, at)[0])),
                 )
         elif rtype == 0x4015:  # DrawPath
             path = self.objects.get(flags & 0xFF)
@@ -582,9 +546,7 @@ class EmfPlusPlayer:
                 return
         if isinstance(image, _WholePicture):
             sx, sy, sw, sh = 0.0, 0.0, float(image.shape[1]), float(image.shape[0])
-        skimage = skia.Image.fromarray(
-            np.ascontiguousarray(np.asarray(image)), colorType=skia.kRGBA_8888_ColorType
-        )
+        skimage = skia.Image.fromarray(np.ascontiguousarray(np.asarray(image)), colorType=skia.kRGBA_8888_ColorType)
         (x0, y0), (x1, y1), (x2, y2) = pts
         # Map the unit square onto the parallelogram, then the source rectangle onto the square.
         para = skia.Matrix.MakeAll(x1 - x0, x2 - x0, x0, y1 - y0, y2 - y0, y0, 0, 0, 1)
@@ -645,41 +607,24 @@ class EmfPlusPlayer:
         total_h = line_height * len(lines)
         top = y
         if h > 0:
-            top = (
-                y + (h - total_h) / 2
-                if fmt.line_align == 1
-                else y + h - total_h
-                if fmt.line_align == 2
-                else y
-            )
+            top = y + (h - total_h) / 2 if fmt.line_align == 1 else y + h - total_h if fmt.line_align == 2 else y
         self._text_begin()
         try:
             for i, line in enumerate(lines):
                 width = sk.measureText(line)
                 left = x
                 if w > 0:
-                    left = (
-                        x + (w - width) / 2
-                        if fmt.align == 1
-                        else x + w - width
-                        if fmt.align == 2
-                        else x
-                    )
+                    left = x + (w - width) / 2 if fmt.align == 1 else x + w - width if fmt.align == 2 else x
                 elif fmt.align == 1:
                     left = x - width / 2
                 elif fmt.align == 2:
                     left = x - width
-                self.dev.canvas.drawString(
-                    line, left, top + i * line_height - metrics.fAscent, sk, paint
-                )
+                self.dev.canvas.drawString(line, left, top + i * line_height - metrics.fAscent, sk, paint)
                 if font.style & 4:
                     self.dev.canvas.drawRect(
                         skia.Rect.MakeXYWH(
                             left,
-                            top
-                            + i * line_height
-                            - metrics.fAscent
-                            + (metrics.fUnderlinePosition or 1),
+                            top + i * line_height - metrics.fAscent + (metrics.fUnderlinePosition or 1),
                             width,
                             metrics.fUnderlineThickness or sk.getSize() / 14,
                         ),
@@ -704,7 +649,7 @@ class EmfPlusPlayer:
         glyphs = list(struct.unpack_from(f"<{count}H", d, at + 16))
         p = at + 16 + 2 * count
         flat = struct.unpack_from(f"<{2 * count}f", d, p)
-        positions = list(zip(flat[0::2], flat[1::2]))
+        positions = list(zip(flat[0::2], flat[1::2], strict=False))
         p += 8 * count
         sk, _size = self.make_font(font)
         paint = self.fill_paint(self.brush(flags, brush_id))
@@ -712,9 +657,7 @@ class EmfPlusPlayer:
             return
         if options & 1:  # CmapLookup: the values are characters
             glyphs = list(sk.textToGlyphs("".join(chr(g) for g in glyphs)))
-        if (
-            options & 4
-        ):  # RealizedAdvance: only the first position counts; advance by the glyph widths
+        if options & 4:  # RealizedAdvance: only the first position counts; advance by the glyph widths
             widths = sk.getWidths(glyphs)
             x0, y0 = positions[0]
             positions = []
@@ -726,9 +669,7 @@ class EmfPlusPlayer:
             if matrix_present and p + 24 <= end:
                 self.dev.canvas.concat(_matrix(struct.unpack_from("<6f", d, p)))
             builder = skia.TextBlobBuilder()
-            builder.allocRunPos(
-                sk, glyphs, [skia.Point(px, py) for px, py in positions]
-            )
+            builder.allocRunPos(sk, glyphs, [skia.Point(px, py) for px, py in positions])
             blob = builder.make()
             if blob is not None:
                 self.dev.canvas.drawTextBlob(blob, 0, 0, paint)
@@ -756,9 +697,7 @@ def _matrix(v: tuple[float, ...]) -> skia.Matrix:
     return skia.Matrix.MakeAll(m11, m21, dx, m12, m22, dy, 0, 0, 1)
 
 
-def _rects(
-    d: bytes, at: int, count: int, compressed: bool, end: int
-) -> list[tuple[float, float, float, float]]:
+def _rects(d: bytes, at: int, count: int, compressed: bool, end: int) -> list[tuple[float, float, float, float]]:
     size = 8 if compressed else 16
     if at + size * count > end:
         raise CorruptImageError("an EMF+ record's rectangles run past its end")
@@ -766,9 +705,7 @@ def _rects(
     return [tuple(float(v) for v in flat[i : i + 4]) for i in range(0, len(flat), 4)]  # type: ignore[misc]
 
 
-def _points(
-    d: bytes, at: int, count: int, flags: int, end: int
-) -> list[tuple[float, float]]:
+def _points(d: bytes, at: int, count: int, flags: int, end: int) -> list[tuple[float, float]]:
     if flags & 0x0800:  # relative, 7- or 15-bit deltas
         pts = []
         x = y = 0.0
@@ -835,9 +772,7 @@ def parse_brush(b: bytes, at: int) -> tuple[_Brush, int]:
     if btype == 1:  # hatch: style, fore, back -> their mix
         _style, fore, back = struct.unpack_from("<III", b, p)
         f, k = _argb(fore), _argb(back)
-        mixed = tuple(
-            round(f[i] * _HATCH_DENSITY + k[i] * (1 - _HATCH_DENSITY)) for i in range(4)
-        )
+        mixed = tuple(round(f[i] * _HATCH_DENSITY + k[i] * (1 - _HATCH_DENSITY)) for i in range(4))
         return _Brush(mixed), p + 12  # type: ignore[arg-type]
     if btype == 4:  # linear gradient: flags, wrap, rect, start colour, end colour
         _flags, _wrap = struct.unpack_from("<II", b, p)
@@ -857,9 +792,7 @@ def parse_path(b: bytes, at: int) -> tuple[skia.Path, int]:
     if count > 10_000_000:
         raise ValueError("implausible point count")
     if pflags & 0x0800:
-        raise ValueError(
-            "relative path points are not supported"
-        )  # rare; the object is skipped
+        raise ValueError("relative path points are not supported")  # rare; the object is skipped
     compressed = bool(pflags & 0x4000)
     size = 4 if compressed else 8
     flat = struct.unpack_from(f"<{2 * count}{'h' if compressed else 'f'}", b, p)
@@ -971,18 +904,14 @@ def parse_image(b: bytes) -> np.ndarray | None:
     if width <= 0 or height <= 0 or width * height > 64_000_000 or stride < 0:
         raise ValueError("bad bitmap size")
     if fmt in (0x0026200A, 0x000E200B, 0x00022009):  # 32bpp ARGB, PARGB, RGB
-        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[
-            :, : width * 4
-        ]
+        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[:, : width * 4]
         raw = raw.reshape(height, width, 4)
         rgba = raw[..., [2, 1, 0, 3]].copy()
         if fmt == 0x00022009:
             rgba[..., 3] = 255
         return rgba
     if fmt == 0x00021808:  # 24bpp RGB
-        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[
-            :, : width * 3
-        ]
+        raw = np.frombuffer(data, np.uint8, stride * height).reshape(height, stride)[:, : width * 3]
         rgb = raw.reshape(height, width, 3)[..., ::-1]
         return np.dstack([rgb, np.full((height, width), 255, np.uint8)])
     return None

@@ -45,9 +45,7 @@ def _category(face: str, pitch_and_family: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def typeface(
-    face: str, bold: bool, italic: bool, pitch_and_family: int = 0
-) -> skia.Typeface:
+def typeface(face: str, bold: bool, italic: bool, pitch_and_family: int = 0) -> skia.Typeface:
     """The best typeface for a LOGFONT face name and style."""
     style = skia.FontStyle(
         skia.FontStyle.kBold_Weight if bold else skia.FontStyle.kNormal_Weight,

@@ -222,9 +222,7 @@ class Device:
         self.saved: list[State] = []
         self.objects: dict[int, object] = {}
         self.path: skia.Path | None = None  # open path bracket, output pixels
-        self.last_path: skia.Path | None = (
-            None  # closed bracket waiting for Fill/Stroke
-        )
+        self.last_path: skia.Path | None = None  # closed bracket waiting for Fill/Stroke
         self._matrix: skia.Matrix | None = None
         self.drew = False
 
@@ -243,9 +241,7 @@ class Device:
         # RestoreDC(-1) is the last save; a positive value is an absolute level.
         index = len(self.saved) + relative if relative < 0 else relative - 1
         if not 0 <= index < len(self.saved):
-            log.debug(
-                "RestoreDC(%d) with %d saved states ignored", relative, len(self.saved)
-            )
+            log.debug("RestoreDC(%d) with %d saved states ignored", relative, len(self.saved))
             return
         self.state = self.saved[index]
         del self.saved[index:]
@@ -276,9 +272,7 @@ class Device:
                 sy = math.copysign(k, sy)
         else:
             sx = sy = 1.0
-        page = skia.Matrix.MakeAll(
-            sx, 0, vox - wox * sx, 0, sy, voy - woy * sy, 0, 0, 1
-        )
+        page = skia.Matrix.MakeAll(sx, 0, vox - wox * sx, 0, sy, voy - woy * sy, 0, 0, 1)
         m = skia.Matrix.Concat(skia.Matrix.Concat(self.device_to_output, page), world)
         self._matrix = m
         return m
@@ -308,16 +302,12 @@ class Device:
         pen = pen or self.state.pen
         if pen.null:
             return None
-        paint = skia.Paint(
-            AntiAlias=True, Color=skia.Color(*pen.color), Style=skia.Paint.kStroke_Style
-        )
+        paint = skia.Paint(AntiAlias=True, Color=skia.Color(*pen.color), Style=skia.Paint.kStroke_Style)
         self._rop2(paint)
         minimum = self.device_pixel()
         true_width = pen.width * self.scale()
         width = minimum if pen.cosmetic else max(true_width, minimum)
-        paint.setStrokeWidth(
-            width if width > 1.0 else 0.0
-        )  # 0 = skia's one-pixel hairline
+        paint.setStrokeWidth(width if width > 1.0 else 0.0)  # 0 = skia's one-pixel hairline
         if not pen.cosmetic and true_width < minimum:
             # A geometric pen thinner than a pixel: GDI would draw one solid pixel, anti-aliased
             # renderers (LibreOffice among them) a faint line; fading the hairline by the
@@ -369,13 +359,8 @@ class Device:
         self._rop2(paint)
         if brush.style == BS_HATCHED:
             paint.setShader(self._hatch_shader(brush))
-        elif (
-            brush.style in (BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT)
-            and brush.pattern is not None
-        ):
-            image = skia.Image.fromarray(
-                np.ascontiguousarray(brush.pattern), colorType=skia.kRGBA_8888_ColorType
-            )
+        elif brush.style in (BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT) and brush.pattern is not None:
+            image = skia.Image.fromarray(np.ascontiguousarray(brush.pattern), colorType=skia.kRGBA_8888_ColorType)
             k = self.device_pixel()
             paint.setShader(
                 image.makeShader(
@@ -446,18 +431,14 @@ class Device:
             self.canvas.clipPath(clip, skia.ClipOp.kIntersect, True)
         return True
 
-    def draw(
-        self, path: skia.Path, *, fill: bool, stroke: bool, output_space: bool = False
-    ) -> None:
+    def draw(self, path: skia.Path, *, fill: bool, stroke: bool, output_space: bool = False) -> None:
         """Fill and/or stroke a logical-unit path, or add it to the open path bracket."""
         out = path if output_space else self.to_output(path)
         if self.path is not None:
             self.path.addPath(out)
             return
         out.setFillType(
-            skia.PathFillType.kWinding
-            if self.state.poly_fill_mode == WINDING
-            else skia.PathFillType.kEvenOdd
+            skia.PathFillType.kWinding if self.state.poly_fill_mode == WINDING else skia.PathFillType.kEvenOdd
         )
         self._clipped()
         try:
@@ -493,9 +474,7 @@ class Device:
         else:
             self.draw(path, fill=False, stroke=True)
 
-    def polypolygon(
-        self, polys: list[list[tuple[float, float]]], *, closed: bool
-    ) -> None:
+    def polypolygon(self, polys: list[list[tuple[float, float]]], *, closed: bool) -> None:
         path = skia.Path()
         for pts in polys:
             if pts:
@@ -558,9 +537,7 @@ class Device:
         path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.draw(path, fill=True, stroke=True)
 
-    def round_rect(
-        self, left: float, top: float, right: float, bottom: float, cx: float, cy: float
-    ) -> None:
+    def round_rect(self, left: float, top: float, right: float, bottom: float, cx: float, cy: float) -> None:
         path = skia.Path()
         path.addRRect(
             skia.RRect.MakeRectXY(
@@ -615,9 +592,7 @@ class Device:
                 path.close()
         self.draw(path, fill=kind != "arc", stroke=True)
 
-    def angle_arc(
-        self, x: float, y: float, radius: float, start: float, sweep: float
-    ) -> None:
+    def angle_arc(self, x: float, y: float, radius: float, start: float, sweep: float) -> None:
         rect = skia.Rect.MakeLTRB(x - radius, y - radius, x + radius, y + radius)
         path = skia.Path()
         path.moveTo(*self.state.position)
@@ -642,9 +617,7 @@ class Device:
             self.path.close()
 
     def take_path(self) -> skia.Path | None:
-        if (
-            self.path is not None
-        ):  # FillPath without EndPath: GDI ends the bracket for us
+        if self.path is not None:  # FillPath without EndPath: GDI ends the bracket for us
             self.end_path()
         path, self.last_path = self.last_path, None
         return path
@@ -658,9 +631,7 @@ class Device:
         path = self.take_path()
         if path is not None:
             path.setFillType(
-                skia.PathFillType.kWinding
-                if self.state.poly_fill_mode == WINDING
-                else skia.PathFillType.kEvenOdd
+                skia.PathFillType.kWinding if self.state.poly_fill_mode == WINDING else skia.PathFillType.kEvenOdd
             )
             self.combine_clip(path, mode)
 
@@ -692,9 +663,7 @@ class Device:
         if result is not None:
             self.state.clip = result
 
-    def clip_rect(
-        self, left: float, top: float, right: float, bottom: float, *, exclude: bool
-    ) -> None:
+    def clip_rect(self, left: float, top: float, right: float, bottom: float, *, exclude: bool) -> None:
         path = skia.Path()
         path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.combine_clip(self.to_output(path), RGN_DIFF if exclude else RGN_AND)
@@ -732,9 +701,7 @@ class Device:
         image = skia.Image.fromarray(
             np.ascontiguousarray(rgba),
             colorType=skia.kRGBA_8888_ColorType,
-            alphaType=skia.kPremul_AlphaType
-            if premultiplied
-            else skia.kUnpremul_AlphaType,
+            alphaType=skia.kPremul_AlphaType if premultiplied else skia.kUnpremul_AlphaType,
         )
         x, y, dw, dh = dest
         sx, sy, sw, sh = src
@@ -749,9 +716,7 @@ class Device:
             paint.setBlendMode(skia.BlendMode.kDifference)
         elif rop == 0x00330008:  # NOTSRCCOPY
             image = skia.Image.fromarray(
-                np.ascontiguousarray(
-                    np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)
-                ),
+                np.ascontiguousarray(np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)),
                 colorType=skia.kRGBA_8888_ColorType,
             )
         self._clipped()
@@ -885,21 +850,9 @@ class Device:
             total = pos
         metrics = font.getMetrics()
         align_h = s.text_align & 6
-        shift_x = (
-            -total
-            if align_h == TA_RIGHT
-            else -total / 2
-            if align_h == TA_CENTER
-            else 0.0
-        )
+        shift_x = -total if align_h == TA_RIGHT else -total / 2 if align_h == TA_CENTER else 0.0
         align_v = s.text_align & 24
-        shift_y = (
-            0.0
-            if align_v == TA_BASELINE
-            else -metrics.fDescent
-            if align_v == TA_BOTTOM
-            else -metrics.fAscent
-        )
+        shift_y = 0.0 if align_v == TA_BASELINE else -metrics.fDescent if align_v == TA_BOTTOM else -metrics.fAscent
         origin = m.mapXY(x, y)
         # Baseline direction: escapement counter-clockwise from the logical x axis, with y
         # pointing down as in MM_TEXT, mapped through the transform (so a y-up mapping mode
@@ -929,9 +882,7 @@ class Device:
                 )
                 self.canvas.drawRect(box, skia.Paint(Color=skia.Color(*s.bk_color)))
             builder = skia.TextBlobBuilder()
-            positions = [
-                skia.Point(px + shift_x, py + shift_y) for px, py in zip(xs, ys)
-            ]
+            positions = [skia.Point(px + shift_x, py + shift_y) for px, py in zip(xs, ys, strict=False)]
             builder.allocRunPos(font, glyphs, positions)
             blob = builder.make()
             paint = skia.Paint(AntiAlias=True, Color=skia.Color(*s.text_color))
@@ -958,9 +909,7 @@ class Device:
 
     def pixels(self) -> np.ndarray:
         """The canvas as an (h, w, 3) uint8 RGB array."""
-        info = skia.ImageInfo.Make(
-            self.width, self.height, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType
-        )
+        info = skia.ImageInfo.Make(self.width, self.height, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType)
         array = np.empty((self.height, self.width, 4), np.uint8)
         self.surface.readPixels(info, array, self.width * 4)
         return np.ascontiguousarray(array[..., :3])

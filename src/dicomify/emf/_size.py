@@ -27,18 +27,14 @@ class Canvas:
     dpi: float
 
 
-def output_canvas(
-    width_mm: float, height_mm: float, *, dpi: float | None, max_pixels: int | None
-) -> Canvas:
+def output_canvas(width_mm: float, height_mm: float, *, dpi: float | None, max_pixels: int | None) -> Canvas:
     """Pixels for a picture of the given physical size.
 
     With the default resolution an oversized picture is scaled down to fit the caps;
     an explicit ``dpi`` that would exceed them is an error.
     """
     if not (width_mm > 0 and height_mm > 0):
-        raise ImageTooLargeError(
-            f"the picture size {width_mm:g} x {height_mm:g} mm is not drawable"
-        )
+        raise ImageTooLargeError(f"the picture size {width_mm:g} x {height_mm:g} mm is not drawable")
     if width_mm > MAX_PICTURE_MM or height_mm > MAX_PICTURE_MM:
         raise ImageTooLargeError(
             f"the picture claims to be {width_mm / 1000:.0f} x {height_mm / 1000:.0f} m, beyond the "
@@ -58,9 +54,7 @@ def output_canvas(
                 f"at {dpi:g} dpi the picture would be {width} x {height} pixels, beyond the canvas cap "
                 f"({cap} pixels, at most {MAX_SIDE} a side); choose a lower dpi"
             )
-        shrink = min(
-            MAX_SIDE / width, MAX_SIDE / height, (cap / (width * height)) ** 0.5
-        )
+        shrink = min(MAX_SIDE / width, MAX_SIDE / height, (cap / (width * height)) ** 0.5)
         chosen *= shrink
         width = max(1, int(width_mm / 25.4 * chosen))
         height = max(1, int(height_mm / 25.4 * chosen))

@@ -10,9 +10,7 @@ WMF_PLACEABLE_KEY = 0x9AC6CDD7
 
 def is_emf(head: bytes) -> bool:
     """EMR_HEADER (record type 1) at offset 0 and the " EMF" signature at offset 40 (MS-EMF 2.3.4.2)."""
-    return (
-        len(head) >= 44 and head[:4] == b"\x01\x00\x00\x00" and head[40:44] == b" EMF"
-    )
+    return len(head) >= 44 and head[:4] == b"\x01\x00\x00\x00" and head[40:44] == b" EMF"
 
 
 def is_wmf(head: bytes) -> bool:

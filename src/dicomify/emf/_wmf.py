@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 ETO_OPAQUE, ETO_CLIPPED = 2, 4
 
 
-def render_wmf(
-    data: bytes, *, dpi: float | None, max_pixels: int | None
-) -> tuple[np.ndarray, bool]:
+def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
     """Play a WMF; return the RGB pixels and whether anything was drawn."""
     offset = 0
     bbox: tuple[int, int, int, int] | None = None
@@ -41,9 +39,7 @@ def render_wmf(
         raise CorruptImageError("the WMF header is truncated")
     mtype, header_words = struct.unpack_from("<HH", data, offset)
     if mtype not in (1, 2) or header_words != 9:
-        raise CorruptImageError(
-            "the WMF header is not a META_HEADER (type 1 or 2, 9 words)"
-        )
+        raise CorruptImageError("the WMF header is not a META_HEADER (type 1 or 2, 9 words)")
     records_at = offset + 18
     if bbox is None:
         bbox = _window_of(data, records_at)
@@ -51,9 +47,7 @@ def render_wmf(
     left, top, right, bottom = bbox
     width_units, height_units = abs(right - left), abs(bottom - top)
     if width_units == 0 or height_units == 0 or inch == 0:
-        raise CorruptImageError(
-            f"the WMF bounding box {bbox} (units per inch {inch}) is empty"
-        )
+        raise CorruptImageError(f"the WMF bounding box {bbox} (units per inch {inch}) is empty")
     canvas = output_canvas(
         width_units / inch * 25.4,
         height_units / inch * 25.4,
@@ -90,9 +84,7 @@ def _window_of(data: bytes, at: int) -> tuple[int, int, int, int]:
             break
         off += size * 2
     if ext is None:
-        raise CorruptImageError(
-            "the WMF has neither a placeable header nor a SetWindowExt record to size it"
-        )
+        raise CorruptImageError("the WMF has neither a placeable header nor a SetWindowExt record to size it")
     return (org[0], org[1], org[0] + ext[0], org[1] + ext[1])
 
 
@@ -103,13 +95,9 @@ class _WmfPlayer:
         self.dev = dev
         self.objects: dict[int, object] = {}
 
-    def params(
-        self, off: int, size: int, count: int, fmt: str = "h"
-    ) -> tuple[int, ...]:
+    def params(self, off: int, size: int, count: int, fmt: str = "h") -> tuple[int, ...]:
         if 6 + 2 * count > size * 2:
-            raise CorruptImageError(
-                f"WMF record at offset {off} is too short for its parameters"
-            )
+            raise CorruptImageError(f"WMF record at offset {off} is too short for its parameters")
         return struct.unpack_from(f"<{count}{fmt}", self.data, off + 6)
 
     def add_object(self, obj: object) -> None:
@@ -128,9 +116,7 @@ class _WmfPlayer:
                 return
             if size < 3 or off + size * 2 > end:
                 if not dev.drew:
-                    raise CorruptImageError(
-                        f"WMF record {func:#06x} at offset {off} has an invalid size {size}"
-                    )
+                    raise CorruptImageError(f"WMF record {func:#06x} at offset {off} has an invalid size {size}")
                 log.debug("WMF record at offset %d runs past the end; stopping", off)
                 return
             try:
@@ -144,15 +130,16 @@ class _WmfPlayer:
                 OverflowError,
                 ZeroDivisionError,
             ) as exc:
-                raise CorruptImageError(
-                    f"WMF record {func:#06x} at offset {off} is damaged ({exc})"
-                ) from None
+                raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
             off += size * 2
 
     def record(self, off: int, size: int, func: int) -> None:
         dev = self.dev
         s = dev.state
-        p = lambda n, fmt="h": self.params(off, size, n, fmt)
+
+        def p(n: int, fmt: str = "h") -> tuple[int, ...]:
+            return self.params(off, size, n, fmt)
+
         if func == 0x0201:
             s.bk_color = color_of(p(1, "I")[0])
         elif func == 0x0102:
@@ -177,9 +164,7 @@ class _WmfPlayer:
                 0x020E: "viewport_ext",
             }[func]
             if func == 0x020E or func == 0x020D:
-                log.debug(
-                    "WMF viewport record ignored: the viewport is the output canvas"
-                )
+                log.debug("WMF viewport record ignored: the viewport is the output canvas")
                 return
             setattr(s, name, (float(x), float(y)))
             dev.changed()
@@ -199,34 +184,34 @@ class _WmfPlayer:
             y, x = p(2)
             dev.move_to(x, y)
         elif func in (0x0415, 0x0416):
-            b, r, t, l = p(4)
-            dev.clip_rect(l, t, r, b, exclude=func == 0x0415)
+            bottom, right, top, left = p(4)
+            dev.clip_rect(left, top, right, bottom, exclude=func == 0x0415)
         elif func == 0x0220:
             y, x = p(2)
             dev.offset_clip(x, y)
         elif func == 0x041B:
-            b, r, t, l = p(4)
-            dev.rectangle(l, t, r, b)
+            bottom, right, top, left = p(4)
+            dev.rectangle(left, top, right, bottom)
         elif func == 0x0418:
-            b, r, t, l = p(4)
-            dev.ellipse(l, t, r, b)
+            bottom, right, top, left = p(4)
+            dev.ellipse(left, top, right, bottom)
         elif func == 0x061C:
-            h, w, b, r, t, l = p(6)
-            dev.round_rect(l, t, r, b, w, h)
+            h, w, bottom, right, top, left = p(6)
+            dev.round_rect(left, top, right, bottom, w, h)
         elif func in (0x0817, 0x081A, 0x0830):
-            ye, xe, ys, xs, b, r, t, l = p(8)
+            ye, xe, ys, xs, bottom, right, top, left = p(8)
             kind = {0x0817: "arc", 0x081A: "pie", 0x0830: "chord"}[func]
-            dev.arc((l, t, r, b), (xs, ys), (xe, ye), kind)
+            dev.arc((left, top, right, bottom), (xs, ys), (xe, ye), kind)
         elif func in (0x0324, 0x0325):
             n = p(1)[0]
             flat = p(1 + 2 * n)[1:]
-            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2])]
+            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2], strict=False)]
             dev.polyline(pts, closed=func == 0x0324)
         elif func == 0x0538:
             n = p(1)[0]
             counts = p(1 + n)[1:]
             flat = p(1 + n + 2 * sum(counts))[1 + n :]
-            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2])]
+            pts = [(float(x), float(y)) for x, y in zip(flat[0::2], flat[1::2], strict=False)]
             polys: list[list[tuple[float, float]]] = []
             i = 0
             for c in counts:
@@ -246,9 +231,7 @@ class _WmfPlayer:
         elif func == 0x02FA:  # CreatePenIndirect: style, width (POINTS), colour
             style, width, _wy = p(3, "H")
             color = p(5, "H")
-            self.add_object(
-                Pen(style, float(width), color_of(color[3] | (color[4] << 16)))
-            )
+            self.add_object(Pen(style, float(width), color_of(color[3] | (color[4] << 16))))
         elif func == 0x02FC:  # CreateBrushIndirect
             style, c1, c2, hatch = p(4, "H")
             self.add_object(Brush(style, color_of(c1 | (c2 << 16)), hatch))
@@ -258,9 +241,7 @@ class _WmfPlayer:
             _style, _usage = p(2, "H")
             try:
                 bits_at = off + 10 + self._bits_at(off + 10)
-                rgba = decode_dib(
-                    self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2]
-                )
+                rgba = decode_dib(self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2])
                 self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, rgba))
             except CorruptImageError:
                 self.add_object(Brush(_gdi.BS_SOLID, (128, 128, 128)))
@@ -299,9 +280,7 @@ class _WmfPlayer:
             )
         elif func == 0x061D:  # PatBlt: rop (u32), h, w, y, x
             rop_lo, rop_hi, h, w, y, x = p(6)
-            dev.pattern_blit(
-                (x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16)
-            )
+            dev.pattern_blit((x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16))
         elif func in (0x0940, 0x0B41, 0x0F43):
             self.dib_blit(off, size, func)
         elif func == 0x041F:  # SetPixel: colour, y, x
@@ -333,9 +312,7 @@ class _WmfPlayer:
     def dib_blit(self, off: int, size: int, func: int) -> None:
         end = off + size * 2
         rop = struct.unpack_from("<I", self.data, off + 6)[0]
-        if (
-            func == 0x0940
-        ):  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
+        if func == 0x0940:  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
             words = 8
             ys, xs, _r, h, w, yd, xd = struct.unpack_from("<7h", self.data, off + 10)
             src = (xs, ys, w, h)
@@ -344,12 +321,8 @@ class _WmfPlayer:
                 self.dev.pattern_blit(dest, rop)
                 return
             bmi_at = off + 6 + 2 * (words + 1)
-        elif (
-            func == 0x0B41
-        ):  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from(
-                "<8h", self.data, off + 10
-            )
+        elif func == 0x0B41:  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
+            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<8h", self.data, off + 10)
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 26
@@ -357,9 +330,7 @@ class _WmfPlayer:
                 self.dev.pattern_blit(dest, rop)
                 return
         else:  # StretchDIB: rop, usage, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from(
-                "<9h", self.data, off + 10
-            )
+            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 28

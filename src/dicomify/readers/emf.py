@@ -30,9 +30,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
         ) from None
     from ..emf import render_array
 
-    pixels, source_format = render_array(
-        stream.read(), dpi=options.dpi, max_pixels=options.max_pixels
-    )
+    pixels, source_format = render_array(stream.read(), dpi=options.dpi, max_pixels=options.max_pixels)
     rows, columns = pixels.shape[:2]
     picture = Picture(
         source_format=source_format,
@@ -47,9 +45,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
         number_of_frames=1,
         frames=frames_of([pixels]),
     )
-    picture.notes.append(
-        f"{source_format} vector picture rendered at {rows}x{columns} pixels"
-    )
+    picture.notes.append(f"{source_format} vector picture rendered at {rows}x{columns} pixels")
     return picture
 
 
