@@ -386,3 +386,22 @@ def test_escapement_follows_a_y_up_mapping_mode() -> None:
     # The reference point is at y = 100 - 30*0.378 = 89 px; upright-rotated text lies above it.
     assert rows.max() <= 90 and rows.min() < 80
     assert cols.max() <= 52
+
+
+def test_long_dashed_polyline_drawn_in_pieces_looks_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dicomify.emf._gdi as gdi
+
+    points = [(i, 1250) for i in range(2501)]  # 2500 logical units across 100 pixels
+    records = [
+        rec(17, struct.pack("<I", 8)),
+        rec(9, struct.pack("<2i", 2500, 2500)),
+        rec(11, struct.pack("<2i", 100, 100)),
+        create_pen(1, 0x10000 | 0x200 | 1, 50, BLACK),  # geometric, flat caps, dashed, 2 px
+        select(1),
+        polygon32(points, 4),
+    ]
+    pieces = pixels(*records)
+    monkeypatch.setattr(gdi, "_CHUNK", 10**6)
+    whole = pixels(*records)
+    assert (pieces[50, :, 0] < 128).any() and (pieces[50, :, 0] > 200).any()
+    assert np.abs(pieces.astype(int) - whole.astype(int)).max() <= 8

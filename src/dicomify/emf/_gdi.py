@@ -86,6 +86,8 @@ _COSMETIC_DASHES = {
     PS_DASHDOT: (9.0, 6.0, 3.0, 6.0),
     PS_DASHDOTDOT: (9.0, 3.0, 3.0, 3.0, 3.0, 3.0),
 }
+# Points per piece when a long solid polyline is stroked piecewise.
+_CHUNK = 1000
 # 8x8 hatch patterns (HS_HORIZONTAL .. HS_DIAGCROSS), one byte per row, MSB left.
 _HATCHES = {
     0: [0, 0, 0, 0, 0, 0, 0, 0xFF],
@@ -225,6 +227,7 @@ class Device:
         self.last_path: skia.Path | None = None  # closed bracket waiting for Fill/Stroke
         self._matrix: skia.Matrix | None = None
         self.drew = False
+        self.dash_phase = 0.0  # output pixels into the dash pattern (piecewise strokes)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -348,7 +351,7 @@ class Device:
         if intervals:
             if len(intervals) % 2:
                 intervals = intervals * 2
-            paint.setPathEffect(skia.DashPathEffect.Make(list(intervals), 0.0))
+            paint.setPathEffect(skia.DashPathEffect.Make(list(intervals), self.dash_phase % sum(intervals)))
         return paint
 
     def brush_paint(self, brush: Brush | None = None) -> skia.Paint | None:
@@ -466,6 +469,26 @@ class Device:
 
     def polyline(self, points: list[tuple[float, float]], *, closed: bool) -> None:
         if not points:
+            return
+        if not closed and len(points) > _CHUNK + 1 and self.path is None:
+            # Skia strokes one long self-overlapping path in time that grows faster than its
+            # length (a 200,000-point dashed polyline: 15 s whole, 1 s in pieces); long
+            # polylines are stroked in pieces, dashes carrying their phase across.
+            m = self.matrix()
+            phase = 0.0
+            try:
+                for start in range(0, len(points) - 1, _CHUNK):
+                    piece = points[start : start + _CHUNK + 1]
+                    self.dash_phase = phase
+                    path = skia.Path()
+                    path.addPoly([skia.Point(x, y) for x, y in piece], False)
+                    self.draw(path, fill=False, stroke=True)
+                    mapped = [m.mapXY(x, y) for x, y in piece]
+                    phase += sum(
+                        math.hypot(b.x() - a.x(), b.y() - a.y()) for a, b in zip(mapped, mapped[1:], strict=False)
+                    )
+            finally:
+                self.dash_phase = 0.0
             return
         path = skia.Path()
         path.addPoly([skia.Point(x, y) for x, y in points], closed)
