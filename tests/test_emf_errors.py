@@ -33,7 +33,7 @@ def test_record_with_zero_size_cannot_loop() -> None:
 
 def test_record_claiming_more_points_than_it_holds() -> None:
     payload = struct.pack("<4iI", 0, 0, 0, 0, 1_000_000) + struct.pack("<4h", 0, 0, 10, 10)
-    with pytest.raises(CorruptImageError, match="more data"):
+    with pytest.raises(CorruptImageError, match="claims"):
         render(emf(rec(86, payload)))
 
 

@@ -280,7 +280,9 @@ class _Player:
     def _check_count(self, off: int, at: int, nbytes: int) -> None:
         size = self.u32(off, 4)
         if at + nbytes > size:
-            raise CorruptImageError(f"a record at offset {off} claims more data ({nbytes} bytes) than it holds")
+            raise CorruptImageError(
+                f"EMF record {self.u32(off, 0)} at offset {off} claims {nbytes} bytes of data but holds {size - at}"
+            )
 
     # -- playing -----------------------------------------------------------------------------
 
