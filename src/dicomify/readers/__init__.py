@@ -34,14 +34,22 @@ def register(reader: Reader) -> Reader:
     return reader
 
 
+_builtins_loaded = False
+
+
 def _load_builtin_readers() -> None:
-    # Imported for their register() side effect; order is the sniffing order.
+    global _builtins_loaded
+    _builtins_loaded = True
+    # Imported for their register() side effect; the sniffers accept disjoint magics,
+    # so the registration order does not matter.
     from . import emf, jpeg, pillow, tiff  # noqa: F401
 
 
 def read_picture(stream: BinaryIO, options: ReadOptions) -> Picture:
     """Read a seekable binary stream into a Picture, choosing the reader by content."""
-    if not _READERS:
+    # A flag, not "is the list empty": importing one reader module first must not
+    # leave that reader registered alone.
+    if not _builtins_loaded:
         _load_builtin_readers()
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
