@@ -318,10 +318,15 @@ def plan(
     row_metadata: dict[str, dict[str, Any]] = {}
     failures: list[BatchResult] = []
     manifest_inputs: list[Input] = []
+    refused: set[str] = set()
     if manifest is not None:
         known = {os.path.realpath(i.path) for i in inputs}
         for row in read_manifest(manifest):
             if row.error is not None:
+                # The file is not converted at all: without its row's values it would get
+                # the wrong patient. (It may also have been found below a folder argument.)
+                if row.path:
+                    refused.add(os.path.realpath(row.path))
                 failures.append(BatchResult(row.path or f"{manifest}:{row.line}", "", FAILED, message=row.error))
                 continue
             if not os.path.isfile(row.path):
@@ -340,6 +345,8 @@ def plan(
                 known.add(key)
                 manifest_inputs.append(Input(row.path))
     inputs = manifest_inputs + inputs if manifest_inputs else inputs
+    if refused:
+        inputs = [i for i in inputs if os.path.realpath(i.path) not in refused]
     if not inputs and not failures:
         raise DicomifyError(
             "no pictures found in " + ", ".join(os.fspath(s) for s in sources)

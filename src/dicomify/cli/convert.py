@@ -215,6 +215,8 @@ def _is_batch(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace, on_converted: OnConverted | None = None) -> int:
     """``on_converted`` is the hook for delivery (``--send``): see :func:`run_batch`."""
+    if args.jobs is not None and args.jobs < 1:
+        raise DicomifyError(f"--jobs {args.jobs} must be 1 or more")
     options = options_from_args(args)
     metadata = metadata_from_args(args)
     if _is_batch(args) or args.report or args.skip_existing or on_converted is not None:
@@ -258,8 +260,6 @@ def run_batch(
         raise DicomifyError("several pictures need an output folder (-o OUTDIR), not '-'")
     if not args.sources and not args.manifest:
         raise DicomifyError("give pictures, folders or --manifest FILE.csv")
-    if args.jobs is not None and args.jobs < 1:
-        raise DicomifyError(f"--jobs {args.jobs} must be 1 or more")
     client = None
     if not _is_batch(args):
         # One file to an explicit output path, with --report or --skip-existing.
