@@ -156,6 +156,19 @@ def _run_cli(*argv: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "dicomify", "convert", *argv], env=env, stderr=subprocess.DEVNULL)
 
 
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # field 4: ppid
+                children.append(int(entry))
+    return children
+
+
 def test_a_killed_batch_leaves_only_complete_files_and_resumes(tmp_path: Path) -> None:
     for i in range(40):
         picture(tmp_path / "in" / f"p{i:02d}.png", "png", size=(900, 700), seed=i)
@@ -164,9 +177,15 @@ def test_a_killed_batch_leaves_only_complete_files_and_resumes(tmp_path: Path) -
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob("*.dcm"))) < 5:
         time.sleep(0.01)
+    workers = _children_of(process.pid)
+    assert workers, "the batch runs in worker processes"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    time.sleep(0.5)  # orphaned workers notice their parent is gone
+    deadline = time.monotonic() + 10
+    while workers and time.monotonic() < deadline:  # the workers die with their parent
+        workers = [pid for pid in workers if os.path.exists(f"/proc/{pid}")]
+        time.sleep(0.05)
+    assert not workers, "worker processes outlived the killed batch"
     finished = sorted(out.glob("*.dcm"))
     assert 5 <= len(finished) < 40, "kill the batch in the middle"
     for path in finished:  # every final name is a complete DICOM file

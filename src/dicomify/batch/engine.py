@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -275,11 +276,47 @@ def _run_on(
                     )
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: a worker must not outlive a killed batch (``kill -9``).
+
+    Pool workers wait on a pipe whose write end they share, so they never see the
+    parent go. On Linux the kernel kills them with it (PR_SET_PDEATHSIG); elsewhere a
+    watcher thread notices the re-parenting.
+    """
+    import signal
+    import sys
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1
+                if os.getppid() != parent:  # the parent died before prctl
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="dicomify-parent-watch").start()
+
+
+def _new_pool(workers: int) -> cf.ProcessPoolExecutor:
+    return cf.ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+
+
 def _run_on_own_pool(
     tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
 ) -> Iterator[BatchResult]:
     broken: list[list[Task]] = []
-    pool = cf.ProcessPoolExecutor(max_workers=workers)
+    pool = _new_pool(workers)
     try:
         yield from _run_on(pool, tasks, options, skip_existing, workers, owned=True, broken=broken)
     finally:
@@ -288,7 +325,7 @@ def _run_on_own_pool(
     # flight one file at a time, so only the file that kills a worker fails.
     suspects = [task for chunk in broken for task in chunk]
     for task in suspects:
-        pool = cf.ProcessPoolExecutor(max_workers=1)
+        pool = _new_pool(1)
         try:
             yield pool.submit(convert_task, task, options, skip_existing).result()
         except cf.BrokenExecutor:
