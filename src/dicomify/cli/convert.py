@@ -316,6 +316,10 @@ def run_batch(
     return EXIT_PARTIAL
 
 
+# Seconds to wait for the Dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT = 30
+
+
 def _dask_executor(address: str) -> tuple[Any, Any]:
     try:
         from distributed import Client
@@ -324,7 +328,7 @@ def _dask_executor(address: str) -> tuple[Any, Any]:
             "--dask-scheduler needs dask.distributed: pip install 'dicomify[dask]'"
         ) from None
     try:
-        client = Client(address, timeout=30)
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as error:
         raise DicomifyError(f"cannot reach the Dask scheduler at {address} ({error})") from None
     # pure=False: two files are never "the same task" to Dask.
