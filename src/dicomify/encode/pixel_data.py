@@ -27,8 +27,10 @@ from ..readers.base import FrameLayout, Picture
 
 __all__ = ["FrameStream", "set_pixel_data"]
 
-# Above this many bytes of native pixels the data is streamed instead of joined.
-STREAM_THRESHOLD = 256 * 1024 * 1024
+# Native pixels are streamed (never joined into one bytes object) when there is more
+# than one frame, or one frame of more than this many bytes: peak memory then stays
+# near one frame whatever the page count.
+STREAM_THRESHOLD = 64 * 1024 * 1024
 
 _COMPRESSION_UIDS = {
     Compression.RLE: RLELossless,
@@ -37,12 +39,14 @@ _COMPRESSION_UIDS = {
 }
 
 
-def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes:
+def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> memoryview:
+    """The frame's samples as little-endian bytes, without copying when they already are."""
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if frame.shape != expected:
         raise DicomifyError(f"a frame has shape {frame.shape}, the first had {expected}")
     dtype = "<u2" if layout.bits_allocated == 16 else "u1"
-    return frame.astype(dtype, copy=False).tobytes()
+    # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
+    return memoryview(np.ascontiguousarray(frame.astype(dtype, copy=False))).cast("B")
 
 
 class FrameStream(io.BufferedIOBase):
@@ -66,7 +70,7 @@ class FrameStream(io.BufferedIOBase):
         assert self._picture.frames is not None
         self._frames: Iterator[np.ndarray] = self._picture.frames()
         self._produced = 0  # bytes produced by the iterator so far
-        self._current = b""
+        self._current: bytes | memoryview = b""
         self._current_start = 0
 
     def readable(self) -> bool:
@@ -107,11 +111,11 @@ class FrameStream(io.BufferedIOBase):
         while size > 0:
             self._load_frame_at(self._position)
             offset = self._position - self._current_start
-            chunk = self._current[offset : offset + size]
+            chunk = bytes(self._current[offset : offset + size])
             chunks.append(chunk)
             self._position += len(chunk)
             size -= len(chunk)
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _stack(picture: Picture) -> np.ndarray:
@@ -151,7 +155,7 @@ def _pixel_data_element(picture: Picture):  # type: ignore[no-untyped-def]
 
     vr = "OW" if picture.layout.bits_allocated == 16 else "OB"
     total = picture.layout.frame_bytes * picture.number_of_frames
-    if total > STREAM_THRESHOLD:
+    if picture.number_of_frames > 1 or total > STREAM_THRESHOLD:
         return DataElement(0x7FE00010, vr, FrameStream(picture))
     assert picture.frames is not None
     data = b"".join(_frame_bytes(frame, picture.layout) for frame in picture.frames())
