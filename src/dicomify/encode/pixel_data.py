@@ -39,11 +39,18 @@ _COMPRESSION_UIDS = {
 }
 
 
-def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> memoryview:
-    """The frame's samples as little-endian bytes, without copying when they already are."""
+def _check_shape(frame: np.ndarray, layout: FrameLayout) -> None:
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if frame.shape != expected:
         raise DicomifyError(f"a frame has shape {frame.shape}, the first had {expected}")
+
+
+def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes | memoryview:
+    """The frame's samples as little-endian bytes, without copying when they already are."""
+    _check_shape(frame, layout)
+    strips = getattr(frame, "strips", None)
+    if strips is not None:
+        return b"".join(strips())
     dtype = "<u2" if layout.bits_allocated == 16 else "u1"
     # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
     return memoryview(np.ascontiguousarray(frame.astype(dtype, copy=False))).cast("B")
@@ -68,10 +75,22 @@ class FrameStream(io.BufferedIOBase):
 
     def _restart(self) -> None:
         assert self._picture.frames is not None
-        self._frames: Iterator[np.ndarray] = self._picture.frames()
+        self._frames: Iterator[bytes | memoryview] = self._pieces()
         self._produced = 0  # bytes produced by the iterator so far
         self._current: bytes | memoryview = b""
         self._current_start = 0
+
+    def _pieces(self) -> Iterator[bytes | memoryview]:
+        # A frame is one piece, or several when the reader serves it in row strips
+        # (a huge picture still held by Pillow, see readers.pixels.PillowStrips).
+        assert self._picture.frames is not None
+        for frame in self._picture.frames():
+            strips = getattr(frame, "strips", None)
+            if strips is None:
+                yield _frame_bytes(frame, self._picture.layout)
+            else:
+                _check_shape(frame, self._picture.layout)
+                yield from strips()
 
     def readable(self) -> bool:
         return True
@@ -92,7 +111,7 @@ class FrameStream(io.BufferedIOBase):
             self._restart()
         while not (self._current_start <= position < self._current_start + len(self._current)):
             try:
-                frame = next(self._frames)
+                piece = next(self._frames)
             except StopIteration:
                 # Only the pad byte lies beyond the frames.
                 self._current_start = self._produced
@@ -100,7 +119,7 @@ class FrameStream(io.BufferedIOBase):
                 self._produced = self._length
                 return
             self._current_start = self._produced
-            self._current = _frame_bytes(frame, self._picture.layout)
+            self._current = piece
             self._produced += len(self._current)
 
     def read(self, size: int | None = -1) -> bytes:
@@ -120,7 +139,7 @@ class FrameStream(io.BufferedIOBase):
 
 def _stack(picture: Picture) -> np.ndarray:
     assert picture.frames is not None
-    frames = list(picture.frames())
+    frames = [np.asarray(frame) for frame in picture.frames()]
     return frames[0] if len(frames) == 1 else np.stack(frames)
 
 
