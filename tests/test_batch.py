@@ -19,7 +19,6 @@ from dicomify.batch.grouping import assign_groups
 from dicomify.batch.manifest import read_manifest
 from dicomify.errors import DicomifyError, InputError, MetadataError
 
-
 # --- discovery and output paths -------------------------------------------------------
 
 
@@ -320,7 +319,7 @@ def test_a_worker_that_dies_fails_only_its_file(tmp_path: Path, monkeypatch: pyt
 
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the poisoned function reaches the workers only when they are forked")
-    import dicomify.batch.engine as engine
+    from dicomify.batch import engine
 
     for i in range(6):
         picture(tmp_path / "in" / f"ok{i}.jpg", seed=i)

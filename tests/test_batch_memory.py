@@ -11,9 +11,9 @@ import pytest
 import tifffile
 from PIL import Image
 
-import dicomify.encode.pixel_data as pixel_data
-import dicomify.readers.pixels as pixels
 from dicomify import convert
+from dicomify.encode import pixel_data
+from dicomify.readers import pixels
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ class BatchResult:
 def _without_prefix(message: str, source: str) -> str:
     # Library errors start with the source name; the report has a column for it.
     prefix = f"{source}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+    return message.removeprefix(prefix)
 
 
 def _existing(task: Task) -> BatchResult:
@@ -158,6 +158,12 @@ def _remove_stale_parts(outputs: Iterable[str]) -> None:
 def _worker_count(executor: cf.Executor | None, jobs: int | None) -> int:
     if executor is None:
         return max(1, jobs or os.cpu_count() or 1)
+    client = getattr(executor, "_client", None)  # dask.distributed's ClientExecutor
+    if client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # an older or foreign client: fall back to a guess
+            pass
     return int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1)
 
 

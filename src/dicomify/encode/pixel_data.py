@@ -53,7 +53,7 @@ def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes | memoryview:
         return b"".join(strips())
     dtype = "<u2" if layout.bits_allocated == 16 else "u1"
     # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
-    return memoryview(np.ascontiguousarray(frame.astype(dtype, copy=False))).cast("B")
+    return np.ascontiguousarray(frame.astype(dtype, copy=False)).data.cast("B")
 
 
 class FrameStream(io.BufferedIOBase):
