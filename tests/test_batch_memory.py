@@ -74,3 +74,11 @@ def test_frame_stream_reads_and_seeks_across_pieces(tiny_thresholds: None) -> No
     assert stream.read() == whole[-7:]
     stream.seek(3)
     assert stream.read(2000) == whole[3:2003]
+
+
+@pytest.mark.parametrize("sizes", [(3,), (4, 3), (300001,), (5, 6, 7)])
+def test_encapsulation_matches_pydicom(sizes: tuple[int, ...]) -> None:
+    from pydicom.encaps import encapsulate
+
+    frames = tuple(bytes(range(256)) * (size // 256) + bytes(size % 256) for size in sizes)
+    assert pixel_data._encapsulate(frames) == encapsulate(list(frames))
