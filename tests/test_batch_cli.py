@@ -206,3 +206,32 @@ def test_a_killed_batch_leaves_only_complete_files_and_resumes(tmp_path: Path) -
     assert not list(out.glob(".*.part"))
     for path in out.glob("*.dcm"):
         assert len(pydicom.dcmread(path).PixelData) == 900 * 700 * 3
+
+
+def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    tree(tmp_path)
+    leader, follower = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "dicomify", "convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "-j", "1"],
+            env=env, stderr=follower, stdout=subprocess.DEVNULL, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == EXIT_PARTIAL
+    text = output.decode()
+    assert "\r[" in text and "4/4 files, 1 failed" in text and "files/s" in text and "ETA" in text
+    assert "3 converted, 1 failed of 4 files" in text
