@@ -155,16 +155,24 @@ def _remove_stale_parts(outputs: Iterable[str]) -> None:
                     pass
 
 
+def _available_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _worker_count(executor: cf.Executor | None, jobs: int | None) -> int:
     if executor is None:
-        return max(1, jobs or os.cpu_count() or 1)
+        return max(1, jobs or _available_cores())
     client = getattr(executor, "_client", None)  # dask.distributed's ClientExecutor
     if client is not None:
         try:
             return max(1, sum(client.nthreads().values()))
         except Exception:  # an older or foreign client: fall back to a guess
             pass
-    return int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1)
+    return int(getattr(executor, "_max_workers", 0) or _available_cores())
 
 
 class BatchRun:
@@ -216,7 +224,7 @@ class BatchRun:
             return
         _remove_stale_parts(task.output for task in self.tasks)
         workers = _worker_count(self.executor, self.jobs)
-        if self.executor is None and workers == 1:
+        if self.executor is None and (workers == 1 or len(self.tasks) == 1):
             for task in self.tasks:
                 yield convert_task(task, self.options, self.skip_existing)
             return
