@@ -235,3 +235,34 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     text = output.decode()
     assert "\r[" in text and "4/4 files, 1 failed" in text and "files/s" in text and "ETA" in text
     assert "3 converted, 1 failed of 4 files" in text
+
+
+def test_delivery_hook_failures_set_the_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What `--send` will plug in: each finished output goes to on_converted; unsent counts as failed."""
+    import dataclasses
+
+    from dicomify.cli import build_parser
+    from dicomify.cli.convert import run
+
+    tree(tmp_path)
+    sent = []
+
+    def send(result):  # type: ignore[no-untyped-def]
+        sent.append(result.output)
+        status = "failed" if "two" in result.output else "stored"
+        return dataclasses.replace(result, send_status=status, message="refused" if status == "failed" else "")
+
+    report = tmp_path / "r.csv"
+    args = build_parser().parse_args(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--report", str(report), "-j", "1"])
+    assert run(args, on_converted=send) == EXIT_PARTIAL
+    assert len(sent) == 3
+    rows = {Path(r["source"]).name: r for r in read_report(report)}
+    assert rows["one.jpg"]["send_status"] == "stored" and rows["two.png"]["send_status"] == "failed"
+    err = capsys.readouterr().err
+    assert "two.dcm: not sent: refused" in err and "3 converted, 1 failed, 1 not sent of 4 files" in err
+    # One file to one path goes through the same hook.
+    one = tmp_path / "photos" / "a" / "one.jpg"
+    args = build_parser().parse_args(["convert", str(one), "-o", str(tmp_path / "one.dcm"), "-q"])
+    assert run(args, on_converted=send) == EXIT_OK and sent[-1] == str(tmp_path / "one.dcm")
+    assert main(["convert", "-", "-o", str(tmp_path / "x.dcm"), "--report", str(report)]) == EXIT_FAILED
+    assert "batch flags" in capsys.readouterr().err

@@ -254,6 +254,8 @@ def run_batch(
     from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
     from .progress import Progress
 
+    if args.sources == ["-"]:
+        raise DicomifyError("stdin ('-') converts one picture to -o; batch flags (--report, --skip-existing ...) need files")
     if "-" in args.sources:
         raise DicomifyError("'-' (stdin) converts one picture; it cannot be mixed with other sources or a folder")
     if args.output == "-":
@@ -292,6 +294,7 @@ def run_batch(
             raise
     report = ReportWriter(args.report) if args.report else None
     progress = Progress(batch.total, enabled=not args.quiet and sys.stderr.isatty())
+    not_sent = 0  # converted, but the delivery step (on_converted) failed to send it
     try:
         for result in batch:
             if report is not None:
@@ -299,6 +302,10 @@ def run_batch(
             if result.status == "failed":
                 progress.clear()
                 print(f"dicomify: {result.source}: {result.message}", file=sys.stderr)
+            elif result.send_status == "failed":
+                not_sent += 1
+                progress.clear()
+                print(f"dicomify: {result.output}: not sent: {result.message}", file=sys.stderr)
             progress.update(result.status)
     finally:
         progress.close()
@@ -308,10 +315,12 @@ def run_batch(
             client.close()
     counts = progress.counts
     if not args.quiet:
-        print(progress.summary(args.report), file=sys.stderr)
-    if counts["failed"] == 0:
+        summary = progress.summary(args.report)
+        print(summary.replace(" of ", f", {not_sent} not sent of ", 1) if not_sent else summary, file=sys.stderr)
+    failed = counts["failed"] + not_sent
+    if failed == 0:
         return EXIT_OK
-    if counts["converted"] + counts["skipped"] == 0:
+    if failed >= batch.total:
         return EXIT_FAILED
     return EXIT_PARTIAL
 
