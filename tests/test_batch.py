@@ -45,6 +45,14 @@ def test_discover_takes_any_named_file_once_and_refuses_missing(tmp_path: Path) 
         discover([tmp_path / "nope.jpg"])
 
 
+def test_discover_follows_folder_links_once(tmp_path: Path) -> None:
+    picture(tmp_path / "in" / "sub" / "a.jpg")
+    (tmp_path / "in" / "sub" / "loop").symlink_to(tmp_path / "in")
+    (tmp_path / "in" / "alias").symlink_to(tmp_path / "in" / "sub")
+    found = discover([tmp_path / "in"])
+    assert [Path(i.path).name for i in found] == ["a.jpg"]
+
+
 def test_discover_never_walks_into_the_output_folder(tmp_path: Path) -> None:
     picture(tmp_path / "in" / "a.jpg")
     picture(tmp_path / "in" / "out" / "old.jpg")

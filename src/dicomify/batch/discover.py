@@ -49,7 +49,14 @@ class Input:
     root: str | None = None
 
 
-def _walk(folder: str, exclude: str | None) -> Iterable[str]:
+def _walk(folder: str, exclude: str | None, visited: set[str] | None = None) -> Iterable[str]:
+    # Symbolic links to folders are followed, each real folder once (a link to a parent
+    # would otherwise loop forever).
+    visited = set() if visited is None else visited
+    real = os.path.realpath(folder)
+    if real in visited:
+        return
+    visited.add(real)
     entries: list[os.DirEntry[str]]
     try:
         with os.scandir(folder) as scan:
@@ -66,7 +73,7 @@ def _walk(folder: str, exclude: str | None) -> Iterable[str]:
         elif os.path.splitext(entry.name)[1].lower() in PICTURE_EXTENSIONS and entry.is_file():
             yield entry.path
     for subfolder in subfolders:
-        yield from _walk(subfolder, exclude)
+        yield from _walk(subfolder, exclude, visited)
 
 
 def discover(arguments: Sequence[str | os.PathLike[str]], output_dir: str | os.PathLike[str] | None = None) -> list[Input]:
