@@ -336,3 +336,20 @@ def test_a_worker_that_dies_fails_only_its_file(tmp_path: Path, monkeypatch: pyt
     results = {Path(r.source).name: r for r in convert_many([tmp_path / "in"], tmp_path / "out", jobs=2)}
     assert results.pop("poison.jpg").message.startswith("the worker process died")
     assert {r.status for r in results.values()} == {"converted"} and len(results) == 6
+
+
+def test_a_resumed_batch_stays_one_study_and_its_series(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        for i in range(3):
+            picture(tmp_path / "in" / folder / f"{i}.jpg", seed=i)
+    first = list(convert_many([tmp_path / "in"], tmp_path / "out", jobs=1, group="folder"))
+    for name in ("a/1.dcm", "a/2.dcm", "b/0.dcm", "b/1.dcm", "b/2.dcm"):
+        os.unlink(tmp_path / "out" / name)  # as if killed after the first file
+    second = list(convert_many([tmp_path / "in"], tmp_path / "out", jobs=1, group="folder", skip_existing=True))
+    assert sorted(r.status for r in second) == ["converted"] * 5 + ["skipped"]
+    headers = [pydicom.dcmread(p) for p in sorted((tmp_path / "out").rglob("*.dcm"))]
+    assert {h.StudyInstanceUID for h in headers} == {first[0].study_instance_uid}
+    series = {h.SeriesInstanceUID for h in headers if "/a/" in str(h.filename)}
+    assert series == {next(r.series_instance_uid for r in first if "/a/" in r.output)}
+    assert len({h.SeriesInstanceUID for h in headers}) == 2
+    assert sorted((h.SeriesNumber, h.InstanceNumber) for h in headers) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]

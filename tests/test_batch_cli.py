@@ -204,8 +204,11 @@ def test_a_killed_batch_leaves_only_complete_files_and_resumes(tmp_path: Path) -
     assert statuses.count("skipped") >= len(finished) and "failed" not in statuses
     assert len(list(out.glob("*.dcm"))) == 40
     assert not list(out.glob(".*.part"))
-    for path in out.glob("*.dcm"):
-        assert len(pydicom.dcmread(path).PixelData) == 900 * 700 * 3
+    headers = [pydicom.dcmread(path) for path in out.glob("*.dcm")]
+    assert all(len(h.PixelData) == 900 * 700 * 3 for h in headers)
+    # Resumed, the batch is still one study and one series, numbered 1..40.
+    assert len({h.StudyInstanceUID for h in headers}) == 1 and len({h.SeriesInstanceUID for h in headers}) == 1
+    assert sorted(h.InstanceNumber for h in headers) == list(range(1, 41))
 
 
 def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:

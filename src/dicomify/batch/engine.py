@@ -360,8 +360,13 @@ def plan(
     metadata: Mapping[str, Any] | None = None,
     manifest: str | os.PathLike[str] | None = None,
     group: Grouping | str = Grouping.RUN,
+    resume: bool = False,
 ) -> tuple[list[Task], list[BatchResult]]:
-    """The tasks of a batch and the results already known to be failures (bad manifest rows)."""
+    """The tasks of a batch and the results already known to be failures (bad manifest rows).
+
+    With ``resume`` (``skip_existing``), studies and series that already have outputs on
+    disk keep the UIDs of those outputs, so a resumed batch stays one study.
+    """
     from ..build.metadata import validate
 
     base = validate(dict(metadata or {}))
@@ -411,8 +416,40 @@ def plan(
         merged.update(row_metadata.get(os.path.realpath(item.path), {}))
         entries.append((os.path.dirname(os.path.abspath(item.path)), merged))
     grouped = assign_groups(entries, group)
+    if resume:
+        _adopt_existing_uids(grouped, outputs)
     tasks = [Task(item.path, output, meta) for item, output, meta in zip(inputs, outputs, grouped)]
     return tasks, failures
+
+
+def _adopt_existing_uids(grouped: list[dict[str, Any]], outputs: list[str]) -> None:
+    """Give each planned study and series the UIDs its outputs already on disk carry.
+
+    An interrupted batch is resumed with fresh UIDs from the plan; without this, the
+    files converted on the second run would form another study than those of the first.
+    One header is read per study and per series, not per file.
+    """
+    import pydicom
+
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+        members: dict[str, list[int]] = {}
+        for index, metadata in enumerate(grouped):
+            if keyword in metadata:
+                members.setdefault(str(metadata[keyword]), []).append(index)
+        for planned, indices in members.items():
+            found = None
+            for index in indices:
+                if os.path.exists(outputs[index]):
+                    try:
+                        header = pydicom.dcmread(outputs[index], stop_before_pixels=True, specific_tags=[keyword])
+                        found = str(header.get(keyword, "")) or None
+                    except Exception:  # not ours, not DICOM: it will be skipped, not trusted
+                        found = None
+                    if found:
+                        break
+            if found and found != planned:
+                for index in indices:
+                    grouped[index][keyword] = found
 
 
 def convert_many(
@@ -448,7 +485,9 @@ def convert_many(
         sources = [sources]
     if jobs is not None and jobs < 1:
         raise DicomifyError(f"jobs {jobs} must be 1 or more")
-    tasks, failures = plan(list(sources), output_dir, metadata=metadata, manifest=manifest, group=group)
+    tasks, failures = plan(
+        list(sources), output_dir, metadata=metadata, manifest=manifest, group=group, resume=skip_existing
+    )
     return BatchRun(tasks, failures, chosen, executor, jobs, skip_existing, on_converted)
 
 
