@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -47,11 +47,20 @@ class Input:
     path: str
     # The folder argument it was found in (None for a file argument).
     root: str | None = None
+    # The path with every link resolved ("" = not known yet): how inputs are compared.
+    real: str = field(default="", compare=False)
+
+    def real_path(self) -> str:
+        return self.real or os.path.realpath(self.path)
 
 
-def _walk(folder: str, exclude: str | None, visited: set[str] | None = None) -> Iterable[str]:
-    # Symbolic links to folders are followed, each real folder once (a link to a parent
-    # would otherwise loop forever).
+def _walk(folder: str, exclude: str | None, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:
+    """(path, real path) of the pictures below ``folder``.
+
+    Symbolic links to folders are followed, each real folder once (a link to a parent
+    would otherwise loop forever). The real path of a file is its real folder plus its
+    name unless the file itself is a link: one realpath per folder, not per file.
+    """
     visited = set() if visited is None else visited
     real = os.path.realpath(folder)
     if real in visited:
@@ -71,7 +80,8 @@ def _walk(folder: str, exclude: str | None, visited: set[str] | None = None) -> 
             if exclude is None or os.path.abspath(entry.path) != exclude:
                 subfolders.append(entry.path)
         elif os.path.splitext(entry.name)[1].lower() in PICTURE_EXTENSIONS and entry.is_file():
-            yield entry.path
+            linked = entry.is_symlink()
+            yield entry.path, os.path.realpath(entry.path) if linked else os.path.join(real, entry.name)
     for subfolder in subfolders:
         yield from _walk(subfolder, exclude, visited)
 
@@ -86,19 +96,18 @@ def discover(arguments: Sequence[str | os.PathLike[str]], output_dir: str | os.P
     seen: set[str] = set()
     found: list[Input] = []
 
-    def add(path: str, root: str | None) -> None:
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            found.append(Input(path, root))
+    def add(path: str, root: str | None, real: str) -> None:
+        if real not in seen:
+            seen.add(real)
+            found.append(Input(path, root, real))
 
     for argument in arguments:
         path = os.fspath(argument)
         if os.path.isdir(path):
-            for file in _walk(path, exclude):
-                add(file, path)
+            for file, real in _walk(path, exclude):
+                add(file, path, real)
         elif os.path.exists(path):
-            add(path, None)
+            add(path, None, os.path.realpath(path))
         else:
             raise InputError(f"{path}: no such file or folder")
     return found
@@ -135,13 +144,18 @@ def assign_outputs(inputs: Sequence[Input], output_dir: str | os.PathLike[str], 
         rel.with_name(rel.name + ".dcm") if counts[candidate] > 1 else candidate
         for rel, candidate in zip(relative, candidates)
     ]
-    inputs_real = {os.path.realpath(item.path) for item in inputs}
+    inputs_real = {item.real_path() for item in inputs}
+
+    def is_input(target: Path) -> bool:
+        # Only a path that exists can be an input; most outputs do not exist yet.
+        return os.path.lexists(target) and os.path.realpath(target) in inputs_real
+
     taken: set[str] = set()
     outputs = []
     for path in chosen:
         target = out / path
         number = 1
-        while str(target) in taken or os.path.realpath(target) in inputs_real:
+        while str(target) in taken or is_input(target):
             number += 1
             target = out / path.with_name(f"{path.stem}-{number}{path.suffix}")
         taken.add(str(target))

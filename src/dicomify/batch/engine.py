@@ -405,7 +405,7 @@ def plan(
     manifest_inputs: list[Input] = []
     refused: set[str] = set()
     if manifest is not None:
-        known = {os.path.realpath(i.path) for i in inputs}
+        known = {i.real_path() for i in inputs}
         for row in read_manifest(manifest):
             if row.error is not None:
                 # The file is not converted at all: without its row's values it would get
@@ -428,10 +428,10 @@ def plan(
             row_metadata[key] = row.metadata
             if key not in known:
                 known.add(key)
-                manifest_inputs.append(Input(row.path))
+                manifest_inputs.append(Input(row.path, None, key))
     inputs = manifest_inputs + inputs if manifest_inputs else inputs
     if refused:
-        inputs = [i for i in inputs if os.path.realpath(i.path) not in refused]
+        inputs = [i for i in inputs if i.real_path() not in refused]
     if not inputs and not failures:
         raise DicomifyError(
             "no pictures found in " + ", ".join(os.fspath(s) for s in sources)
@@ -442,7 +442,8 @@ def plan(
     entries = []
     for item in inputs:
         merged = dict(base)
-        merged.update(row_metadata.get(os.path.realpath(item.path), {}))
+        if row_metadata:
+            merged.update(row_metadata.get(item.real_path(), {}))
         entries.append((os.path.dirname(os.path.abspath(item.path)), merged))
     grouped = assign_groups(entries, group)
     if resume:
