@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from ..api import convert
 from ..build.metadata import FIELDS, from_reference, load_json, validate
 from ..errors import DicomifyError
 from ..options import Compression, ConvertOptions, Iod, parse_color
 
-__all__ = ["metadata_from_args", "options_from_args", "register"]
+if TYPE_CHECKING:
+    from ..batch import BatchResult
+
+OnConverted = Callable[["BatchResult"], "BatchResult | None"]
+
+__all__ = ["add_batch_arguments", "add_conversion_arguments", "metadata_from_args", "options_from_args", "register", "run", "run_batch"]
 
 # Metadata flags: --patient-name → PatientName, and so on for every field.
 _FLAG_NAMES = {
@@ -101,12 +107,65 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "convert",
         help="convert pictures to DICOM",
-        description="Convert pictures (JPEG, PNG, BMP, TIFF, GIF, WebP, EMF, WMF) to DICOM.",
+        description="Convert pictures (JPEG, PNG, BMP, TIFF, GIF, WebP, EMF, WMF) to DICOM: one file "
+        "(SRC -o FILE.dcm, '-' for stdin/stdout) or many files and folders (SRC... -o OUTDIR).",
+        epilog="Exit codes: 0 every file converted (or skipped); 1 nothing converted; "
+        "2 bad command line; 3 some files failed (see --report).",
     )
-    parser.add_argument("sources", nargs="+", metavar="SRC", help="picture file ('-' reads stdin)")
-    parser.add_argument("-o", "--output", required=True, metavar="DST", help="output file ('-' writes stdout)")
+    parser.add_argument(
+        "sources", nargs="*", metavar="SRC", help="picture file or folder (recursive); '-' reads stdin"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DST",
+        help="output file ('-' writes stdout), or the output folder for several SRCs, folders or a manifest",
+    )
+    add_batch_arguments(parser)
     add_conversion_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of batch mode (several files, folders, a manifest)."""
+    group = parser.add_argument_group("batch")
+    group.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="parallel worker processes (default: all cores)"
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    group.add_argument(
+        "--report", metavar="FILE", help="write one row per input: JSON lines, or CSV when FILE ends in .csv"
+    )
+    group.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave outputs that already exist alone (resumes an interrupted batch)",
+    )
+    group.add_argument(
+        "--group",
+        choices=["run", "folder", "file"],
+        default="run",
+        help="run: one study and series per run (default); folder: one series per input folder; "
+        "file: every file its own study and series",
+    )
+    group.add_argument(
+        "--series-per-folder",
+        dest="group",
+        action="store_const",
+        const="folder",
+        help="same as --group folder",
+    )
+    group.add_argument(
+        "--manifest",
+        metavar="FILE.csv",
+        help="CSV with a 'path' column and metadata columns by DICOM keyword (PatientID, ...) per file",
+    )
+    group.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the conversions on a Dask cluster (tcp://host:8786); needs pip install 'dicomify[dask]'",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> ConvertOptions:
@@ -145,25 +204,148 @@ def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return validate(metadata)
 
 
-def run(args: argparse.Namespace) -> int:
+def _is_batch(args: argparse.Namespace) -> bool:
+    if args.manifest or len(args.sources) != 1:
+        return True
+    source = args.sources[0]
+    if source != "-" and os.path.isdir(source):
+        return True
+    return args.output != "-" and (args.output.endswith(("/", os.sep)) or os.path.isdir(args.output))
+
+
+def run(args: argparse.Namespace, on_converted: OnConverted | None = None) -> int:
+    """``on_converted`` is the hook for delivery (``--send``): see :func:`run_batch`."""
+    if args.jobs is not None and args.jobs < 1:
+        raise DicomifyError(f"--jobs {args.jobs} must be 1 or more")
     options = options_from_args(args)
     metadata = metadata_from_args(args)
-    if len(args.sources) != 1:
-        raise DicomifyError("give exactly one SRC (batch conversion of many files is not available yet)")
+    if _is_batch(args) or args.report or args.skip_existing or on_converted is not None:
+        return run_batch(args, options, metadata, on_converted)
+    if args.dask_scheduler:
+        raise DicomifyError("--dask-scheduler needs several pictures, a folder or a manifest")
     source_arg = args.sources[0]
     source: Any = sys.stdin.buffer if source_arg == "-" else source_arg
     target: Any = sys.stdout.buffer if args.output == "-" else args.output
     if source_arg != "-" and args.output != "-" and _same_file(source_arg, args.output):
         raise DicomifyError(f"{args.output}: refusing to overwrite the input")
+    from ..api import convert
+
     convert(source, target, options=options, **metadata)
     if target is sys.stdout.buffer:
         sys.stdout.buffer.flush()
     return 0
 
 
-def _same_file(a: str, b: str) -> bool:
-    import os
+def run_batch(
+    args: argparse.Namespace,
+    options: ConvertOptions,
+    metadata: dict[str, Any],
+    on_converted: OnConverted | None = None,
+) -> int:
+    """Batch mode: plan, convert in parallel, report; the exit code says how it went.
 
+    ``on_converted(result)`` runs in this process for each converted (or skipped) file
+    as it finishes and may return a replacement result with the ``send_*`` fields set:
+    that is where ``--send`` hands each output to the delivery step.
+    """
+    from ..batch import convert_many
+    from ..batch.engine import BatchRun, Task, tune_allocator
+    from ..report import ReportWriter
+    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+    from .progress import Progress
+
+    if args.sources == ["-"]:
+        raise DicomifyError("stdin ('-') converts one picture to -o; batch flags (--report, --skip-existing ...) need files")
+    if "-" in args.sources:
+        raise DicomifyError("'-' (stdin) converts one picture; it cannot be mixed with other sources or a folder")
+    if args.output == "-":
+        raise DicomifyError("several pictures need an output folder (-o OUTDIR), not '-'")
+    if not args.sources and not args.manifest:
+        raise DicomifyError("give pictures, folders or --manifest FILE.csv")
+    client = None
+    if not _is_batch(args):
+        # One file to an explicit output path, with --report or --skip-existing.
+        source = args.sources[0]
+        if not os.path.isfile(source):
+            raise DicomifyError(f"{source}: no such file")
+        if _same_file(source, args.output):
+            raise DicomifyError(f"{args.output}: refusing to overwrite the input")
+        batch = BatchRun([Task(source, args.output, metadata)], [], options, None, 1, args.skip_existing, on_converted)
+    else:
+        executor = None
+        if args.dask_scheduler:
+            executor, client = _dask_executor(args.dask_scheduler)
+        try:
+            batch = convert_many(
+                args.sources,
+                args.output,
+                manifest=args.manifest,
+                options=options,
+                executor=executor,
+                jobs=args.jobs,
+                group=args.group,
+                skip_existing=args.skip_existing,
+                on_converted=on_converted,
+                **metadata,
+            )
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
+    tune_allocator()  # this process is ours: files converted here (--jobs 1) fault less
+    report = ReportWriter(args.report) if args.report else None
+    progress = Progress(batch.total, enabled=not args.quiet and sys.stderr.isatty())
+    not_sent = 0  # converted, but the delivery step (on_converted) failed to send it
+    try:
+        for result in batch:
+            if report is not None:
+                report.write(result.as_row())
+            if result.status == "failed":
+                progress.clear()
+                print(f"dicomify: {result.source}: {result.message}", file=sys.stderr)
+            elif result.send_status == "failed":
+                not_sent += 1
+                progress.clear()
+                print(f"dicomify: {result.output}: not sent: {result.message}", file=sys.stderr)
+            progress.update(result.status)
+    finally:
+        progress.close()
+        if report is not None:
+            report.close()
+        if client is not None:
+            client.close()
+    counts = progress.counts
+    if not args.quiet:
+        summary = progress.summary(args.report)
+        print(summary.replace(" of ", f", {not_sent} not sent of ", 1) if not_sent else summary, file=sys.stderr)
+    failed = counts["failed"] + not_sent
+    if failed == 0:
+        return EXIT_OK
+    if failed >= batch.total:
+        return EXIT_FAILED
+    return EXIT_PARTIAL
+
+
+# Seconds to wait for the Dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT = 30
+
+
+def _dask_executor(address: str) -> tuple[Any, Any]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DicomifyError(
+            "--dask-scheduler needs dask.distributed: pip install 'dicomify[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise DicomifyError(f"cannot reach the Dask scheduler at {address} ({error})") from None
+    # pure=False: two files are never "the same task" to Dask.
+    return client.get_executor(pure=False), client
+
+
+def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Iterator
 
 import numpy as np
@@ -27,8 +28,10 @@ from ..readers.base import FrameLayout, Picture
 
 __all__ = ["FrameStream", "set_pixel_data"]
 
-# Above this many bytes of native pixels the data is streamed instead of joined.
-STREAM_THRESHOLD = 256 * 1024 * 1024
+# Native pixels are streamed (never joined into one bytes object) when there is more
+# than one frame, or one frame of more than this many bytes: peak memory then stays
+# near one frame whatever the page count.
+STREAM_THRESHOLD = 64 * 1024 * 1024
 
 _COMPRESSION_UIDS = {
     Compression.RLE: RLELossless,
@@ -37,12 +40,21 @@ _COMPRESSION_UIDS = {
 }
 
 
-def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes:
+def _check_shape(frame: np.ndarray, layout: FrameLayout) -> None:
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if frame.shape != expected:
         raise DicomifyError(f"a frame has shape {frame.shape}, the first had {expected}")
+
+
+def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes | memoryview:
+    """The frame's samples as little-endian bytes, without copying when they already are."""
+    _check_shape(frame, layout)
+    strips = getattr(frame, "strips", None)
+    if strips is not None:
+        return b"".join(strips())
     dtype = "<u2" if layout.bits_allocated == 16 else "u1"
-    return frame.astype(dtype, copy=False).tobytes()
+    # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
+    return np.ascontiguousarray(frame.astype(dtype, copy=False)).data.cast("B")
 
 
 class FrameStream(io.BufferedIOBase):
@@ -64,10 +76,22 @@ class FrameStream(io.BufferedIOBase):
 
     def _restart(self) -> None:
         assert self._picture.frames is not None
-        self._frames: Iterator[np.ndarray] = self._picture.frames()
+        self._frames: Iterator[bytes | memoryview] = self._pieces()
         self._produced = 0  # bytes produced by the iterator so far
-        self._current = b""
+        self._current: bytes | memoryview = b""
         self._current_start = 0
+
+    def _pieces(self) -> Iterator[bytes | memoryview]:
+        # A frame is one piece, or several when the reader serves it in row strips
+        # (a huge picture still held by Pillow, see readers.pixels.PillowStrips).
+        assert self._picture.frames is not None
+        for frame in self._picture.frames():
+            strips = getattr(frame, "strips", None)
+            if strips is None:
+                yield _frame_bytes(frame, self._picture.layout)
+            else:
+                _check_shape(frame, self._picture.layout)
+                yield from strips()
 
     def readable(self) -> bool:
         return True
@@ -88,7 +112,7 @@ class FrameStream(io.BufferedIOBase):
             self._restart()
         while not (self._current_start <= position < self._current_start + len(self._current)):
             try:
-                frame = next(self._frames)
+                piece = next(self._frames)
             except StopIteration:
                 # Only the pad byte lies beyond the frames.
                 self._current_start = self._produced
@@ -96,7 +120,7 @@ class FrameStream(io.BufferedIOBase):
                 self._produced = self._length
                 return
             self._current_start = self._produced
-            self._current = _frame_bytes(frame, self._picture.layout)
+            self._current = piece
             self._produced += len(self._current)
 
     def read(self, size: int | None = -1) -> bytes:
@@ -107,24 +131,48 @@ class FrameStream(io.BufferedIOBase):
         while size > 0:
             self._load_frame_at(self._position)
             offset = self._position - self._current_start
-            chunk = self._current[offset : offset + size]
+            chunk = bytes(self._current[offset : offset + size])
             chunks.append(chunk)
             self._position += len(chunk)
             size -= len(chunk)
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _stack(picture: Picture) -> np.ndarray:
     assert picture.frames is not None
-    frames = list(picture.frames())
+    frames = [np.asarray(frame) for frame in picture.frames()]
     return frames[0] if len(frames) == 1 else np.stack(frames)
+
+
+_ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item tag, little endian
+
+
+def _encapsulate(frames: tuple[bytes, ...]) -> bytes:
+    """Encapsulated Pixel Data, one fragment per frame, with a Basic Offset Table.
+
+    The same bytes as ``pydicom.encaps.encapsulate(frames)`` (PS3.5 A.4) with a single
+    copy of the codestream instead of four: for a batch of 300 KB photos that is about
+    a tenth of the time per file.
+    """
+    parts: list[bytes] = []
+    offsets: list[int] = []
+    offset = 0
+    for frame in frames:
+        odd = len(frame) % 2
+        offsets.append(offset)
+        parts += [_ITEM, struct.pack("<I", len(frame) + odd), frame] + ([b"\x00"] if odd else [])
+        offset += 8 + len(frame) + odd
+    if offset >= 2**32:  # beyond what the offset table can address: pydicom says so
+        return encapsulate(list(frames))
+    table = _ITEM + struct.pack(f"<I{len(offsets)}I", 4 * len(offsets), *offsets)
+    return b"".join([table, *parts])
 
 
 def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> None:
     """Add Pixel Data to ``ds`` and set the transfer syntax it is encoded with."""
     encapsulated = picture.encapsulated
     if encapsulated is not None:
-        ds.PixelData = encapsulate(list(encapsulated.fragments))
+        ds.PixelData = _encapsulate(encapsulated.fragments)
         ds["PixelData"].VR = "OB"
         ds.file_meta.TransferSyntaxUID = UID(encapsulated.transfer_syntax)
         if encapsulated.lossy:
@@ -151,7 +199,7 @@ def _pixel_data_element(picture: Picture):  # type: ignore[no-untyped-def]
 
     vr = "OW" if picture.layout.bits_allocated == 16 else "OB"
     total = picture.layout.frame_bytes * picture.number_of_frames
-    if total > STREAM_THRESHOLD:
+    if picture.number_of_frames > 1 or total > STREAM_THRESHOLD:
         return DataElement(0x7FE00010, vr, FrameStream(picture))
     assert picture.frames is not None
     data = b"".join(_frame_bytes(frame, picture.layout) for frame in picture.frames())
