@@ -329,13 +329,15 @@ def test_a_worker_that_dies_fails_only_its_file(tmp_path: Path, monkeypatch: pyt
         pytest.skip("the poisoned function reaches the workers only when they are forked")
     from dicomify.batch import engine
 
-    for i in range(6):
-        picture(tmp_path / "in" / f"ok{i}.jpg", seed=i)
-    picture(tmp_path / "in" / "poison.jpg")
+    # Enough files that some are still unsent when the worker dies: those carry on in a
+    # fresh pool, the ones in flight are retried one by one.
+    for i in range(40):
+        picture(tmp_path / "in" / f"ok{i:02d}.jpg", seed=i)
+    picture(tmp_path / "in" / "ok05-poison.jpg")
     monkeypatch.setattr(engine, "convert_task", _die_on_poison)
     results = {Path(r.source).name: r for r in convert_many([tmp_path / "in"], tmp_path / "out", jobs=2)}
-    assert results.pop("poison.jpg").message.startswith("the worker process died")
-    assert {r.status for r in results.values()} == {"converted"} and len(results) == 6
+    assert results.pop("ok05-poison.jpg").message.startswith("the worker process died")
+    assert {r.status for r in results.values()} == {"converted"} and len(results) == 40
 
 
 def test_a_resumed_batch_stays_one_study_and_its_series(tmp_path: Path) -> None:

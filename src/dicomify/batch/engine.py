@@ -229,7 +229,7 @@ class BatchRun:
                 yield convert_task(task, self.options, self.skip_existing)
             return
         if self.executor is not None:
-            yield from _run_on(self.executor, self.tasks, self.options, self.skip_existing, workers, owned=False)
+            yield from _run_on(self.executor, self.tasks, self.options, self.skip_existing, workers)
             return
         yield from _run_on_own_pool(self.tasks, self.options, self.skip_existing, workers)
 
@@ -247,14 +247,14 @@ def _run_on(
     options: ConvertOptions,
     skip_existing: bool,
     workers: int,
-    owned: bool,
-    broken: list[list[Task]] | None = None,
+    broken: list[Task] | None = None,
+    unsent: list[Task] | None = None,
 ) -> Iterator[BatchResult]:
     """Submit chunks with a bounded number in flight; yield results as chunks finish.
 
-    With ``owned`` (our own process pool) a crashed worker process breaks the pool; the
-    chunks that were in flight are then handed back through ``broken`` instead of
-    failing, so the caller can retry them one file at a time.
+    With ``broken`` and ``unsent`` (our own process pool), a crashed worker process,
+    which breaks the whole pool, fails nothing: the files that were in flight go to
+    ``broken`` (one of them killed the worker) and those not yet sent to ``unsent``.
     """
     pending = deque(_chunks(tasks, workers))
     window = max(2, workers * 3)
@@ -265,11 +265,9 @@ def _run_on(
             try:
                 future = executor.submit(convert_chunk, chunk, options, skip_existing)
             except cf.BrokenExecutor:
-                if broken is None:
+                if broken is None or unsent is None:
                     raise
-                broken.append(chunk)
-                broken.extend(pending)
-                pending.clear()
+                broken.extend(chunk)
                 break
             in_flight[future] = chunk
         if not in_flight:
@@ -280,14 +278,18 @@ def _run_on(
             try:
                 yield from future.result()
             except cf.BrokenExecutor:
-                if broken is None:
+                if broken is None or unsent is None:
                     raise
-                broken.append(chunk)
+                broken.extend(chunk)
             except Exception as error:  # the executor lost the work (a cluster worker died ...)
                 for task in chunk:
                     yield BatchResult(
                         task.source, task.output, FAILED, message=f"the worker failed: {type(error).__name__}: {error}"
                     )
+        if broken and unsent is not None and pending:
+            # The pool is broken: what was not sent yet goes to a fresh one.
+            unsent.extend(task for chunk in pending for task in chunk)
+            pending.clear()
 
 
 def _die_with_parent() -> None:
@@ -358,28 +360,43 @@ def _new_pool(workers: int) -> cf.ProcessPoolExecutor:
 def _run_on_own_pool(
     tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
 ) -> Iterator[BatchResult]:
-    broken: list[list[Task]] = []
-    pool = _new_pool(workers)
-    try:
-        yield from _run_on(pool, tasks, options, skip_existing, workers, owned=True, broken=broken)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    # A worker process died (killed for memory, a crash in a codec): retry what was in
-    # flight one file at a time, so only the file that kills a worker fails.
-    suspects = [task for chunk in broken for task in chunk]
-    for task in suspects:
-        pool = _new_pool(1)
+    """Our process pool; a worker that dies (killed for memory, a crash in a codec)
+    fails only the file it was converting.
+
+    The files in flight when a worker died are retried one at a time in a one-worker
+    pool (the one that kills it again is reported); the files not yet sent carry on in
+    a fresh pool of full size.
+    """
+    remaining = list(tasks)
+    suspects: list[Task] = []
+    while remaining:
+        broken: list[Task] = []
+        unsent: list[Task] = []
+        pool = _new_pool(workers)
         try:
-            yield pool.submit(convert_task, task, options, skip_existing).result()
-        except cf.BrokenExecutor:
-            yield BatchResult(
-                task.source,
-                task.output,
-                FAILED,
-                message="the worker process died converting this file (out of memory, or a crash in a codec)",
-            )
+            yield from _run_on(pool, remaining, options, skip_existing, workers, broken, unsent)
         finally:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
+        suspects += broken
+        remaining = unsent
+    single: cf.ProcessPoolExecutor | None = None
+    try:
+        for task in suspects:
+            single = single or _new_pool(1)
+            try:
+                yield single.submit(convert_task, task, options, skip_existing).result()
+            except cf.BrokenExecutor:
+                single.shutdown(wait=True)
+                single = None
+                yield BatchResult(
+                    task.source,
+                    task.output,
+                    FAILED,
+                    message="the worker process died converting this file (out of memory, or a crash in a codec)",
+                )
+    finally:
+        if single is not None:
+            single.shutdown(wait=True)
 
 
 def plan(
