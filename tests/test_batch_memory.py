@@ -11,7 +11,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from dicomify import convert
+from dicomify import DicomImage, convert
 from dicomify.encode import pixel_data
 from dicomify.readers import pixels
 
@@ -52,10 +52,15 @@ def test_multi_page_tiff_streams_page_by_page(tmp_path: Path) -> None:
     path = tmp_path / "pages.tif"
     tifffile.imwrite(path, pages, photometric="minisblack")
     buffer = io.BytesIO()
-    ds = convert(path, buffer)
-    assert isinstance(ds["PixelData"].value, pixel_data.FrameStream)
+    with DicomImage(path) as image:
+        assert isinstance(image.dataset["PixelData"].value, pixel_data.FrameStream)
+        image.save(buffer)
     back = pydicom.dcmread(io.BytesIO(buffer.getvalue()))
     np.testing.assert_array_equal(back.pixel_array, pages)
+    # convert() hands back a dataset that stays usable once the source is closed.
+    for target in (io.BytesIO(), tmp_path / "pages.dcm"):
+        ds = convert(path, target)
+        np.testing.assert_array_equal(ds.pixel_array, pages)
 
 
 def test_frame_stream_reads_and_seeks_across_pieces(tiny_thresholds: None) -> None:

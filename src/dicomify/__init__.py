@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from .api import DicomImage, convert  # noqa: E402
+from .batch import BatchResult, convert_many  # noqa: E402
 from .errors import (  # noqa: E402
     CorruptImageError,
     DicomifyError,
@@ -16,6 +17,7 @@ from .errors import (  # noqa: E402
 from .options import Compression, ConvertOptions, Iod  # noqa: E402
 
 __all__ = [
+    "BatchResult",
     "Compression",
     "ConvertOptions",
     "CorruptImageError",
@@ -30,4 +32,5 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "convert",
+    "convert_many",
 ]

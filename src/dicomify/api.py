@@ -206,4 +206,13 @@ def convert(source: Source, target: Target, *, options: ConvertOptions | None = 
     """Convert one picture to one DICOM file; return the dataset that was written."""
     with DicomImage(source, options=options, **kwargs) as image:
         image.save(target)
-        return image.dataset
+        dataset = image.dataset
+        if isinstance(dataset["PixelData"].value, FrameStream):
+            # Streamed pixels are produced from the source, which closes here: hand back
+            # the written file instead, its pixel data read from disk only when used.
+            if isinstance(target, (str, os.PathLike)):
+                return pydicom.dcmread(target, defer_size="1 MB")
+            pixels = dataset["PixelData"].value
+            pixels.seek(0)
+            dataset.PixelData = pixels.read()
+        return dataset

@@ -142,7 +142,7 @@ def assign_outputs(inputs: Sequence[Input], output_dir: str | os.PathLike[str], 
         counts[candidate] = counts.get(candidate, 0) + 1
     chosen = [
         rel.with_name(rel.name + ".dcm") if counts[candidate] > 1 else candidate
-        for rel, candidate in zip(relative, candidates)
+        for rel, candidate in zip(relative, candidates, strict=False)
     ]
     inputs_real = {item.real_path() for item in inputs}
 

@@ -465,7 +465,7 @@ def plan(
     grouped = assign_groups(entries, group)
     if resume:
         _adopt_existing_uids(grouped, outputs)
-    tasks = [Task(item.path, output, meta) for item, output, meta in zip(inputs, outputs, grouped)]
+    tasks = [Task(item.path, output, meta) for item, output, meta in zip(inputs, outputs, grouped, strict=False)]
     return tasks, failures
 
 

@@ -124,7 +124,84 @@ def register(subparsers: Any) -> None:
     )
     add_batch_arguments(parser)
     add_conversion_arguments(parser)
-    parser.set_defaults(func=run)
+    add_delivery_arguments(parser)
+    parser.set_defaults(func=run_command)
+
+
+def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--send`` and the destination flags shared with ``dicomify send``."""
+    from .send import add_destination_arguments
+
+    group = parser.add_argument_group("delivery (--send)")
+    group.add_argument(
+        "--send",
+        action="store_true",
+        help="send each file as soon as it is converted, to --host (C-STORE) or --stow (STOW-RS)",
+    )
+    group.add_argument(
+        "--skip-sent",
+        metavar="REPORT",
+        help="with --send: do not send again outputs an earlier --report says were stored "
+        "(outputs kept by --skip-existing are sent otherwise)",
+    )
+    add_destination_arguments(parser)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`dicomify convert`, with delivery when --send is given."""
+    from .send import destination_from_args
+
+    destination = destination_from_args(args)
+    if not args.send:
+        if destination is not None or args.skip_sent:
+            raise DicomifyError("--host/--stow/--skip-sent only apply with --send")
+        return run(args)
+    if destination is None:
+        raise DicomifyError("--send needs a destination: --host HOST (C-STORE) or --stow URL (STOW-RS)")
+    if args.output == "-":
+        raise DicomifyError("--send sends output files: give -o FILE.dcm or -o OUTDIR, not '-'")
+    delivered = _delivered_outputs(args.skip_sent) if args.skip_sent else set()
+    from ..net import open_sender
+
+    with open_sender(destination) as sender:
+        return run(args, on_converted=_send_hook(sender, delivered))
+
+
+def _delivered_outputs(report: str) -> set[tuple[str, str]]:
+    """(real output path, SOP Instance UID) of the rows an earlier run delivered."""
+    from ..report import read_report
+
+    if not os.path.isfile(report):
+        raise DicomifyError(f"--skip-sent {report}: no such report")
+    try:
+        return {
+            (os.path.realpath(row.get("output", "")), row.get("sop_instance_uid", ""))
+            for row in read_report(report)
+            if row.get("send_status") in ("stored", "stored-decoded", "skipped") and row.get("output")
+        }
+    except (ValueError, OSError) as error:
+        raise DicomifyError(f"--skip-sent {report}: cannot read the report ({error})") from None
+
+
+def _send_hook(sender: Any, delivered: set[tuple[str, str]]) -> OnConverted:
+    """Send each converted (or kept) output in this process, over the sender's association."""
+    import dataclasses
+
+    def on_converted(result: BatchResult) -> BatchResult | None:
+        if result.status not in ("converted", "skipped"):
+            return None
+        if (os.path.realpath(result.output), result.sop_instance_uid) in delivered:
+            return dataclasses.replace(result, send_status="skipped")
+        sent = sender.send(result.output)
+        message = "; ".join(text for text in (result.message, sent.message) if text)
+        return dataclasses.replace(
+            result,
+            send_status=sent.status.value,
+            send_transfer_syntax=sent.sent_transfer_syntax,
+            message=message,
+        )
+
+    return on_converted
 
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:

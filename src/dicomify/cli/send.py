@@ -22,8 +22,6 @@ from ..net import (
     SendStatus,
     StowDestination,
     TLSOptions,
-    echo,
-    send_files,
 )
 from ..report import ReportWriter
 
@@ -192,6 +190,8 @@ def run_send(args: argparse.Namespace) -> int:
 
     destination = destination_from_args(args)
     assert destination is not None  # the parser requires --host or --stow
+    from ..net import send_files
+
     results = send_files(args.sources, destination, skip_sent=args.skip_sent)
     counts: Counter[SendStatus] = Counter()
     writer = ReportWriter(args.report) if args.report else None
@@ -230,6 +230,8 @@ def run_echo(args: argparse.Namespace) -> int:
 
     destination = destination_from_args(args)
     assert destination is not None
+    from ..net import echo
+
     outcome = echo(destination)
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return EXIT_OK if outcome.ok else EXIT_FAILED

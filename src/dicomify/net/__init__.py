@@ -17,9 +17,25 @@ To send as you convert, over one association::
             result = sender.send(dicomify.convert(picture, path))
 """
 
-from ._api import echo, open_sender, send_files, stored_in_report
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from ._config import Destination, DicomDestination, StowDestination, TLSOptions
 from ._result import EchoResult, SendResult, SendStatus
+
+if _TYPE_CHECKING:
+    from ._api import echo, open_sender, send_files, stored_in_report
+
+_LAZY = {"echo", "open_sender", "send_files", "stored_in_report"}
+
+
+def __getattr__(name: str) -> _Any:
+    # pynetdicom and httpx cost ~100 ms to import: only commands that send pay it.
+    if name in _LAZY:
+        from . import _api
+
+        return getattr(_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Destination",
@@ -34,3 +50,7 @@ __all__ = [
     "send_files",
     "stored_in_report",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)
