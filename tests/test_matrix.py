@@ -657,3 +657,34 @@ def test_pixels_do_not_depend_on_the_clock() -> None:
     # Guard against a content date taken from the wrong place: no EXIF means "now".
     ds = dicomify.DicomImage(photo()).dataset
     assert ds.ContentDate == dt.date.today().strftime("%Y%m%d")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_orientation_is_applied(orientation: int, tmp_path: Path) -> None:
+    values = photo()
+    source = tmp_path / "o.tif"
+    tifffile.imwrite(source, values, photometric="rgb", extratags=[(274, "H", 1, orientation, True)])
+    dicomify.convert(source, tmp_path / "out.dcm")
+    with Image.open(source) as image:
+        from PIL import ImageOps
+
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    assert np.array_equal(pydicom.dcmread(tmp_path / "out.dcm").pixel_array, expected)
+    dicomify.convert(source, tmp_path / "kept.dcm", keep_orientation=True)
+    assert np.array_equal(pydicom.dcmread(tmp_path / "kept.dcm").pixel_array, values)
+
+
+def test_16bit_colour_png_orientation_is_applied(tmp_path: Path) -> None:
+    import imagecodecs
+    from pictures import png_chunk
+
+    values = rgb16()
+    exif = Image.Exif()
+    exif[0x0112] = 8  # rotate 90° counter-clockwise to show
+    data = imagecodecs.png_encode(values)
+    payload = exif.tobytes().removeprefix(b"Exif\x00\x00")  # eXIf holds the bare TIFF structure
+    data = data[:-12] + png_chunk(b"eXIf", payload) + data[-12:]  # before IEND
+    source = tmp_path / "o16.png"
+    source.write_bytes(data)
+    dicomify.convert(source, tmp_path / "out.dcm")
+    assert np.array_equal(pydicom.dcmread(tmp_path / "out.dcm").pixel_array, np.rot90(values, 1))

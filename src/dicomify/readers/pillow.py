@@ -19,7 +19,7 @@ from ..errors import CorruptImageError
 from . import Reader, register
 from .base import Picture, ReadOptions, frames_of
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
-from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of
+from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 _FORMATS = {"PNG": "PNG", "BMP": "BMP", "DIB": "BMP", "GIF": "GIF", "WEBP": "WebP"}
@@ -108,7 +108,7 @@ def _read_16bit_png(stream: BinaryIO, options: ReadOptions) -> Picture:
         raise CorruptImageError(f"the PNG is damaged or truncated ({error})") from error
     frame = frame_from_array(array, options.background)
     if not options.keep_orientation:
-        frame = _exif_transposed(frame, image)
+        frame = orient(frame, exif_orientation(image))
     return Picture(
         source_format="PNG",
         layout=layout_of(frame),
@@ -117,23 +117,6 @@ def _read_16bit_png(stream: BinaryIO, options: ReadOptions) -> Picture:
         icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
         content_datetime=exif_datetime(image),
     )
-
-
-def _exif_transposed(frame: np.ndarray, image: Image.Image) -> np.ndarray:
-    orientation = exif_orientation(image)
-    # EXIF orientations 2..8 as numpy operations (same as ImageOps.exif_transpose).
-    ops = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1, :],
-        5: lambda a: np.swapaxes(a, 0, 1),
-        6: lambda a: np.rot90(a, -1),
-        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
-        8: lambda a: np.rot90(a, 1),
-    }
-    if orientation in ops:
-        return np.ascontiguousarray(ops[orientation](frame))
-    return frame
 
 
 register(Reader(name="Pillow (PNG/BMP/GIF/WebP)", sniff=sniff, read=read))

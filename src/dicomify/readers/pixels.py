@@ -21,7 +21,7 @@ from PIL import Image
 from ..errors import UnsupportedFormatError
 from .base import FrameLayout
 
-__all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of"]
+__all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of", "orient"]
 
 
 def layout_of(frame: np.ndarray) -> FrameLayout:
@@ -167,3 +167,22 @@ def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.n
     if mode == "F":
         raise UnsupportedFormatError("32-bit floating point pictures are not supported")
     raise UnsupportedFormatError(f"Pillow mode {mode!r} is not supported")
+
+
+# EXIF/TIFF Orientation 2..8 as array operations, the same turns as
+# ImageOps.exif_transpose (TIFF 6.0 tag 274; EXIF 2.3 4.6.4).
+_ORIENTATIONS = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1, :],
+    5: lambda a: np.swapaxes(a, 0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def orient(frame: np.ndarray, orientation: int) -> np.ndarray:
+    """The frame as a viewer shows it, for an Orientation value (1 = as stored)."""
+    turn = _ORIENTATIONS.get(orientation)
+    return np.ascontiguousarray(turn(frame)) if turn else frame

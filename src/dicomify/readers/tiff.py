@@ -28,7 +28,7 @@ from ..errors import CorruptImageError, UnsupportedFormatError
 from . import Reader, register
 from .base import Picture, ReadOptions
 from .opening import check_size
-from .pixels import frame_from_array, layout_of
+from .pixels import frame_from_array, layout_of, orient
 
 _MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -97,21 +97,6 @@ def _page_to_frame(page: Any, options: ReadOptions) -> np.ndarray:
     return frame_from_array(array, options.background)
 
 
-def _orient(frame: np.ndarray, orientation: int) -> np.ndarray:
-    # TIFF Orientation 2..8, as viewers (and Pillow's exif_transpose) apply it.
-    ops = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1, :],
-        5: lambda a: np.swapaxes(a, 0, 1),
-        6: lambda a: np.rot90(a, -1),
-        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
-        8: lambda a: np.rot90(a, 1),
-    }
-    op = ops.get(orientation)
-    return np.ascontiguousarray(op(frame)) if op else frame
-
-
 def _tag_value(page: Any, name: str) -> Any:
     tag = page.tags.get(name)
     return tag.value if tag is not None else None
@@ -161,7 +146,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
 
     def frames() -> Iterator[np.ndarray]:
         for page in pages:
-            yield _orient(_page_to_frame(page, options), orientation)
+            yield orient(_page_to_frame(page, options), orientation)
 
     frame = next(frames())
     icc = _tag_value(first_page, "InterColorProfile")
@@ -194,7 +179,7 @@ def _read_rescaled(tiff: Any, pages: list[Any], orientation: int, options: ReadO
         for page in pages:
             values = page.asarray().astype(np.float64)
             stored = np.rint((values - intercept) / slope)
-            yield _orient(np.clip(stored, 0, 65535).astype(np.uint16), orientation)
+            yield orient(np.clip(stored, 0, 65535).astype(np.uint16), orientation)
 
     frame = next(frames())
     return Picture(
