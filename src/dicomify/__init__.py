@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from ._lazy import import_pydicom  # noqa: E402
+from . import _lazy  # noqa: E402
 
-import_pydicom()  # first, without what it imports for its test-data downloads
+_lazy.import_pydicom()  # first, without what it imports for its test-data downloads
 
 from .api import DicomImage, convert  # noqa: E402
 from .batch import BatchResult, convert_many  # noqa: E402
