@@ -3,7 +3,7 @@
 Animated GIF/APNG/WebP become one multi-frame picture, each frame as the viewer
 shows it (Pillow applies disposal and blending), always RGB so every frame has the
 same layout. 16-bit colour PNG is decoded by imagecodecs because Pillow reduces it
-to 8 bits; so is plain 16-bit gray PNG, because it is faster.
+to 8 bits.
 """
 
 from __future__ import annotations
@@ -64,29 +64,11 @@ def _png_chunks(data: bytes) -> tuple[set[bytes], bool]:
     return before, not seen_data
 
 
-def _is_plain_16bit_gray_png(data: bytes) -> bool:
-    """16-bit gray, one frame, no transparency: decoded by imagecodecs (~10% faster than
-    Pillow, and straight into a uint16 array without Pillow's ``tobytes`` copy).
-
-    With tRNS Pillow ignores the transparency and imagecodecs adds an alpha channel; an
-    APNG (acTL) is animated. Both stay with Pillow, as before.
-    """
-    if not (data.startswith(_PNG) and len(data) > 25 and data[24] == 16 and data[25] == 0):
-        return False
-    before, irregular = _png_chunks(data)
-    return not before & {b"tRNS", b"acTL"} and (not irregular or b"IDAT" in data)
-
-
 def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     head = stream.read(64)
     stream.seek(0)
     if _is_16bit_colour_png(head):
         return _read_16bit_png(stream, options)
-    if options.page is None and head.startswith(_PNG) and len(head) > 25 and head[24] == 16 and head[25] == 0:
-        data = stream.read()
-        stream.seek(0)
-        if _is_plain_16bit_gray_png(data):
-            return _read_16bit_png(io.BytesIO(data), options)
     image = open_image(stream, options, formats=list(_FORMATS))
     source_format = "APNG" if image.format == "PNG" and getattr(image, "n_frames", 1) > 1 else _FORMATS.get(
         image.format or "", image.format or "picture"
