@@ -39,5 +39,12 @@ def import_pydicom() -> None:
     sys.meta_path.insert(0, refuse)
     try:
         import pydicom  # noqa: F401
-    finally:
+    except ImportError:
+        # Something pydicom loads needs requests after all: forget the half import and
+        # import it as usual.
+        for name in [n for n in sys.modules if n == "pydicom" or n.startswith("pydicom.")]:
+            del sys.modules[name]
+        sys.meta_path.remove(refuse)
+        import pydicom  # noqa: F401, F811
+    else:
         sys.meta_path.remove(refuse)
