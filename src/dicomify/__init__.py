@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
+from . import _lazy  # noqa: E402
+
+_lazy.import_pydicom()  # first, without what it imports for its test-data downloads
+
 from .api import DicomImage, convert  # noqa: E402
 from .batch import BatchResult, convert_many  # noqa: E402
 from .errors import (  # noqa: E402

@@ -237,8 +237,12 @@ class BatchRun:
 def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
     # Several files per call amortise the executor's per-call cost; enough calls per
     # worker keep the load balanced and the progress bar moving.
+    # The last files go one per call, so that no worker finishes a whole chunk alone
+    # while the others are idle at the end of the batch.
     size = max(1, min(8, len(tasks) // (workers * 8)))
-    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    tail = min(len(tasks), 2 * workers * size) if size > 1 else 0
+    head = len(tasks) - tail
+    return [list(tasks[i : min(i + size, head)]) for i in range(0, head, size)] + [[task] for task in tasks[head:]]
 
 
 def _run_on(

@@ -11,7 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import BaseTag, Tag
 from pydicom.uid import (
     UID,
     ExplicitVRLittleEndian,
@@ -21,6 +24,7 @@ from pydicom.uid import (
     SecondaryCaptureImageStorage,
     VLPhotographicImageStorage,
 )
+from pydicom.valuerep import IS, DSfloat
 
 from .. import __version__
 from ..errors import DicomifyError
@@ -32,6 +36,42 @@ from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, new_uid
 __all__ = ["build_dataset", "sop_class_for"]
 
 _MANUFACTURER = "dicomify"
+
+
+# Most elements carry the same value in every file of a batch (patient, study, equipment,
+# geometry). pydicom converts and validates each value as it is set (~15 us an element);
+# a value already converted once is reused, in a fresh element, so a file pays that only
+# for what differs (UIDs, times). Only immutable converted values (str, int, float and
+# their pydicom subclasses) are reused; the first occurrence is validated as always.
+_KEYWORD_TAGS: dict[str, tuple[BaseTag, str]] = {}
+_CONVERTED: dict[tuple[int, type, Any], Any] = {}
+_CONVERTED_MAX = 2048
+_IMMUTABLE = frozenset({str, int, float, UID, IS, DSfloat, BaseTag})
+
+
+def _put(ds: Dataset, keyword: str, value: Any) -> None:
+    """``setattr(ds, keyword, value)`` for a new element, reusing a converted value."""
+    entry = _KEYWORD_TAGS.get(keyword)
+    if entry is None:
+        tag = tag_for_keyword(keyword)
+        if tag is None:
+            raise ValueError(f"{keyword} is not a DICOM keyword")
+        entry = _KEYWORD_TAGS[keyword] = (Tag(tag), dictionary_VR(tag))
+    tag, vr = entry
+    if not isinstance(value, (str, int, float)) or tag in ds:
+        setattr(ds, keyword, value)
+        return
+    key = (tag, type(value), value)
+    converted = _CONVERTED.get(key, _CONVERTED)
+    if converted is not _CONVERTED:
+        ds[tag] = DataElement(tag, vr, converted, already_converted=True)
+        return
+    element = DataElement(tag, vr, value)
+    ds[tag] = element
+    if type(element.value) in _IMMUTABLE:
+        if len(_CONVERTED) >= _CONVERTED_MAX:
+            _CONVERTED.clear()
+        _CONVERTED[key] = element.value
 
 
 def sop_class_for(picture: Picture, iod: Iod) -> str:
@@ -89,95 +129,95 @@ def build_dataset(
 
     # SOP Common (C.12.1); Specific Character Set first so values encode correctly.
     if needs_unicode(metadata.values()):
-        ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, PS3.5 6.1.2.5.3
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = new_uid()
-    ds.InstanceCreationDate = _da(now)
-    ds.InstanceCreationTime = _tm(now)
+        _put(ds, "SpecificCharacterSet", "ISO_IR 192")  # UTF-8, PS3.5 6.1.2.5.3
+    _put(ds, "SOPClassUID", sop_class)
+    _put(ds, "SOPInstanceUID", new_uid())
+    _put(ds, "InstanceCreationDate", _da(now))
+    _put(ds, "InstanceCreationTime", _tm(now))
 
     # Patient (C.7.1.1): type 2, present even when empty.
-    ds.PatientName = metadata.get("PatientName", "")
-    ds.PatientID = metadata.get("PatientID", "")
+    _put(ds, "PatientName", metadata.get("PatientName", ""))
+    _put(ds, "PatientID", metadata.get("PatientID", ""))
     if "IssuerOfPatientID" in metadata:
-        ds.IssuerOfPatientID = metadata["IssuerOfPatientID"]
-    ds.PatientBirthDate = metadata.get("PatientBirthDate", "")
-    ds.PatientSex = metadata.get("PatientSex", "")
+        _put(ds, "IssuerOfPatientID", metadata["IssuerOfPatientID"])
+    _put(ds, "PatientBirthDate", metadata.get("PatientBirthDate", ""))
+    _put(ds, "PatientSex", metadata.get("PatientSex", ""))
 
     # General Study (C.7.2.1).
-    ds.StudyInstanceUID = metadata.get("StudyInstanceUID") or new_uid()
-    ds.StudyDate = metadata.get("StudyDate", _da(content_time))
-    ds.StudyTime = metadata.get("StudyTime", _tm(content_time))
-    ds.ReferringPhysicianName = metadata.get("ReferringPhysicianName", "")
-    ds.StudyID = metadata.get("StudyID", "")
-    ds.AccessionNumber = metadata.get("AccessionNumber", "")
+    _put(ds, "StudyInstanceUID", metadata.get("StudyInstanceUID") or new_uid())
+    _put(ds, "StudyDate", metadata.get("StudyDate", _da(content_time)))
+    _put(ds, "StudyTime", metadata.get("StudyTime", _tm(content_time)))
+    _put(ds, "ReferringPhysicianName", metadata.get("ReferringPhysicianName", ""))
+    _put(ds, "StudyID", metadata.get("StudyID", ""))
+    _put(ds, "AccessionNumber", metadata.get("AccessionNumber", ""))
     if metadata.get("StudyDescription"):
-        ds.StudyDescription = metadata["StudyDescription"]
+        _put(ds, "StudyDescription", metadata["StudyDescription"])
 
     # General Series (C.7.3.1).
-    ds.Modality = metadata.get("Modality") or ("XC" if photo else "OT")
-    ds.SeriesInstanceUID = metadata.get("SeriesInstanceUID") or new_uid()
-    ds.SeriesNumber = metadata.get("SeriesNumber", 1)
+    _put(ds, "Modality", metadata.get("Modality") or ("XC" if photo else "OT"))
+    _put(ds, "SeriesInstanceUID", metadata.get("SeriesInstanceUID") or new_uid())
+    _put(ds, "SeriesNumber", metadata.get("SeriesNumber", 1))
     for keyword in ("SeriesDate", "SeriesTime", "SeriesDescription", "BodyPartExamined", "OperatorsName"):
         if metadata.get(keyword):
-            setattr(ds, keyword, metadata[keyword])
+            _put(ds, keyword, metadata[keyword])
     # Laterality (2C) is required for paired body parts; dciodvfy wants it present for
     # SC, empty meaning "unknown" (a warning, not an error).
-    ds.Laterality = metadata.get("Laterality", "")
+    _put(ds, "Laterality", metadata.get("Laterality", ""))
 
     # General Equipment (C.7.5.1) and, for SC, SC Equipment (C.8.6.1).
-    ds.Manufacturer = _MANUFACTURER
+    _put(ds, "Manufacturer", _MANUFACTURER)
     for keyword in ("InstitutionName", "InstitutionalDepartmentName"):
         if metadata.get(keyword):
-            setattr(ds, keyword, metadata[keyword])
-    ds.SoftwareVersions = __version__
+            _put(ds, keyword, metadata[keyword])
+    _put(ds, "SoftwareVersions", __version__)
     if not photo:
-        ds.ConversionType = metadata.get("ConversionType", "WSD")
-        ds.SecondaryCaptureDeviceManufacturer = _MANUFACTURER
-        ds.SecondaryCaptureDeviceManufacturerModelName = _MANUFACTURER
-        ds.SecondaryCaptureDeviceSoftwareVersions = __version__
+        _put(ds, "ConversionType", metadata.get("ConversionType", "WSD"))
+        _put(ds, "SecondaryCaptureDeviceManufacturer", _MANUFACTURER)
+        _put(ds, "SecondaryCaptureDeviceManufacturerModelName", _MANUFACTURER)
+        _put(ds, "SecondaryCaptureDeviceSoftwareVersions", __version__)
 
     # General Image (C.7.6.1) and VL Image (C.8.12.1) / SC Image (C.8.6.2).
-    ds.InstanceNumber = metadata.get("InstanceNumber", 1)
-    ds.PatientOrientation = ""
-    ds.ContentDate = metadata.get("ContentDate", _da(content_time))
-    ds.ContentTime = metadata.get("ContentTime", _tm(content_time))
-    ds.ImageType = ["ORIGINAL", "PRIMARY"] if photo else ["DERIVED", "SECONDARY"]
+    _put(ds, "InstanceNumber", metadata.get("InstanceNumber", 1))
+    _put(ds, "PatientOrientation", "")
+    _put(ds, "ContentDate", metadata.get("ContentDate", _da(content_time)))
+    _put(ds, "ContentTime", metadata.get("ContentTime", _tm(content_time)))
+    _put(ds, "ImageType", ["ORIGINAL", "PRIMARY"] if photo else ["DERIVED", "SECONDARY"])
     if metadata.get("ImageComments"):
-        ds.ImageComments = metadata["ImageComments"]
+        _put(ds, "ImageComments", metadata["ImageComments"])
     if photo:
-        ds.AcquisitionContextSequence = []  # Acquisition Context (C.7.6.14), type 2
+        _put(ds, "AcquisitionContextSequence", [])  # Acquisition Context (C.7.6.14), type 2
     else:
-        ds.DateOfSecondaryCapture = _da(now)
-        ds.TimeOfSecondaryCapture = _tm(now)
+        _put(ds, "DateOfSecondaryCapture", _da(now))
+        _put(ds, "TimeOfSecondaryCapture", _tm(now))
     encapsulated = picture.encapsulated
     if encapsulated is not None and encapsulated.lossy:
-        ds.LossyImageCompression = "01"
-        ds.LossyImageCompressionMethod = encapsulated.lossy_method
+        _put(ds, "LossyImageCompression", "01")
+        _put(ds, "LossyImageCompressionMethod", encapsulated.lossy_method)
     else:
-        ds.LossyImageCompression = "00"
-    ds.BurnedInAnnotation = "NO" if photo else "YES"
+        _put(ds, "LossyImageCompression", "00")
+    _put(ds, "BurnedInAnnotation", "NO" if photo else "YES")
 
     # Image Pixel (C.7.6.3); Pixel Data is added by the encoder.
-    ds.SamplesPerPixel = layout.samples_per_pixel
-    ds.PhotometricInterpretation = layout.photometric
+    _put(ds, "SamplesPerPixel", layout.samples_per_pixel)
+    _put(ds, "PhotometricInterpretation", layout.photometric)
     if layout.samples_per_pixel == 3:
-        ds.PlanarConfiguration = 0
-    ds.Rows = layout.rows
-    ds.Columns = layout.columns
-    ds.BitsAllocated = layout.bits_allocated
-    ds.BitsStored = layout.bits_stored
-    ds.HighBit = layout.bits_stored - 1
-    ds.PixelRepresentation = 0
+        _put(ds, "PlanarConfiguration", 0)
+    _put(ds, "Rows", layout.rows)
+    _put(ds, "Columns", layout.columns)
+    _put(ds, "BitsAllocated", layout.bits_allocated)
+    _put(ds, "BitsStored", layout.bits_stored)
+    _put(ds, "HighBit", layout.bits_stored - 1)
+    _put(ds, "PixelRepresentation", 0)
     if picture.icc_profile and layout.samples_per_pixel == 3:
-        ds.ICCProfile = picture.icc_profile  # ICC Profile module (C.11.15)
+        _put(ds, "ICCProfile", picture.icc_profile)  # ICC Profile module (C.11.15)
 
     if multi_frame:
         _add_multi_frame(ds, picture)
     elif picture.rescale is not None:
         # Modality LUT (C.11.1): restores the source's sample values.
-        ds.RescaleIntercept = _ds(picture.rescale[1])
-        ds.RescaleSlope = _ds(picture.rescale[0])
-        ds.RescaleType = "US"
+        _put(ds, "RescaleIntercept", _ds(picture.rescale[1]))
+        _put(ds, "RescaleSlope", _ds(picture.rescale[0]))
+        _put(ds, "RescaleType", "US")
 
     ds.file_meta = _file_meta(ds)
     return ds
@@ -192,32 +232,32 @@ def _ds(value: float) -> str:
 
 def _add_multi_frame(ds: Dataset, picture: Picture) -> None:
     """Multi-frame (C.7.6.6), Cine (C.7.6.5) and SC Multi-frame Image (C.8.6.3)."""
-    ds.NumberOfFrames = picture.number_of_frames
+    _put(ds, "NumberOfFrames", picture.number_of_frames)
     times = picture.frame_times_ms
     if times is not None and len(set(times)) == 1:
-        ds.FrameTime = _ds(times[0])
-        ds.FrameIncrementPointer = 0x00181063  # Frame Time
+        _put(ds, "FrameTime", _ds(times[0]))
+        _put(ds, "FrameIncrementPointer", 0x00181063)  # Frame Time
     elif times is not None:
         # Increments between frames: the first frame has 0, then each frame's
         # predecessor's display time (PS3.3 C.7.6.5.1.2).
-        ds.FrameTimeVector = [_ds(0)] + [_ds(t) for t in times[:-1]]
-        ds.FrameIncrementPointer = 0x00181065  # Frame Time Vector
+        _put(ds, "FrameTimeVector", [_ds(0)] + [_ds(t) for t in times[:-1]])
+        _put(ds, "FrameIncrementPointer", 0x00181065)  # Frame Time Vector
     else:
-        ds.PageNumberVector = list(range(1, picture.number_of_frames + 1))
-        ds.FrameIncrementPointer = 0x00182001  # Page Number Vector
+        _put(ds, "PageNumberVector", list(range(1, picture.number_of_frames + 1)))
+        _put(ds, "FrameIncrementPointer", 0x00182001)  # Page Number Vector
     if picture.layout.samples_per_pixel == 1:
-        ds.PresentationLUTShape = "IDENTITY"
+        _put(ds, "PresentationLUTShape", "IDENTITY")
         slope, intercept = picture.rescale or (1.0, 0.0)
-        ds.RescaleIntercept = _ds(intercept)
-        ds.RescaleSlope = _ds(slope)
-        ds.RescaleType = "US"
+        _put(ds, "RescaleIntercept", _ds(intercept))
+        _put(ds, "RescaleSlope", _ds(slope))
+        _put(ds, "RescaleType", "US")
 
 
 def _file_meta(ds: Dataset) -> FileMetaDataset:
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    _put(meta, "MediaStorageSOPClassUID", ds.SOPClassUID)
+    _put(meta, "MediaStorageSOPInstanceUID", ds.SOPInstanceUID)
+    _put(meta, "TransferSyntaxUID", ExplicitVRLittleEndian)
+    _put(meta, "ImplementationClassUID", UID(IMPLEMENTATION_CLASS_UID))
+    _put(meta, "ImplementationVersionName", IMPLEMENTATION_VERSION_NAME)
     return meta

@@ -8,6 +8,7 @@ to 8 bits.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -37,6 +38,30 @@ def sniff(head: bytes) -> bool:
 def _is_16bit_colour_png(head: bytes) -> bool:
     # IHDR follows the signature: bit depth at byte 24, colour type at 25 (PNG spec 11.2.2).
     return head.startswith(_PNG) and len(head) > 25 and head[24] == 16 and head[25] in (2, 4, 6)
+
+
+def _png_chunks(data: bytes) -> tuple[set[bytes], bool]:
+    """The chunk types before the first IDAT, and whether anything but IDAT/IEND follows
+    (or there is no IDAT at all).
+
+    Only the chunk headers are read (a few dozen for a 512x512 slice).
+    """
+    before: set[bytes] = set()
+    seen_data = False
+    at = 8
+    while at + 8 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        if kind == b"IDAT":
+            seen_data = True
+        elif kind == b"IEND":
+            break
+        elif seen_data:
+            return before, True
+        else:
+            before.add(kind)
+        at += 12 + length
+    return before, not seen_data
 
 
 def read(stream: BinaryIO, options: ReadOptions) -> Picture:
@@ -107,6 +132,10 @@ def _read_16bit_png(stream: BinaryIO, options: ReadOptions) -> Picture:
     except Exception as error:  # imagecodecs raises its own PngError/ValueError
         raise CorruptImageError(f"the PNG is damaged or truncated ({error})") from error
     frame = frame_from_array(array, options.background)
+    if not _png_chunks(data)[1]:
+        # Pillow read every chunk but IDAT/IEND at open, so its info is complete; its
+        # PNG getexif() would otherwise decode all the pixels again to look for more.
+        image.getexif = functools.partial(Image.Image.getexif, image)  # type: ignore[method-assign]
     if not options.keep_orientation:
         frame = orient(frame, exif_orientation(image))
     return Picture(
