@@ -158,8 +158,11 @@ def bmp_bytes(
     return file_header + info + colors + data
 
 
-def rle8(indices: np.ndarray) -> bytes:
-    """BI_RLE8 encoding (runs only), bottom-up rows."""
+def rle(indices: np.ndarray, bits: int) -> bytes:
+    """BI_RLE8 (bits=8) or BI_RLE4 (bits=4) encoding, runs only, bottom-up rows.
+
+    An RLE4 run repeats a byte holding two 4-bit indices; both are the run's index here.
+    """
     out = bytearray()
     for row in indices[::-1]:
         i = 0
@@ -167,27 +170,20 @@ def rle8(indices: np.ndarray) -> bytes:
             j = i
             while j < len(row) and row[j] == row[i] and j - i < 255:
                 j += 1
-            out += bytes((j - i, int(row[i])))
+            value = int(row[i]) if bits == 8 else (int(row[i]) << 4) | int(row[i])
+            out += bytes((j - i, value))
             i = j
-        out += b"\x00\x00"
-    out[-2:] = b"\x00\x01"
+        out += b"\x00\x00"  # end of line
+    out[-2:] = b"\x00\x01"  # end of bitmap
     return bytes(out)
+
+
+def rle8(indices: np.ndarray) -> bytes:
+    return rle(indices, 8)
 
 
 def rle4(indices: np.ndarray) -> bytes:
-    """BI_RLE4 encoding (runs of one index only), bottom-up rows."""
-    out = bytearray()
-    for row in indices[::-1]:
-        i = 0
-        while i < len(row):
-            j = i
-            while j < len(row) and row[j] == row[i] and j - i < 255:
-                j += 1
-            out += bytes((j - i, (int(row[i]) << 4) | int(row[i])))
-            i = j
-        out += b"\x00\x00"
-    out[-2:] = b"\x00\x01"
-    return bytes(out)
+    return rle(indices, 4)
 
 
 @dataclass

@@ -26,8 +26,8 @@ from .io import atomic_output
 from .options import ConvertOptions, split_options
 from .readers import read_picture
 from .readers.base import Picture, frames_of
-from .readers.opening import check_size, exif_datetime, upright
-from .readers.pixels import frame_from_array, frame_from_pil, layout_of
+from .readers.opening import check_size
+from .readers.pixels import frame_from_array, layout_of
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
 
@@ -71,17 +71,10 @@ def _open(source: Any) -> BinaryIO:
 
 
 def _picture_from_pil(image: Image.Image, options: ConvertOptions) -> Picture:
+    from .readers.pillow import picture_from_image
+
     check_size(image.width, image.height, options.read_options())
-    shown = upright(image, options.read_options())
-    frame = frame_from_pil(shown, options.background)
-    return Picture(
-        source_format=image.format or "Pillow image",
-        layout=layout_of(frame),
-        number_of_frames=1,
-        frames=frames_of([frame]),
-        icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
-        content_datetime=exif_datetime(image),
-    )
+    return picture_from_image(image, image.format or "Pillow image", options.read_options())
 
 
 def _picture_from_array(array: np.ndarray, options: ConvertOptions) -> Picture:

@@ -16,6 +16,7 @@ from . import _gdi
 from ._dib import decode_dib
 from ._emfplus import EmfPlusPlayer
 from ._gdi import Brush, Device, Font, Pen, color_of
+from ._records import DAMAGED_RECORD_ERRORS
 from ._size import Canvas, output_canvas
 
 log = logging.getLogger(__name__)
@@ -320,15 +321,7 @@ class _Player:
             if handler is not None:
                 try:
                     handler(off, size)
-                except CorruptImageError:
-                    raise
-                except (
-                    struct.error,
-                    IndexError,
-                    ValueError,
-                    OverflowError,
-                    ZeroDivisionError,
-                ) as exc:
+                except DAMAGED_RECORD_ERRORS as exc:
                     raise CorruptImageError(f"EMF record {rtype} at offset {off} is damaged ({exc})") from None
             elif rtype not in self.ignored and rtype != EMR_HEADER:
                 log.debug("EMF record %d at offset %d skipped", rtype, off)

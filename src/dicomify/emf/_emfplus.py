@@ -25,6 +25,7 @@ from ..errors import CorruptImageError
 from ._dib import check_size
 from ._fonts import typeface
 from ._gdi import Device
+from ._records import DAMAGED_RECORD_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +126,7 @@ class EmfPlusPlayer:
             self.get_dc = False
             try:
                 self.record(rtype, flags, data, p + 12, p + 12 + dsize)
-            except CorruptImageError:
-                raise
-            except (
-                struct.error,
-                IndexError,
-                ValueError,
-                OverflowError,
-                ZeroDivisionError,
-            ) as exc:
+            except DAMAGED_RECORD_ERRORS as exc:
                 raise CorruptImageError(f"EMF+ record {rtype:#06x} at offset {p} is damaged ({exc})") from None
             p += size
 

@@ -18,6 +18,7 @@ from . import _gdi
 from ._dib import decode_dib
 from ._emf import _codepage, _opaque, logfont
 from ._gdi import Brush, Device, Pen, color_of
+from ._records import DAMAGED_RECORD_ERRORS
 from ._size import output_canvas
 from ._sniff import WMF_PLACEABLE_KEY
 
@@ -121,15 +122,7 @@ class _WmfPlayer:
                 return
             try:
                 self.record(off, size, func)
-            except CorruptImageError:
-                raise
-            except (
-                struct.error,
-                IndexError,
-                ValueError,
-                OverflowError,
-                ZeroDivisionError,
-            ) as exc:
+            except DAMAGED_RECORD_ERRORS as exc:
                 raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
             off += size * 2
 

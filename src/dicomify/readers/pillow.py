@@ -81,9 +81,12 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
         return _read_animation(image, source_format, frame_count, options)
     if options.page:
         image.seek(options.page)
-    load(image)
-    shown = upright(image, options)
-    frame = frame_from_pil(shown, options.background)
+    return picture_from_image(load(image), source_format, options)
+
+
+def picture_from_image(image: Image.Image, source_format: str, options: ReadOptions) -> Picture:
+    """One decoded Pillow frame as a Picture: upright, policy applied, ICC and EXIF date kept."""
+    frame = frame_from_pil(upright(image, options), options.background)
     return Picture(
         source_format=source_format,
         layout=layout_of(frame),
