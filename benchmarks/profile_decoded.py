@@ -32,7 +32,7 @@ def main() -> None:
     from dicomify.build.metadata import validate
     from dicomify.build.sop import build_dataset
     from dicomify.encode.pixel_data import set_pixel_data
-    from dicomify.io import atomic_output
+    from dicomify._files import atomic_output
     from dicomify.options import ConvertOptions
     from dicomify.readers import read_picture
 
@@ -55,7 +55,7 @@ def main() -> None:
                 name = os.path.basename(path)
                 metadata = step("validate metadata", lambda: validate({}))
                 with open(path, "rb") as stream:
-                    picture = step("read + decode (reader)", lambda: read_picture(stream, options.read_options()))
+                    picture = step("read + decode (reader)", lambda: read_picture(stream, options))
                 ds = step("build dataset", lambda: build_dataset(picture, metadata, options))
                 step("set pixel data", lambda: set_pixel_data(ds, picture, options.compression))
                 buffer = io.BytesIO()

@@ -48,7 +48,7 @@ def main() -> None:
     from dicomify.build.metadata import validate
     from dicomify.build.sop import build_dataset
     from dicomify.encode.pixel_data import set_pixel_data
-    from dicomify.io import atomic_output
+    from dicomify._files import atomic_output
     from dicomify.options import ConvertOptions
     from dicomify.readers import read_picture
 
@@ -61,7 +61,7 @@ def main() -> None:
         t0 = time.perf_counter()
         data = open(path, "rb").read()
         t1 = time.perf_counter()
-        picture = read_picture(io.BytesIO(data), options.read_options())
+        picture = read_picture(io.BytesIO(data), options)
         t2 = time.perf_counter()
         checked = validate(metadata)
         t3 = time.perf_counter()

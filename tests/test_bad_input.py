@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pictures import gray8, photo, pil_bytes, png_chunk
+from helpers.pictures import gray8, photo, pil_bytes, png_chunk
 from PIL import Image
 
 import dicomify

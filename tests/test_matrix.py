@@ -16,8 +16,8 @@ import numpy as np
 import pydicom
 import pytest
 import tifffile
-from conftest import dciodvfy_errors, dcmtk_decodes, decoded_pixels, gdcm_decodes, require_tool
-from pictures import (
+from helpers.validators import dciodvfy_errors, dcmtk_decodes, decoded_pixels, gdcm_decodes, require_tool
+from helpers.pictures import (
     RNG,
     Case,
     H,
@@ -676,7 +676,7 @@ def test_tiff_orientation_is_applied(orientation: int, tmp_path: Path) -> None:
 
 def test_16bit_colour_png_orientation_is_applied(tmp_path: Path) -> None:
     import imagecodecs
-    from pictures import png_chunk
+    from helpers.pictures import png_chunk
 
     values = rgb16()
     exif = Image.Exif()

@@ -1,8 +1,7 @@
 """dicomify: turn ordinary pictures into conformant DICOM and deliver them to a PACS."""
 
-__version__ = "0.1.0"
-
-from . import _lazy  # noqa: E402
+from . import _lazy
+from ._version import __version__
 
 _lazy.import_pydicom()  # first, without what it imports for its test-data downloads
 

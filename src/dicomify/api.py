@@ -18,16 +18,15 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from .build.metadata import needs_unicode, validate
-from .build.sop import build_dataset
+from .iod.metadata import needs_unicode, validate
+from .iod.sop import build_dataset
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from .io import atomic_output
+from ._files import atomic_output
 from .options import ConvertOptions, split_options
 from .readers import read_picture
-from .readers.base import Picture, frames_of
-from .readers.opening import check_size
-from .readers.pixels import frame_from_array, layout_of
+from .picture import Picture
+from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
 
@@ -70,29 +69,6 @@ def _open(source: Any) -> BinaryIO:
     )
 
 
-def _picture_from_pil(image: Image.Image, options: ConvertOptions) -> Picture:
-    from .readers.pillow import picture_from_image
-
-    check_size(image.width, image.height, options.read_options())
-    return picture_from_image(image, image.format or "Pillow image", options.read_options())
-
-
-def _picture_from_array(array: np.ndarray, options: ConvertOptions) -> Picture:
-    """H×W or H×W×{1..4} is one frame; N×H×W (N > 4) or N×H×W×C is N frames."""
-    single = array.ndim == 2 or (array.ndim == 3 and array.shape[2] <= 4)
-    stack = [array] if single else list(array)
-    frames = [frame_from_array(np.asarray(f), options.background) for f in stack]
-    check_size(frames[0].shape[1], frames[0].shape[0], options.read_options())
-    if any(f.shape != frames[0].shape or f.dtype != frames[0].dtype for f in frames):
-        raise InputError("the frames of the array differ in shape or type")
-    return Picture(
-        source_format="array",
-        layout=layout_of(frames[0]),
-        number_of_frames=len(frames),
-        frames=frames_of(frames),
-    )
-
-
 class DicomImage:
     """A picture turned into a DICOM dataset, ready to save.
 
@@ -127,13 +103,13 @@ class DicomImage:
 
     def _read(self, source: Source) -> Picture:
         if isinstance(source, Image.Image):
-            return _picture_from_pil(source, self.options)
+            return picture_from_pil(source, self.options)
         if isinstance(source, np.ndarray):
-            return _picture_from_array(source, self.options)
+            return picture_from_array(source, self.options)
         stream = _open(source)
         # A caller's own stream stays theirs to close.
         self._stream = None if stream is source else stream
-        return read_picture(stream, self.options.read_options())
+        return read_picture(stream, self.options)
 
     def update(self, **metadata: Any) -> DicomImage:
         """Set metadata (DICOM keywords) after construction, checked like the constructor's."""

@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any
 
 from .errors import DicomifyError
-from .readers.base import ReadOptions
 
 __all__ = ["Compression", "ConvertOptions", "Iod", "parse_color", "split_options"]
 
@@ -64,15 +63,6 @@ class ConvertOptions:
         if self.max_pixels is not None and self.max_pixels <= 0:
             raise DicomifyError(f"max_pixels {self.max_pixels} must be positive")
 
-    def read_options(self) -> ReadOptions:
-        return ReadOptions(
-            background=self.background,
-            decode_jpeg=self.decode_jpeg,
-            keep_orientation=self.keep_orientation,
-            dpi=self.dpi,
-            page=self.page,
-            max_pixels=self.max_pixels,
-        )
 
 
 def parse_color(text: str) -> tuple[int, int, int]:

@@ -417,7 +417,7 @@ def plan(
     With ``resume`` (``skip_existing``), studies and series that already have outputs on
     disk keep the UIDs of those outputs, so a resumed batch stays one study.
     """
-    from ..build.metadata import validate
+    from ..iod.metadata import validate
 
     base = validate(dict(metadata or {}))
     inputs = discover(sources, output_dir)

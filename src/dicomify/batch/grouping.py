@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
-from ..build.metadata import PATIENT_FIELDS, SERIES_FIELDS, STUDY_FIELDS
-from ..build.uids import new_uid
+from ..iod.metadata import PATIENT_FIELDS, SERIES_FIELDS, STUDY_FIELDS
+from ..iod.uids import new_uid
 from ..errors import DicomifyError
 
 __all__ = ["Grouping", "assign_groups"]

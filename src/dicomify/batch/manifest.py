@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..build.metadata import FIELDS, validate
+from ..iod.metadata import FIELDS, validate
 from ..errors import DicomifyError, MetadataError
 
 __all__ = ["PATH_COLUMNS", "ManifestRow", "read_manifest"]

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..build.metadata import FIELDS, from_reference, load_json, validate
+from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..errors import DicomifyError
 from ..options import Compression, ConvertOptions, Iod, parse_color
 

@@ -9,7 +9,7 @@ from ..errors import ImageTooLargeError
 # Default rendering resolution: the 96 dpi at which Windows shows a metafile at its
 # recorded physical size (rclFrame).
 DEFAULT_DPI = 96.0
-# The canvas cap when ReadOptions.max_pixels is not set: 100 megapixels, 400 MB of RGBA.
+# The canvas cap when ConvertOptions.max_pixels is not set: 100 megapixels, 400 MB of RGBA.
 DEFAULT_MAX_PIXELS = 100_000_000
 # Without an explicit dpi, a picture larger than this at 96 dpi (a poster-sized frame) is
 # drawn smaller to fit: 16 megapixels is plenty for a chart and keeps DICOM files sane.

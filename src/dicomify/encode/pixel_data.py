@@ -24,7 +24,7 @@ from pydicom.uid import UID, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from ..errors import DicomifyError
 from ..options import Compression
-from ..readers.base import FrameLayout, Picture
+from ..picture import FrameLayout, Picture
 
 __all__ = ["FrameStream", "set_pixel_data"]
 

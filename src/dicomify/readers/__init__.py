@@ -1,7 +1,7 @@
 """Readers: one module per input family, chosen by the file's leading bytes.
 
 Each reader module registers a :class:`Reader` with :func:`register`. The builder
-only ever sees the :class:`~dicomify.readers.base.Picture` a reader returns.
+only ever sees the :class:`~dicomify.picture.Picture` a reader returns.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from .base import Picture, ReadOptions
+from ..picture import Picture
+from ..options import ConvertOptions
 
 __all__ = ["Reader", "read_picture", "register"]
 
@@ -23,7 +24,7 @@ SNIFF_BYTES = 64
 class Reader:
     name: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[BinaryIO, ReadOptions], Picture]
+    read: Callable[[BinaryIO, ConvertOptions], Picture]
 
 
 _READERS: list[Reader] = []
@@ -45,7 +46,7 @@ def _load_builtin_readers() -> None:
     from . import emf, jpeg, pillow, tiff  # noqa: F401
 
 
-def read_picture(stream: BinaryIO, options: ReadOptions) -> Picture:
+def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture:
     """Read a seekable binary stream into a Picture, choosing the reader by content."""
     # A flag, not "is the list empty": importing one reader module first must not
     # leave that reader registered alone.

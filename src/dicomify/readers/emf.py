@@ -12,14 +12,15 @@ from typing import BinaryIO
 from ..emf._sniff import is_emf, is_wmf
 from ..errors import UnsupportedFormatError
 from . import Reader, register
-from .base import FrameLayout, Picture, ReadOptions, frames_of
+from ..picture import FrameLayout, Picture, frames_of
+from ..options import ConvertOptions
 
 
 def sniff(head: bytes) -> bool:
     return is_emf(head) or is_wmf(head)
 
 
-def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     try:  # the renderer, which loads skia
         importlib.import_module("dicomify.emf._emf")
     except ImportError as exc:  # skia-python missing, or its system libraries (libGL, libEGL)

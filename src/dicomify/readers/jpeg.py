@@ -28,7 +28,8 @@ from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGL
 
 from ..errors import CorruptImageError, UnsupportedFormatError
 from . import Reader, register
-from .base import Encapsulated, FrameLayout, Picture, ReadOptions, frames_of
+from ..picture import Encapsulated, FrameLayout, Picture, frames_of
+from ..options import ConvertOptions
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import frame_from_pil, layout_of
 
@@ -128,7 +129,7 @@ def _transfer_syntax(facts: JpegFacts) -> str | None:
     return _PASSTHROUGH.get(facts.sof)
 
 
-def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     data = stream.read()
     facts = parse_jpeg(data)
     check_size(facts.columns, facts.rows, options)

@@ -9,7 +9,7 @@ from typing import BinaryIO
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
-from .base import ReadOptions
+from ..options import ConvertOptions
 
 __all__ = [
     "MAX_DICOM_SIDE",
@@ -29,12 +29,12 @@ _DATETIME = 0x0132
 _ORIENTATION = 0x0112
 
 
-def pixel_limit(options: ReadOptions) -> int | None:
+def pixel_limit(options: ConvertOptions) -> int | None:
     """The decompression-bomb limit in pixels (Pillow's default unless raised)."""
     return options.max_pixels if options.max_pixels is not None else Image.MAX_IMAGE_PIXELS
 
 
-def check_size(width: int, height: int, options: ReadOptions, frames: int = 1) -> None:
+def check_size(width: int, height: int, options: ConvertOptions, frames: int = 1) -> None:
     """Refuse pictures DICOM cannot hold or that exceed the decompression-bomb limit."""
     if width <= 0 or height <= 0:
         raise CorruptImageError(f"the picture has no pixels ({width}x{height})")
@@ -50,7 +50,7 @@ def check_size(width: int, height: int, options: ReadOptions, frames: int = 1) -
         )
 
 
-def open_image(stream: BinaryIO, options: ReadOptions, formats: list[str] | None = None) -> Image.Image:
+def open_image(stream: BinaryIO, options: ConvertOptions, formats: list[str] | None = None) -> Image.Image:
     """``Image.open`` with our own size guard in place of Pillow's warning/bomb error."""
     try:
         with warnings.catch_warnings():
@@ -86,7 +86,7 @@ def exif_orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def upright(image: Image.Image, options: ReadOptions) -> Image.Image:
+def upright(image: Image.Image, options: ConvertOptions) -> Image.Image:
     """The picture as a photo viewer shows it (EXIF Orientation applied)."""
     if options.keep_orientation or exif_orientation(image) == 1:
         return image

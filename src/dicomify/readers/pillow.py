@@ -18,7 +18,8 @@ from PIL import Image, ImageSequence
 
 from ..errors import CorruptImageError
 from . import Reader, register
-from .base import Picture, ReadOptions, frames_of
+from ..picture import Picture, frames_of
+from ..options import ConvertOptions
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
@@ -64,7 +65,7 @@ def _png_chunks(data: bytes) -> tuple[set[bytes], bool]:
     return before, not seen_data
 
 
-def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     head = stream.read(64)
     stream.seek(0)
     if _is_16bit_colour_png(head):
@@ -84,7 +85,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     return picture_from_image(load(image), source_format, options)
 
 
-def picture_from_image(image: Image.Image, source_format: str, options: ReadOptions) -> Picture:
+def picture_from_image(image: Image.Image, source_format: str, options: ConvertOptions) -> Picture:
     """One decoded Pillow frame as a Picture: upright, policy applied, ICC and EXIF date kept."""
     frame = frame_from_pil(upright(image, options), options.background)
     return Picture(
@@ -98,7 +99,7 @@ def picture_from_image(image: Image.Image, source_format: str, options: ReadOpti
 
 
 def _read_animation(
-    image: Image.Image, source_format: str, frame_count: int, options: ReadOptions
+    image: Image.Image, source_format: str, frame_count: int, options: ConvertOptions
 ) -> Picture:
     check_size(image.width, image.height, options, frame_count)
     durations: list[float] = []
@@ -124,7 +125,7 @@ def _read_animation(
     )
 
 
-def _read_16bit_png(stream: BinaryIO, options: ReadOptions) -> Picture:
+def _read_16bit_png(stream: BinaryIO, options: ConvertOptions) -> Picture:
     import imagecodecs
 
     data = stream.read()

@@ -6,7 +6,7 @@ The conversion policy lives here, shared by every reader:
 * palette images are expanded to RGB (or to gray when every palette entry is gray),
   because PALETTE COLOR is not allowed in the multi-frame and photographic IODs and
   many viewers render it poorly;
-* alpha is composited over ``ReadOptions.background`` (DICOM has no alpha);
+* alpha is composited over ``ConvertOptions.background`` (DICOM has no alpha);
 * CMYK becomes RGB (DICOM has no CMYK).
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import UnsupportedFormatError
-from .base import FrameLayout
+from ..picture import FrameLayout
+from ..options import ConvertOptions
 
 __all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of", "orient"]
 

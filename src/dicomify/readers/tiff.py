@@ -26,7 +26,8 @@ from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
 from . import Reader, register
-from .base import Picture, ReadOptions
+from ..picture import Picture
+from ..options import ConvertOptions
 from .opening import check_size
 from .pixels import frame_from_array, layout_of, orient
 
@@ -65,7 +66,7 @@ def _kind(page: Any) -> _PageKind:
     )
 
 
-def _page_to_frame(page: Any, options: ReadOptions) -> np.ndarray:
+def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     try:
         array = page.asarray()
     except Exception as error:  # tifffile/imagecodecs raise many types for damaged data
@@ -112,7 +113,7 @@ def _datetime(page: Any) -> dt.datetime | None:
         return None
 
 
-def read(stream: BinaryIO, options: ReadOptions) -> Picture:
+def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     import tifffile
 
     try:
@@ -160,7 +161,7 @@ def read(stream: BinaryIO, options: ReadOptions) -> Picture:
     )
 
 
-def _read_rescaled(tiff: Any, pages: list[Any], orientation: int, options: ReadOptions) -> Picture:
+def _read_rescaled(tiff: Any, pages: list[Any], orientation: int, options: ConvertOptions) -> Picture:
     """32-bit integer or float samples mapped into 16 bits with a Modality LUT."""
     if int(pages[0].samplesperpixel) != 1:
         raise UnsupportedFormatError("32-bit and floating point colour TIFF is not supported")

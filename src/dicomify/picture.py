@@ -1,4 +1,4 @@
-"""What every reader hands to the DICOM builder.
+"""The picture model: what every reader hands to the DICOM builder.
 
 A reader turns source bytes into a :class:`Picture`: either decoded frames (numpy
 arrays, produced lazily so a 1000-page TIFF never sits in memory whole) or, for
@@ -15,26 +15,6 @@ from typing import Literal
 import numpy as np
 
 Photometric = Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_FULL"]
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How readers turn a source into frames.
-
-    ``background`` is the RGB colour alpha is composited over (DICOM has no alpha).
-    ``decode_jpeg`` stores JPEG decoded instead of passing the codestream through.
-    ``keep_orientation`` ignores the EXIF Orientation tag (bytes stay as they are).
-    ``dpi`` is the rendering resolution for vector formats (EMF/WMF); None = their default.
-    ``page`` selects one page/frame of a multi-page source (0-based); None = all.
-    ``max_pixels`` guards against decompression bombs (None = Pillow's limit).
-    """
-
-    background: tuple[int, int, int] = (255, 255, 255)
-    decode_jpeg: bool = False
-    keep_orientation: bool = False
-    dpi: float | None = None
-    page: int | None = None
-    max_pixels: int | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from batch_helpers import tree
+from helpers.batch_tree import tree
 
 from dicomify.batch import convert_many
 from dicomify.cli import EXIT_PARTIAL, main

@@ -26,10 +26,10 @@ from pydicom.uid import (
 )
 from pydicom.valuerep import IS, DSfloat
 
-from .. import __version__
+from .._version import __version__
 from ..errors import DicomifyError
 from ..options import ConvertOptions, Iod
-from ..readers.base import Picture
+from ..picture import Picture
 from .metadata import needs_unicode
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, new_uid
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from batch_helpers import picture, tree
+from helpers.batch_tree import picture, tree
 
 from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, main
 from dicomify.cli.progress import Progress
 from dicomify.report import read_report
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_folder_to_outdir_with_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,7 +65,7 @@ def test_multi_page_tiff_streams_page_by_page(tmp_path: Path) -> None:
 
 def test_frame_stream_reads_and_seeks_across_pieces(tiny_thresholds: None) -> None:
     image = Image.fromarray(np.arange(30 * 50, dtype=np.uint32).astype(np.uint8).reshape(30, 50))
-    from dicomify.readers.base import Picture, frames_of
+    from dicomify.picture import Picture, frames_of
     from dicomify.readers.pixels import layout_of
 
     frame = pixels.frame_from_pil(image, (0, 0, 0))

@@ -7,12 +7,12 @@ import random
 import struct
 
 import pytest
-from emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
+from helpers.emf_build import create_brush, emf, rec, rectangle, select, wmf, wrec
 
 from dicomify.emf import is_emf, is_wmf, render
 from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
 from dicomify.readers import read_picture
-from dicomify.readers.base import ReadOptions
+from dicomify.options import ConvertOptions
 
 
 def good() -> bytes:
@@ -133,7 +133,7 @@ def test_reader_sniffs_and_reads() -> None:
     assert is_emf(data[:64]) and not is_wmf(data[:64])
     assert is_wmf(wmf()[:64]) and not is_emf(wmf()[:64])
     assert not is_emf(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56) and not is_wmf(b"\x89PNG\r\n\x1a\n" + b"\x00" * 56)
-    picture = read_picture(io.BytesIO(data), ReadOptions(dpi=48))
+    picture = read_picture(io.BytesIO(data), ConvertOptions(dpi=48))
     assert picture.source_format == "EMF"
     assert (
         picture.layout.rows,
@@ -146,7 +146,7 @@ def test_reader_sniffs_and_reads() -> None:
 
 
 def test_reader_reads_wmf() -> None:
-    picture = read_picture(io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ReadOptions())
+    picture = read_picture(io.BytesIO(wmf(wrec(0x041B, 80, 80, 20, 20))), ConvertOptions())
     assert picture.source_format == "WMF"
     assert picture.number_of_frames == 1
 
@@ -160,7 +160,7 @@ def test_missing_renderer_names_what_to_install(
 
     monkeypatch.setitem(sys.modules, "dicomify.emf._emf", None)  # as if skia could not load
     with pytest.raises(UnsupportedFormatError, match="skia-python"):
-        read_picture(io.BytesIO(good()), ReadOptions())
+        read_picture(io.BytesIO(good()), ConvertOptions())
 
 
 def test_reader_module_does_not_load_skia() -> None:
@@ -168,7 +168,7 @@ def test_reader_module_does_not_load_skia() -> None:
     import sys
     from pathlib import Path
 
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     code = f"import sys; sys.path.insert(0, {src!r}); import dicomify.readers.emf; print('skia' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,7 +10,7 @@ import uuid
 
 from pydicom.uid import generate_uid
 
-from .. import __version__
+from .._version import __version__
 
 __all__ = ["IMPLEMENTATION_CLASS_UID", "IMPLEMENTATION_VERSION_NAME", "UID_ROOT", "new_uid"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from batch_helpers import picture, tree
+from helpers.batch_tree import picture, tree
 
 from dicomify import ConvertOptions
 from dicomify.batch import BatchResult, Grouping, convert_many

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from emf_build import (
+from helpers.emf_build import (
     create_brush,
     emf,
     plus,

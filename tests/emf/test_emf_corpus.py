@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import dciodvfy_errors
+from helpers.validators import dciodvfy_errors
 
 import dicomify
 from dicomify.emf import render
 from dicomify.errors import DicomifyError
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "emf"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "emf"
 GOOD = sorted((CORPUS / "good").glob("*.emf"))
 CORRUPTED = sorted((CORPUS / "corrupted").glob("*.emf"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from emf_build import wmf, wrec
+from helpers.emf_build import wmf, wrec
 
 from dicomify.emf import is_wmf, render
 

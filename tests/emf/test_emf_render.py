@@ -10,7 +10,7 @@ import struct
 
 import numpy as np
 import pytest
-from emf_build import (
+from helpers.emf_build import (
     NULL_BRUSH,
     NULL_PEN,
     create_brush,
