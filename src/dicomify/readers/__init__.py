@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from ..picture import Picture
 from ..options import ConvertOptions
+from ..picture import Picture
 
 __all__ = ["Reader", "read_picture", "register"]
 
