@@ -26,7 +26,9 @@ def tmpfs(where: Path, size: str = "1m", read_only: bool = False) -> Iterator[Pa
     """A tmpfs of ``size`` mounted on ``where`` (created) for the duration."""
     where.mkdir(parents=True, exist_ok=True)
     options = f"size={size}" + (",ro" if read_only else "")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         _unavailable(f"cannot mount a tmpfs ({mounted.stderr.strip() or 'mount refused'})")
     try:
