@@ -18,14 +18,14 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from .iod.metadata import needs_unicode, validate
-from .iod.sop import build_dataset
+from ._files import atomic_output
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from ._files import atomic_output
+from .iod.metadata import needs_unicode, validate
+from .iod.sop import build_dataset
 from .options import ConvertOptions, split_options
-from .readers import read_picture
 from .picture import Picture
+from .readers import read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]

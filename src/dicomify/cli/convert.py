@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..errors import DicomifyError
+from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
 
 if TYPE_CHECKING:
