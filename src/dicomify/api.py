@@ -18,14 +18,14 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from .iod.metadata import needs_unicode, validate
-from .iod.sop import build_dataset
+from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from ._files import atomic_output
+from .iod.metadata import needs_unicode, validate
+from .iod.sop import build_dataset
 from .options import ConvertOptions, split_options
-from .readers import read_picture
 from .picture import Picture
+from .readers import read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
@@ -126,21 +126,37 @@ class DicomImage:
         return str(self.dataset.SOPInstanceUID)
 
     def save(self, target: Target) -> None:
-        """Write the DICOM file to a path (atomically) or to a binary stream."""
+        """Write the DICOM file to a path (atomically) or to a binary stream.
+
+        Parameters
+        ----------
+        target
+            A path, or a binary file object open for writing. How a path is written
+            (temporary file, fsync, rename; links, devices and read-only files) is
+            described in ``docs/limits.md``.
+
+        Raises
+        ------
+        OutputError
+            The target cannot be written, the stream accepts fewer bytes than the
+            whole object, or ``target`` is not a path or a binary stream.
+        """
         if isinstance(target, (str, os.PathLike)):
             try:
                 with atomic_output(target) as file:
                     self._write(file)
             except OSError as error:
-                raise OutputError(f"{target}: cannot write ({error.strerror})") from None
+                raise OutputError(f"{target}: cannot write ({os_reason(error)})") from None
             return
+        if not hasattr(target, "write") or isinstance(target, io.TextIOBase):
+            raise OutputError(
+                f"cannot write a DICOM file to {type(target).__name__}; give a path or a binary "
+                "file object (open(..., 'wb'), sys.stdout.buffer)"
+            )
         # A stream gets the bytes only once the whole object has been encoded.
         buffer = io.BytesIO()
         self._write(buffer)
-        try:
-            target.write(buffer.getbuffer())
-        except OSError as error:
-            raise OutputError(f"cannot write to the output stream ({error.strerror})") from None
+        write_all(target, buffer.getbuffer())
 
     def _write(self, file: BinaryIO) -> None:
         try:
