@@ -23,12 +23,12 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = True) -> Itera
     """
     target = Path(path)
     if not overwrite and target.exists():
-        raise OutputError(f"{target}: already exists")
+        raise OutputError("already exists", source=str(target))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as error:
-        raise OutputError(f"{target}: cannot write here ({error.strerror})") from None
+        raise OutputError(f"cannot write here ({error.strerror})", source=str(target)) from None
     try:
         with os.fdopen(handle, "wb") as file:
             yield file
