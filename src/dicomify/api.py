@@ -24,7 +24,7 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from ._files import atomic_output
+from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
 from .iod.metadata import needs_unicode, validate
@@ -132,21 +132,37 @@ class DicomImage:
         return str(self.dataset.SOPInstanceUID)
 
     def save(self, target: Target) -> None:
-        """Write the DICOM file to a path (atomically) or to a binary stream."""
+        """Write the DICOM file to a path (atomically) or to a binary stream.
+
+        Parameters
+        ----------
+        target
+            A path, or a binary file object open for writing. How a path is written
+            (temporary file, fsync, rename; links, devices and read-only files) is
+            described in ``docs/limits.md``.
+
+        Raises
+        ------
+        OutputError
+            The target cannot be written, the stream accepts fewer bytes than the
+            whole object, or ``target`` is not a path or a binary stream.
+        """
         if isinstance(target, (str, os.PathLike)):
             try:
                 with atomic_output(target) as file:
                     self._write(file)
             except OSError as error:
-                raise OutputError(f"cannot write ({error.strerror})", source=str(target)) from None
+                raise OutputError(f"cannot write ({os_reason(error)})", source=str(target)) from None
             return
+        if not hasattr(target, "write") or isinstance(target, io.TextIOBase):
+            raise OutputError(
+                f"cannot write a DICOM file to {type(target).__name__}; give a path or a binary "
+                "file object (open(..., 'wb'), sys.stdout.buffer)"
+            )
         # A stream gets the bytes only once the whole object has been encoded.
         buffer = io.BytesIO()
         self._write(buffer)
-        try:
-            target.write(buffer.getbuffer())
-        except OSError as error:
-            raise OutputError(f"cannot write to the output stream ({error.strerror})") from None
+        write_all(target, buffer.getbuffer())
 
     def _write(self, file: BinaryIO) -> None:
         try:

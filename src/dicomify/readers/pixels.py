@@ -20,7 +20,6 @@ from PIL import Image
 
 from ..errors import UnsupportedFormatError
 from ..picture import FrameLayout
-from ..options import ConvertOptions
 
 __all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of", "orient"]
 

@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from . import Reader, register
-from ..picture import Picture
 from ..options import ConvertOptions
+from ..picture import Picture
+from . import Reader, register
 from .opening import check_size
 from .pixels import frame_from_array, layout_of, orient
 
