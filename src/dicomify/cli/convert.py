@@ -307,10 +307,26 @@ def run(args: argparse.Namespace, on_converted: OnConverted | None = None) -> in
         raise DicomifyError(f"{args.output}: refusing to overwrite the input")
     from ..api import convert
 
-    convert(source, target, options=options, **metadata)
-    if target is sys.stdout.buffer:
-        sys.stdout.buffer.flush()
+    try:
+        convert(source, target, options=options, **metadata)
+    except DicomifyError:
+        if target is sys.stdout.buffer:
+            _drop_stdout()
+        raise
     return 0
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout, send what Python still holds for it to /dev/null.
+
+    Otherwise the interpreter flushes it again at exit and prints a second, raw error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def run_batch(
