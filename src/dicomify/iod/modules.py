@@ -8,6 +8,7 @@ elements (PS3.5 7.4) are always written, empty when there is no value.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "sc_image",
     "sc_multi_frame_image",
     "sop_common",
+    "voi_lut",
 ]
 
 MANUFACTURER = "dicomify"
@@ -53,6 +55,13 @@ def _optional(ds: Dataset, metadata: Values, *keywords: str) -> None:
     for keyword in keywords:
         if metadata.get(keyword):
             put(ds, keyword, metadata[keyword])
+
+
+def _sequences(ds: Dataset, metadata: Values, *keywords: str) -> None:
+    """An order's sequences (IHE RAD TF-2 Table A.1-1), copied so objects never share items."""
+    for keyword in keywords:
+        if metadata.get(keyword):
+            setattr(ds, keyword, copy.deepcopy(metadata[keyword]))
 
 
 def sop_common(ds: Dataset, sop_class: str, now: dt.datetime, unicode: bool) -> None:
@@ -77,6 +86,7 @@ def patient(ds: Dataset, metadata: Values) -> None:
         put(ds, "IssuerOfPatientID", metadata["IssuerOfPatientID"])
     put(ds, "PatientBirthDate", metadata.get("PatientBirthDate", ""))
     put(ds, "PatientSex", metadata.get("PatientSex", ""))
+    _sequences(ds, metadata, "OtherPatientIDsSequence")
 
 
 def general_study(ds: Dataset, metadata: Values, content_time: dt.datetime) -> None:
@@ -91,6 +101,7 @@ def general_study(ds: Dataset, metadata: Values, content_time: dt.datetime) -> N
     put(ds, "StudyID", metadata.get("StudyID", ""))
     put(ds, "AccessionNumber", metadata.get("AccessionNumber", ""))
     _optional(ds, metadata, "StudyDescription")
+    _sequences(ds, metadata, "IssuerOfAccessionNumberSequence", "ReferencedStudySequence", "ProcedureCodeSequence")
 
 
 def general_series(ds: Dataset, metadata: Values, modality: str) -> None:
@@ -102,6 +113,7 @@ def general_series(ds: Dataset, metadata: Values, modality: str) -> None:
     # Laterality (2C) is required for paired body parts; dciodvfy wants it present for
     # SC, empty meaning "unknown" (a warning, not an error).
     put(ds, "Laterality", metadata.get("Laterality", ""))
+    _sequences(ds, metadata, "RequestAttributesSequence", "PerformedProtocolCodeSequence")
 
 
 def general_equipment(ds: Dataset, metadata: Values) -> None:
@@ -161,7 +173,8 @@ def sc_image(ds: Dataset, now: dt.datetime) -> None:
 def image_pixel(ds: Dataset, layout: FrameLayout) -> None:
     """Image Pixel (C.7.6.3) without Pixel Data, which the encoder adds.
 
-    Samples are unsigned; colour is interleaved (Planar Configuration 0).
+    Colour is interleaved (Planar Configuration 0); samples are unsigned unless the
+    layout says they are two's complement.
     """
     put(ds, "SamplesPerPixel", layout.samples_per_pixel)
     put(ds, "PhotometricInterpretation", layout.photometric)
@@ -172,7 +185,7 @@ def image_pixel(ds: Dataset, layout: FrameLayout) -> None:
     put(ds, "BitsAllocated", layout.bits_allocated)
     put(ds, "BitsStored", layout.bits_stored)
     put(ds, "HighBit", layout.bits_stored - 1)
-    put(ds, "PixelRepresentation", 0)
+    put(ds, "PixelRepresentation", 1 if layout.signed else 0)
 
 
 def icc_profile(ds: Dataset, picture: Picture) -> None:
@@ -187,6 +200,20 @@ def modality_lut(ds: Dataset, rescale: tuple[float, float] | None) -> None:
         put(ds, "RescaleIntercept", decimal(rescale[1]))
         put(ds, "RescaleSlope", decimal(rescale[0]))
         put(ds, "RescaleType", "US")
+
+
+def voi_lut(ds: Dataset, picture: Picture) -> None:
+    """VOI LUT (C.11.2): the window that shows a gray picture as its source displays.
+
+    The window is given in stored values; a Modality LUT maps it like the pixels.
+    """
+    if picture.window is None or picture.layout.samples_per_pixel != 1:
+        return
+    center, width = picture.window
+    slope, intercept = picture.rescale or (1.0, 0.0)
+    put(ds, "WindowCenter", decimal(center * slope + intercept))
+    put(ds, "WindowWidth", decimal(max(width * slope, 1.0)))
+    put(ds, "VOILUTFunction", "LINEAR")
 
 
 def multi_frame(ds: Dataset, number_of_frames: int) -> None:

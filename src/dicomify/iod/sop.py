@@ -106,6 +106,7 @@ def _secondary_capture(ds: Dataset, facts: _Facts) -> None:
         modules.sc_multi_frame_image(ds, picture)
     else:
         modules.modality_lut(ds, picture.rescale)
+    modules.voi_lut(ds, picture)
 
 
 def _vl_photographic(ds: Dataset, facts: _Facts) -> None:
@@ -128,6 +129,7 @@ def _vl_photographic(ds: Dataset, facts: _Facts) -> None:
     modules.image_pixel(ds, picture.layout)
     modules.icc_profile(ds, picture)
     modules.modality_lut(ds, picture.rescale)
+    modules.voi_lut(ds, picture)
 
 
 def build_dataset(
