@@ -108,12 +108,12 @@ def _write_through(target: Path) -> Iterator[BinaryIO]:
     try:
         file = open(target, "wb")
     except OSError as error:
-        raise OutputError(f"{target}: cannot write ({os_reason(error)})") from None
+        raise OutputError(f"cannot write ({os_reason(error)})", source=str(target)) from None
     with file:
         try:
             write_all(file, buffer.getbuffer())
         except OutputError as error:
-            raise OutputError(f"{target}: {error}") from None
+            raise error.with_source(str(target)) from None
 
 
 @contextlib.contextmanager
@@ -146,20 +146,20 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = True) -> Itera
     except FileNotFoundError:
         status = None
     except OSError as error:  # a link loop, a component that is not a folder ...
-        raise OutputError(f"{given}: cannot write here ({os_reason(error)})") from None
+        raise OutputError(f"cannot write here ({os_reason(error)})", source=str(given)) from None
     if status is not None:
         if stat.S_ISDIR(status.st_mode):
-            raise OutputError(f"{given}: is a folder, not a file")
+            raise OutputError("is a folder, not a file", source=str(given))
         if stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode):
             with _write_through(given) as file:
                 yield file
             return
         if not stat.S_ISREG(status.st_mode):
-            raise OutputError(f"{given}: is a block device or socket; refusing to write a DICOM file onto it")
+            raise OutputError("is a block device or socket; refusing to write a DICOM file onto it", source=str(given))
         if not overwrite:
-            raise OutputError(f"{given}: already exists")
+            raise OutputError("already exists", source=str(given))
         if not status.st_mode & 0o222 or not os.access(given, os.W_OK):
-            raise OutputError(f"{given}: the existing file is read-only; not replaced")
+            raise OutputError("the existing file is read-only; not replaced", source=str(given))
     # A link is followed (its target replaced, the link kept); a dangling link is
     # written where it points.
     target = Path(os.path.realpath(given)) if os.path.islink(given) else given
@@ -169,7 +169,7 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = True) -> Itera
             target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = _create_temporary(target.parent, target.name, mode)
     except OSError as error:
-        raise OutputError(f"{given}: cannot write here ({os_reason(error)})") from None
+        raise OutputError(f"cannot write here ({os_reason(error)})", source=str(given)) from None
     try:
         with os.fdopen(descriptor, "wb") as file:
             if status is not None:
@@ -225,7 +225,7 @@ def check_output_folder(folder: str | os.PathLike[str]) -> None:
         where.mkdir(parents=True, exist_ok=True)
         descriptor, probe = _create_temporary(where, "dicomify-write-check", 0o600)
     except OSError as error:
-        raise OutputError(f"{where}: cannot write output files here ({os_reason(error)})") from None
+        raise OutputError(f"cannot write output files here ({os_reason(error)})", source=str(where)) from None
     os.close(descriptor)
     with contextlib.suppress(OSError):
         os.unlink(probe)
