@@ -61,7 +61,19 @@ def test_skip_existing_redoes_a_cut_output(tmp_path: Path) -> None:
     whole = cut.read_bytes()
     cut.write_bytes(whole[:-500])
     report = tmp_path / "r.jsonl"
-    code = main(["convert", str(files["one"]), str(files["two"]), "-o", str(out), "-q", "--skip-existing", "--report", str(report)])
+    code = main(
+        [
+            "convert",
+            str(files["one"]),
+            str(files["two"]),
+            "-o",
+            str(out),
+            "-q",
+            "--skip-existing",
+            "--report",
+            str(report),
+        ]
+    )
     assert code == EXIT_OK
     statuses = {Path(r["source"]).name: r["status"] for r in read_report(report)}
     assert statuses == {"one.jpg": "converted", "two.png": "skipped"}

@@ -29,7 +29,9 @@ def test_a_link_to_an_own_picture_converts_the_real_file_once(tmp_path: Path) ->
     (tmp_path / "in" / "sub").mkdir()
     (tmp_path / "in" / "sub" / "deep.jpg").symlink_to(Path("..") / "real.jpg")
     report = tmp_path / "r.jsonl"
-    assert main(["convert", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--report", str(report), "-q"]) == EXIT_OK
+    assert (
+        main(["convert", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--report", str(report), "-q"]) == EXIT_OK
+    )
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.dcm")) == ["real.dcm"]
     rows = _rows(report)
     assert rows["real.jpg"][0] == "converted"

@@ -259,7 +259,9 @@ def discover(
 
 def anchor_of(inputs: Iterable[Input]) -> str:
     """The deepest folder holding every folder argument and every file argument's folder."""
-    places = {os.path.abspath(i.root) if i.root is not None else os.path.dirname(os.path.abspath(i.path)) for i in inputs}
+    places = {
+        os.path.abspath(i.root) if i.root is not None else os.path.dirname(os.path.abspath(i.path)) for i in inputs
+    }
     if not places:
         return os.path.abspath(os.curdir)
     return os.path.commonpath(sorted(places))
