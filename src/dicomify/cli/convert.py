@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DicomifyError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
+from .order import add_order_arguments, order_metadata_from_args
 
 if TYPE_CHECKING:
     from ..batch import BatchResult
@@ -125,6 +126,7 @@ def register(subparsers: Any) -> None:
     add_batch_arguments(parser)
     add_conversion_arguments(parser)
     add_delivery_arguments(parser)
+    add_order_arguments(parser)
     parser.set_defaults(func=run_command)
 
 
@@ -264,8 +266,8 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
 
 
 def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge metadata sources; later ones win: reference DICOM, JSON file, --set, flags."""
-    metadata: dict[str, Any] = {}
+    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags."""
+    metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from and args.series_from:
         raise DicomifyError("give either --study-from or --series-from, not both")
     if args.study_from:
