@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._text import printable
 from ..errors import DicomifyError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
@@ -403,11 +404,11 @@ def run_batch(
                 report.write(result.as_row())
             if result.status == "failed":
                 progress.clear()
-                print(f"dicomify: {result.source}: {result.message}", file=sys.stderr)
+                print(printable(f"dicomify: {result.source}: {result.message}"), file=sys.stderr)
             elif result.send_status == "failed":
                 not_sent += 1
                 progress.clear()
-                print(f"dicomify: {result.output}: not sent: {result.message}", file=sys.stderr)
+                print(printable(f"dicomify: {result.output}: not sent: {result.message}"), file=sys.stderr)
             progress.update(result.status)
     finally:
         progress.close()
