@@ -87,6 +87,11 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
     )
+    group.add_argument(
+        "--all-images",
+        action="store_true",
+        help="HEIF/HEIC with several images (burst, Live Photo): every image as a frame, not only the primary one",
+    )
 
     meta = parser.add_argument_group("metadata (checked against each attribute's VR)")
     meta.add_argument("--metadata", metavar="FILE.json", help="JSON object of DICOM keywords and values")
@@ -263,6 +268,7 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
         dpi=args.dpi,
         page=args.page,
         max_pixels=args.max_pixels,
+        all_images=args.all_images,
     )
 
 
