@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests use, then runs them.
 #   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb
-#   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF)
+#   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF),
+#   chromium (the serve page's end-to-end tests, driven by Playwright with executable_path)
 #   Python: this package with its test extra
 # Extra arguments go to pytest (e.g. scripts/test.sh -k matrix).
 set -euo pipefail
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 >/dev/null
+    dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver >/dev/null
 
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
