@@ -7,6 +7,7 @@ VL Photographic Image (A.32.4) on request for clinical photos.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -72,6 +73,13 @@ def _put(ds: Dataset, keyword: str, value: Any) -> None:
         if len(_CONVERTED) >= _CONVERTED_MAX:
             _CONVERTED.clear()
         _CONVERTED[key] = element.value
+
+
+def _put_sequences(ds: Dataset, metadata: Mapping[str, Any], keywords: tuple[str, ...]) -> None:
+    """The order's sequences (IHE RAD TF-2 Table A.1-1), copied so objects never share items."""
+    for keyword in keywords:
+        if metadata.get(keyword):
+            setattr(ds, keyword, copy.deepcopy(metadata[keyword]))
 
 
 def sop_class_for(picture: Picture, iod: Iod) -> str:
@@ -142,6 +150,7 @@ def build_dataset(
         _put(ds, "IssuerOfPatientID", metadata["IssuerOfPatientID"])
     _put(ds, "PatientBirthDate", metadata.get("PatientBirthDate", ""))
     _put(ds, "PatientSex", metadata.get("PatientSex", ""))
+    _put_sequences(ds, metadata, ("OtherPatientIDsSequence",))
 
     # General Study (C.7.2.1).
     _put(ds, "StudyInstanceUID", metadata.get("StudyInstanceUID") or new_uid())
@@ -152,6 +161,7 @@ def build_dataset(
     _put(ds, "AccessionNumber", metadata.get("AccessionNumber", ""))
     if metadata.get("StudyDescription"):
         _put(ds, "StudyDescription", metadata["StudyDescription"])
+    _put_sequences(ds, metadata, ("IssuerOfAccessionNumberSequence", "ReferencedStudySequence", "ProcedureCodeSequence"))
 
     # General Series (C.7.3.1).
     _put(ds, "Modality", metadata.get("Modality") or ("XC" if photo else "OT"))
@@ -163,6 +173,7 @@ def build_dataset(
     # Laterality (2C) is required for paired body parts; dciodvfy wants it present for
     # SC, empty meaning "unknown" (a warning, not an error).
     _put(ds, "Laterality", metadata.get("Laterality", ""))
+    _put_sequences(ds, metadata, ("RequestAttributesSequence", "PerformedProtocolCodeSequence"))
 
     # General Equipment (C.7.5.1) and, for SC, SC Equipment (C.8.6.1).
     _put(ds, "Manufacturer", _MANUFACTURER)
@@ -207,7 +218,7 @@ def build_dataset(
     _put(ds, "BitsAllocated", layout.bits_allocated)
     _put(ds, "BitsStored", layout.bits_stored)
     _put(ds, "HighBit", layout.bits_stored - 1)
-    _put(ds, "PixelRepresentation", 0)
+    _put(ds, "PixelRepresentation", 1 if layout.signed else 0)
     if picture.icc_profile and layout.samples_per_pixel == 3:
         _put(ds, "ICCProfile", picture.icc_profile)  # ICC Profile module (C.11.15)
 
@@ -218,6 +229,8 @@ def build_dataset(
         _put(ds, "RescaleIntercept", _ds(picture.rescale[1]))
         _put(ds, "RescaleSlope", _ds(picture.rescale[0]))
         _put(ds, "RescaleType", "US")
+    if picture.window is not None and layout.samples_per_pixel == 1:
+        _add_voi_window(ds, picture)
 
     ds.file_meta = _file_meta(ds)
     return ds
@@ -251,6 +264,19 @@ def _add_multi_frame(ds: Dataset, picture: Picture) -> None:
         _put(ds, "RescaleIntercept", _ds(intercept))
         _put(ds, "RescaleSlope", _ds(slope))
         _put(ds, "RescaleType", "US")
+
+
+def _add_voi_window(ds: Dataset, picture: Picture) -> None:
+    """VOI LUT (C.11.2): the window that shows the picture as its source displays.
+
+    The window is given in stored values; a Modality LUT maps it like the pixels.
+    """
+    assert picture.window is not None
+    center, width = picture.window
+    slope, intercept = picture.rescale or (1.0, 0.0)
+    _put(ds, "WindowCenter", _ds(center * slope + intercept))
+    _put(ds, "WindowWidth", _ds(max(width * slope, 1.0)))
+    _put(ds, "VOILUTFunction", "LINEAR")
 
 
 def _file_meta(ds: Dataset) -> FileMetaDataset:
