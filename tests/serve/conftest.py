@@ -70,7 +70,9 @@ def write_png(path: Path, seed: int = 1) -> np.ndarray:
 
 
 def write_tiff(path: Path, pages: int = 3) -> list[np.ndarray]:
-    frames = [np.full((40, 50), 40 * (k + 1), dtype=np.uint8) + np.arange(50, dtype=np.uint8)[None, :] for k in range(pages)]
+    frames = [
+        np.full((40, 50), 40 * (k + 1), dtype=np.uint8) + np.arange(50, dtype=np.uint8)[None, :] for k in range(pages)
+    ]
     images = [Image.fromarray(frame) for frame in frames]
     images[0].save(path, save_all=True, append_images=images[1:])
     return frames

@@ -47,7 +47,10 @@ def test_health(open_server: ServerProcess) -> None:
 def test_convert_one_png_gives_a_valid_dicom_with_the_pixels(open_server: ServerProcess, tmp_path: Path) -> None:
     pixels = write_png(tmp_path / "wound.png")
     response = post(
-        open_server, "/api/convert", [("file", tmp_path / "wound.png")], metadata={"PatientName": "Doe^Jane", "PatientID": "123"}
+        open_server,
+        "/api/convert",
+        [("file", tmp_path / "wound.png")],
+        metadata={"PatientName": "Doe^Jane", "PatientID": "123"},
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/dicom"
@@ -73,7 +76,9 @@ def test_convert_png_and_multipage_tiff_gives_multipart_related(open_server: Ser
     assert response.status_code == 200, response.text
     content_type = response.headers["content-type"]
     assert content_type.startswith('multipart/related; type="application/dicom"; boundary=')
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + response.content)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + response.content
+    )
     parts = [part.get_payload(decode=True) for part in message.iter_parts()]
     assert len(parts) == 2
     photo, scan = (read_dicom(part) for part in parts)
@@ -98,7 +103,9 @@ def test_convert_as_zip(open_server: ServerProcess, tmp_path: Path) -> None:
     write_png(tmp_path / "a.png")
     write_png(tmp_path / "b.png", seed=2)
     files = [("file", (name, (tmp_path / name).read_bytes(), "image/png")) for name in ("a.png", "b.png")]
-    response = httpx.post(f"{open_server.url}/api/convert", files=files, headers={"Accept": "application/zip"}, timeout=60)
+    response = httpx.post(
+        f"{open_server.url}/api/convert", files=files, headers={"Accept": "application/zip"}, timeout=60
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
@@ -123,7 +130,9 @@ def test_convert_as_zip(open_server: ServerProcess, tmp_path: Path) -> None:
         ("empty", 422, "empty.png: the file is empty (0 bytes)"),
     ],
 )
-def test_errors_are_one_line_json_with_a_4xx(open_server: ServerProcess, tmp_path: Path, case: str, status: int, message: str) -> None:
+def test_errors_are_one_line_json_with_a_4xx(
+    open_server: ServerProcess, tmp_path: Path, case: str, status: int, message: str
+) -> None:
     png = tmp_path / "a.png"
     write_png(png)
     url = f"{open_server.url}/api/convert"
@@ -199,9 +208,13 @@ def test_stage_preview_is_drawn_from_the_produced_object_then_publish_and_downlo
 def _stage_publish_download(client: httpx.Client, serve_orthanc: Orthanc, tmp_path: Path, pixels: np.ndarray) -> None:
     import base64
 
-    files = [("file", (n, (tmp_path / n).read_bytes(), "application/octet-stream")) for n in ("a.png", "scan.tif", "a.png")]
+    files = [
+        ("file", (n, (tmp_path / n).read_bytes(), "application/octet-stream")) for n in ("a.png", "scan.tif", "a.png")
+    ]
     files[2] = ("file", ("broken.jpg", b"\xff\xd8\xff\xe0 truncated", "image/jpeg"))
-    response = client.post("/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "STAGE-1", "PatientName": "Stage^Test"})})
+    response = client.post(
+        "/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "STAGE-1", "PatientName": "Stage^Test"})}
+    )
     assert response.status_code == 200, response.text
     staged = response.json()
     first, scan, broken = staged["pictures"]
@@ -251,7 +264,9 @@ def test_publish_to_a_pacs_that_is_down_reports_failed_per_picture(
 ) -> None:
     from net.orthanc_server import free_port
 
-    server = start_server("down", {"pacs": {"host": "127.0.0.1", "port": free_port(), "called_aet": "NOBODY", "timeout": 3}})
+    server = start_server(
+        "down", {"pacs": {"host": "127.0.0.1", "port": free_port(), "called_aet": "NOBODY", "timeout": 3}}
+    )
     write_png(tmp_path / "a.png")
     response = post(server, "/api/publish", [("file", tmp_path / "a.png")])
     assert response.status_code == 200

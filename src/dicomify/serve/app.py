@@ -165,9 +165,15 @@ class Server:
         limits = self.config.limits
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limits.max_upload_bytes:
-            raise UploadError(413, f"the upload is larger than the limit of {limits.max_upload_bytes // (1024 * 1024)} MB")
+            raise UploadError(
+                413, f"the upload is larger than the limit of {limits.max_upload_bytes // (1024 * 1024)} MB"
+            )
         upload = await read_multipart(
-            request.headers.get("content-type", ""), request.stream(), self.private, limits.max_upload_bytes, limits.max_files
+            request.headers.get("content-type", ""),
+            request.stream(),
+            self.private,
+            limits.max_upload_bytes,
+            limits.max_files,
         )
         if not upload.files:
             remove_tree(upload.folder)
@@ -225,7 +231,9 @@ class Server:
         results = []
         for item in converted:
             if item.path is None:
-                results.append({"name": item.name, "status": "not-converted", "sop_instance_uid": "", "message": item.error})
+                results.append(
+                    {"name": item.name, "status": "not-converted", "sop_instance_uid": "", "message": item.error}
+                )
                 continue
             outcome = by_path[item.path]
             results.append(
@@ -237,7 +245,13 @@ class Server:
                 }
             )
         stored = sum(1 for r in results if r["status"] in ("stored", "stored-decoded"))
-        logger.info("published %d object(s) to %s: %d stored, %d failed", len(results), self.config.pacs, stored, len(results) - stored)
+        logger.info(
+            "published %d object(s) to %s: %d stored, %d failed",
+            len(results),
+            self.config.pacs,
+            stored,
+            len(results) - stored,
+        )
         return JSONResponse({"results": results, "stored": stored, "failed": len(results) - stored})
 
     def page(self, name: str, replacements: dict[str, str]) -> HTMLResponse:
@@ -303,7 +317,13 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         # Method, path and status only: query strings and bodies may hold patient data.
         started = time.monotonic()
         response = await call_next(request)
-        logger.info("%s %s %d %.0f ms", request.method, request.url.path, response.status_code, (time.monotonic() - started) * 1000)
+        logger.info(
+            "%s %s %d %.0f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
         return response
 
     @app.exception_handler(AuthError)
@@ -345,14 +365,19 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         facts = {
             "publish": server.config.pacs is not None,
             "pacs": str(server.config.pacs) if server.config.pacs is not None else "",
-            "worklist": server.config.worklist is not None and pacs.query_function(pacs._WORKLIST_FUNCTIONS) is not None,
+            "worklist": server.config.worklist is not None
+            and pacs.query_function(pacs._WORKLIST_FUNCTIONS) is not None,
             "studies": server.config.studies is not None and pacs.query_function(pacs._STUDY_FUNCTIONS) is not None,
             "login": server.config.auth_required,
             "user": user,
         }
         return server.page(
             "index.html",
-            {"csrf": _html_escape(csrf), "facts": _html_escape(json.dumps(facts)), "version": _html_escape(__version__)},
+            {
+                "csrf": _html_escape(csrf),
+                "facts": _html_escape(json.dumps(facts)),
+                "version": _html_escape(__version__),
+            },
         )
 
     def _set_cookie(response: Response, request: Request, sid: str) -> None:
@@ -419,7 +444,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             }
         )
 
-    @app.get("/api/regions", summary="Body parts (CID 4031) and lateralities the page offers", responses=_errors(401, 403))
+    @app.get(
+        "/api/regions", summary="Body parts (CID 4031) and lateralities the page offers", responses=_errors(401, 403)
+    )
     async def regions(request: Request) -> JSONResponse:
         server.identify(request)
         return JSONResponse(
@@ -469,7 +496,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post(
         "/api/convert",
         summary="Convert pictures to DICOM",
-        description="One picture: application/dicom. Several: multipart/related; type=\"application/dicom\" "
+        description='One picture: application/dicom. Several: multipart/related; type="application/dicom" '
         "(or a zip with Accept: application/zip). Any picture that cannot be converted fails the request.",
         openapi_extra=_UPLOAD_BODY,
         responses={
@@ -508,14 +535,19 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
                 target = upload.folder / "dicom.zip"
                 await asyncio.to_thread(
-                    write_zip, target, [(p, download_name(c.name, i)) for i, (p, c) in enumerate(zip(paths, converted, strict=False))]
+                    write_zip,
+                    target,
+                    [(p, download_name(c.name, i)) for i, (p, c) in enumerate(zip(paths, converted, strict=False))],
                 )
                 return FileResponse(target, media_type="application/zip", filename="dicom.zip", background=cleanup)
             if len(paths) == 1:
                 from .responses import download_name
 
                 return FileResponse(
-                    paths[0], media_type="application/dicom", filename=download_name(converted[0].name, 0), background=cleanup
+                    paths[0],
+                    media_type="application/dicom",
+                    filename=download_name(converted[0].name, 0),
+                    background=cleanup,
                 )
             from .responses import multipart_related, related_boundary
 
@@ -532,7 +564,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         description="The outcome per picture is data: stored, stored-decoded, failed (with the reason) or "
         "not-converted (with the reason).",
         openapi_extra=_UPLOAD_BODY,
-        responses={200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}}, **_errors(400, 401, 403, 409, 413, 415, 422, 503)},
+        responses={
+            200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}},
+            **_errors(400, 401, 403, 409, 413, 415, 422, 503),
+        },
     )
     async def publish(request: Request) -> Response:
         server.identify(request)
@@ -551,7 +586,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         summary="Convert pictures and keep them here for a check: previews, attributes, warnings",
         description="The objects wait (for publish or download) under the returned id, for the owner only.",
         openapi_extra=_UPLOAD_BODY,
-        responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}, **_errors(400, 401, 403, 413, 415, 422, 503)},
+        responses={
+            200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+            **_errors(400, 401, 403, 413, 415, 422, 503),
+        },
     )
     async def stage(request: Request) -> Response:
         identity = server.identify(request)
@@ -576,7 +614,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post(
         "/api/stage/{batch_id}/publish",
         summary="Send pictures converted by /api/stage to the configured PACS",
-        responses={200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}}, **_errors(401, 403, 404, 409, 503)},
+        responses={
+            200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}},
+            **_errors(401, 403, 404, 409, 503),
+        },
     )
     async def publish_staged(request: Request, batch_id: str) -> Response:
         items = _staged(request, batch_id)
@@ -604,7 +645,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.get(
         "/api/stage/{batch_id}/zip",
         summary="Download every converted picture as a .zip",
-        responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 403, 404)},
+        responses={
+            200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+            **_errors(401, 403, 404),
+        },
     )
     async def download_staged_zip(request: Request, batch_id: str) -> Response:
         from .responses import download_name, write_zip
@@ -616,14 +660,18 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         folder = Path(tempfile.mkdtemp(prefix="zip-", dir=server.private))
         target = folder / "dicom.zip"
         await asyncio.to_thread(write_zip, target, files)
-        return FileResponse(target, media_type="application/zip", filename="dicom.zip", background=BackgroundTask(remove_tree, folder))
+        return FileResponse(
+            target, media_type="application/zip", filename="dicom.zip", background=BackgroundTask(remove_tree, folder)
+        )
 
     _QUERY = {
         200: {"content": {"application/json": {"schema": {"type": "object"}}}},
         **_errors(400, 401, 403, 409, 502),
     }
 
-    async def _query(request: Request, function: Callable[..., list[Any]], destination: Any, allowed: tuple[str, ...]) -> Response:
+    async def _query(
+        request: Request, function: Callable[..., list[Any]], destination: Any, allowed: tuple[str, ...]
+    ) -> Response:
         server.identify(request)
         filters = {key: value for key, value in request.query_params.items() if key in allowed}
         unknown = sorted(set(request.query_params) - set(allowed))

@@ -63,7 +63,9 @@ def _dataset_json(ds: Dataset) -> dict[str, Any]:
     return out
 
 
-def _query(names: tuple[str, ...], destination: DicomDestination | None, what: str, filters: Mapping[str, str]) -> list[Any]:
+def _query(
+    names: tuple[str, ...], destination: DicomDestination | None, what: str, filters: Mapping[str, str]
+) -> list[Any]:
     if destination is None:
         raise NotAvailable(f"no {what} is configured on this server")
     function = query_function(names)

@@ -107,9 +107,7 @@ def picture_choices(raw: Any, count: int) -> list[PictureChoice]:
             raise MetadataError(f"pictures[{index}]: body part {body_part!r} is not in the table (GET /api/regions)")
         laterality = laterality.strip().upper()
         if laterality and laterality not in LATERALITIES:
-            raise MetadataError(
-                f"pictures[{index}]: laterality {laterality!r} is not one of {', '.join(LATERALITIES)}"
-            )
+            raise MetadataError(f"pictures[{index}]: laterality {laterality!r} is not one of {', '.join(LATERALITIES)}")
         choices.append(PictureChoice(body_part.strip().upper(), laterality))
     return choices + [PictureChoice()] * (count - len(choices))
 

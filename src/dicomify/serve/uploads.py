@@ -98,7 +98,9 @@ class _Parts:
             index = len(self.upload.files)
             path = self.upload.folder / f"upload-{index:04d}"
             self.file = open(path, "xb")  # noqa: SIM115 - closed in on_part_end or by cleanup
-            self.current = UploadedFile(self.name, display_name(params[b"filename"].decode("utf-8", "replace"), index), path)
+            self.current = UploadedFile(
+                self.name, display_name(params[b"filename"].decode("utf-8", "replace"), index), path
+            )
             self.upload.files.append(self.current)
         elif len(self.upload.fields) >= MAX_FIELDS:
             raise UploadError(413, f"too many form fields in one request: at most {MAX_FIELDS}")

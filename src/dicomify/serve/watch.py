@@ -226,7 +226,9 @@ class Watcher:
             try:
                 convert(source, dicom, options=self.options, **self._metadata(source))
             except DicomifyError as error:
-                self._finish(source, FAILED, {"status": "failed", "message": str(error).replace(str(source), source.name)})
+                self._finish(
+                    source, FAILED, {"status": "failed", "message": str(error).replace(str(source), source.name)}
+                )
                 return 1
         if self.destination is None:
             output = _unique(self.folder / OUT, Path(source.name).stem + ".dcm")
@@ -242,11 +244,22 @@ class Watcher:
             # The PACS is down or refused: keep it in hand and try again later, never lose it.
             self._retry_after = self.clock() + RETRY_SECONDS
             logger.warning("sending failed, retrying in %.0f s: %s", RETRY_SECONDS, result.message)
-            self._report({"source": source.name, "status": "retry", "sop_instance_uid": result.sop_instance_uid, "message": result.message})
+            self._report(
+                {
+                    "source": source.name,
+                    "status": "retry",
+                    "sop_instance_uid": result.sop_instance_uid,
+                    "message": result.message,
+                }
+            )
             return 0
         self._retry_after = 0.0
         dicom.unlink()
-        self._finish(source, DONE, {"status": result.status.value, "sop_instance_uid": result.sop_instance_uid, "message": result.message})
+        self._finish(
+            source,
+            DONE,
+            {"status": result.status.value, "sop_instance_uid": result.sop_instance_uid, "message": result.message},
+        )
         return 1
 
     def _finish(self, source: Path, where: str, row: Mapping[str, Any]) -> None:
