@@ -236,6 +236,11 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="same as --group folder",
     )
     group.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="follow symbolic links that lead out of the input folders (not followed by default)",
+    )
+    group.add_argument(
         "--manifest",
         metavar="FILE.csv",
         help="CSV with a 'path' column and metadata columns by DICOM keyword (PatientID, ...) per file",
@@ -381,6 +386,7 @@ def run_batch(
                 group=args.group,
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
+                follow_links=args.follow_links,
                 **metadata,
             )
         except BaseException:
