@@ -28,7 +28,7 @@ def main() -> None:
     import pydicom
     from PIL import Image
 
-    from dicomify.batch.engine import tune_allocator
+    from dicomify.batch import tune_allocator
     from dicomify.build.metadata import validate
     from dicomify.build.sop import build_dataset
     from dicomify.encode.pixel_data import set_pixel_data

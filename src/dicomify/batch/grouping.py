@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
+from ..errors import DicomifyError
 from ..iod.metadata import PATIENT_FIELDS, SERIES_FIELDS, STUDY_FIELDS
 from ..iod.uids import new_uid
-from ..errors import DicomifyError
 
 __all__ = ["Grouping", "assign_groups"]
 

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..iod.metadata import FIELDS, validate
 from ..errors import DicomifyError, MetadataError
+from ..iod.metadata import FIELDS, validate
 
 __all__ = ["PATH_COLUMNS", "ManifestRow", "read_manifest"]
 

@@ -1,0 +1,82 @@
+"""The worker side of a batch: convert the tasks of one call, every failure a result.
+
+What runs here is what a worker process (or thread, or cluster node) executes, so it
+takes and returns plain picklable data: :class:`~dicomify.batch.plan.Task` in,
+:class:`~dicomify.outcome.Outcome` out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..errors import DicomifyError
+from ..options import ConvertOptions
+from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
+from .plan import Task
+
+__all__ = ["convert_chunk", "convert_task"]
+
+
+def _without_prefix(message: str, source: str) -> str:
+    # Library errors may start with the source name; the report has a column for it.
+    return message.removeprefix(f"{source}: ")
+
+
+def _existing(task: Task) -> Outcome:
+    try:
+        uids: Uids | None = uids_in_file(task.output)
+        message = "the output already exists"
+    except Exception as error:  # not ours to judge: it exists, so it is skipped
+        uids = None
+        message = f"the output already exists (not readable as DICOM: {error})"
+    if uids is None:
+        return Outcome(task.source, ConvertStatus.SKIPPED, task.output, message=message)
+    return Outcome(task.source, ConvertStatus.SKIPPED, task.output, message=message, **uids)
+
+
+def _failed(task: Task, message: str) -> Outcome:
+    return Outcome(task.source, ConvertStatus.FAILED, task.output, message=message)
+
+
+def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = False) -> Outcome:
+    """Convert one task; every failure becomes a ``failed`` outcome, never an exception.
+
+    Parameters
+    ----------
+    task
+        The source, output path and finished metadata of one file.
+    options
+        The conversion options of the batch.
+    skip_existing
+        Leave an output that exists alone: the outcome is ``skipped``, with the UIDs
+        read from that file.
+
+    Returns
+    -------
+    Outcome
+        ``converted`` (with the reader's notes in ``message``), ``skipped`` or ``failed``.
+    """
+    if skip_existing and os.path.exists(task.output):
+        return _existing(task)
+    from ..api import DicomImage  # imported in the worker, where the work is
+
+    try:
+        with DicomImage(task.source, options=options, **task.metadata) as image:
+            image.save(task.output)
+            return Outcome(
+                task.source,
+                ConvertStatus.CONVERTED,
+                task.output,
+                message="; ".join(image.picture.notes),
+                **uids_of(image.dataset),
+            )
+    except DicomifyError as error:
+        return _failed(task, _without_prefix(str(error), task.source))
+    except Exception as error:  # a bug or a codec crash in one file must not stop the batch
+        return _failed(task, f"unexpected {type(error).__name__}: {error}")
+
+
+def convert_chunk(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool = False) -> list[Outcome]:
+    """The unit of work sent to an executor: a few tasks, to keep per-call overhead small."""
+    return [convert_task(task, options, skip_existing) for task in tasks]
