@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +94,8 @@ def main() -> None:
     tiny = WORK / "tiny.png"
     Image.new("RGB", (16, 16)).save(tiny)
     baseline, _ = peak_of(tiny)
-    print(f"| picture | raw pixels | peak RSS | over baseline | over / raw | seconds |")
-    print(f"|---|---:|---:|---:|---:|---:|")
+    print("| picture | raw pixels | peak RSS | over baseline | over / raw | seconds |")
+    print("|---|---:|---:|---:|---:|---:|")
     print(f"| 16x16 PNG (baseline) | 0 MiB | {baseline:.0f} MiB | - | - | - |")
     for pages in [int(p) for p in args.pages.split(",")]:
         path = WORK / f"pages{pages}.tif"

@@ -26,13 +26,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def main() -> None:
     import pydicom
-    from PIL import Image
-
-    from dicomify.batch import tune_allocator
     from dicomify.build.metadata import validate
     from dicomify.build.sop import build_dataset
-    from dicomify.encode.pixel_data import set_pixel_data
+    from PIL import Image
+
     from dicomify._files import atomic_output
+    from dicomify.batch import tune_allocator
+    from dicomify.encode.pixel_data import set_pixel_data
     from dicomify.options import ConvertOptions
     from dicomify.readers import read_picture
 

@@ -44,11 +44,11 @@ def main() -> None:
     print(f"  python -m dicomify --version       {wall([py, '-m', 'dicomify', '--version']) * 1000:6.0f} ms")
 
     import pydicom
-
     from dicomify.build.metadata import validate
     from dicomify.build.sop import build_dataset
-    from dicomify.encode.pixel_data import set_pixel_data
+
     from dicomify._files import atomic_output
+    from dicomify.encode.pixel_data import set_pixel_data
     from dicomify.options import ConvertOptions
     from dicomify.readers import read_picture
 
@@ -78,7 +78,7 @@ def main() -> None:
         with open(os.path.join(out, f"{number}.copy"), "wb") as file:
             file.write(data)
         t8 = time.perf_counter()
-        for name, spent in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7)):
+        for name, spent in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7), strict=True):
             steps[name] += spent
     print(f"\nper file, mean of {len(files)} photos (in one process, imports done):")
     for name, spent in steps.items():

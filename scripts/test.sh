@@ -2,21 +2,25 @@
 # The whole test suite on a fresh Debian machine: installs what the tests use, then runs them.
 #   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb
 #   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF)
-#   Python: this package with its test extra
+#   Python: this package with its test extra, in a virtual environment (.venv, see _venv.sh)
+# Then the checks: ruff, mypy, the API reference built with warnings as errors, and pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k matrix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_venv.sh
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 >/dev/null
+apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 # A validator that is missing must fail the run, never skip tests.
 for tool in dciodvfy dcmdump dcmj2pnm dcmdjpls dcmcjpeg gdcmconv; do
     command -v "$tool" >/dev/null || { echo "missing required tool: $tool" >&2; exit 1; }
 done
 
-python3 -m pytest "$@"
+"$PY" -m ruff check src tests benchmarks
+"$PY" -m ruff format --check src tests benchmarks
+"$PY" -m mypy src
+"$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+
+"$PY" -m pytest "$@"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.pictures import gray8, photo, pil_bytes, png_chunk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from helpers.pictures import gray8, photo, pil_bytes, png_chunk
 from PIL import Image
 
 import dicomify

@@ -16,7 +16,6 @@ import numpy as np
 import pydicom
 import pytest
 import tifffile
-from helpers.validators import dciodvfy_errors, dcmtk_decodes, decoded_pixels, gdcm_decodes, require_tool
 from helpers.pictures import (
     RNG,
     Case,
@@ -33,6 +32,7 @@ from helpers.pictures import (
     rle4,
     rle8,
 )
+from helpers.validators import dciodvfy_errors, dcmtk_decodes, decoded_pixels, gdcm_decodes, require_tool
 from PIL import Image
 
 import dicomify

@@ -4,7 +4,13 @@ Thin on purpose: it opens the source, asks a reader for a Picture, has the build
 make the dataset and the encoder add the pixels, and writes the result atomically.
 """
 
+# pydicom is imported first, by _lazy, without requests: the other imports follow it.
+# ruff: noqa: E402
 from __future__ import annotations
+
+from . import _lazy
+
+_lazy.import_pydicom()  # first, without what it imports for its test-data downloads
 
 import io
 import logging
@@ -18,14 +24,14 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from .iod.metadata import needs_unicode, validate
-from .iod.sop import build_dataset
+from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from ._files import atomic_output
+from .iod.metadata import needs_unicode, validate
+from .iod.sop import build_dataset
 from .options import ConvertOptions, split_options
-from .readers import read_picture
 from .picture import Picture
+from .readers import read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
@@ -88,14 +94,14 @@ class DicomImage:
             set_pixel_data(self.dataset, self.picture, self.options.compression)
         except DicomifyError as error:
             self.close()
-            raise type(error)(f"{self.source_name}: {error}") from None
+            raise error.with_source(self.source_name) from None
         except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
             # Safety net: a decoder library tripping over damaged data must still give
             # one clear line, not a traceback (each reader maps the errors it expects).
             self.close()
             logger.debug("unexpected decoder failure", exc_info=True)
             raise CorruptImageError(
-                f"{self.source_name}: the picture cannot be decoded ({type(error).__name__}: {error})"
+                f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
             ) from None
         if not isinstance(self.dataset["PixelData"].value, FrameStream):
             # Every pixel is in the dataset now; only streamed frames need the source.
@@ -126,29 +132,45 @@ class DicomImage:
         return str(self.dataset.SOPInstanceUID)
 
     def save(self, target: Target) -> None:
-        """Write the DICOM file to a path (atomically) or to a binary stream."""
+        """Write the DICOM file to a path (atomically) or to a binary stream.
+
+        Parameters
+        ----------
+        target
+            A path, or a binary file object open for writing. How a path is written
+            (temporary file, fsync, rename; links, devices and read-only files) is
+            described in ``docs/limits.md``.
+
+        Raises
+        ------
+        OutputError
+            The target cannot be written, the stream accepts fewer bytes than the
+            whole object, or ``target`` is not a path or a binary stream.
+        """
         if isinstance(target, (str, os.PathLike)):
             try:
                 with atomic_output(target) as file:
                     self._write(file)
             except OSError as error:
-                raise OutputError(f"{target}: cannot write ({error.strerror})") from None
+                raise OutputError(f"cannot write ({os_reason(error)})", source=str(target)) from None
             return
+        if not hasattr(target, "write") or isinstance(target, io.TextIOBase):
+            raise OutputError(
+                f"cannot write a DICOM file to {type(target).__name__}; give a path or a binary "
+                "file object (open(..., 'wb'), sys.stdout.buffer)"
+            )
         # A stream gets the bytes only once the whole object has been encoded.
         buffer = io.BytesIO()
         self._write(buffer)
-        try:
-            target.write(buffer.getbuffer())
-        except OSError as error:
-            raise OutputError(f"cannot write to the output stream ({error.strerror})") from None
+        write_all(target, buffer.getbuffer())
 
     def _write(self, file: BinaryIO) -> None:
         try:
             pydicom.dcmwrite(file, self.dataset, enforce_file_format=True)
         except DicomifyError as error:
-            raise type(error)(f"{self.source_name}: {error}") from None
+            raise error.with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
-            raise OutputError(f"{self.source_name}: the DICOM object cannot be encoded ({error})") from None
+            raise OutputError(f"the DICOM object cannot be encoded ({error})", source=self.source_name) from None
 
     def close(self) -> None:
         """Release the source file (kept open for lazily decoded multi-page sources)."""

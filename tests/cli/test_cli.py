@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from helpers.validators import dciodvfy_errors
 from helpers.pictures import photo
+from helpers.validators import dciodvfy_errors
 from PIL import Image
 
 import dicomify

@@ -11,8 +11,8 @@ from helpers.emf_build import create_brush, emf, rec, rectangle, select, wmf, wr
 
 from dicomify.emf import is_emf, is_wmf, render
 from dicomify.errors import CorruptImageError, DicomifyError, ImageTooLargeError
-from dicomify.readers import read_picture
 from dicomify.options import ConvertOptions
+from dicomify.readers import read_picture
 
 
 def good() -> bytes:

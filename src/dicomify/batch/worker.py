@@ -18,9 +18,11 @@ from .plan import Task
 __all__ = ["convert_chunk", "convert_task"]
 
 
-def _without_prefix(message: str, source: str) -> str:
-    # Library errors may start with the source name; the report has a column for it.
-    return message.removeprefix(f"{source}: ")
+def _reason(error: DicomifyError, source: str) -> str:
+    # The report has a column for the source: the message need not repeat it.
+    if error.source == source:
+        return error.reason
+    return str(error).removeprefix(f"{source}: ")  # an error raised with the name in its text
 
 
 def _existing(task: Task) -> Outcome:
@@ -72,7 +74,7 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:
-        return _failed(task, _without_prefix(str(error), task.source))
+        return _failed(task, _reason(error, task.source))
     except Exception as error:  # a bug or a codec crash in one file must not stop the batch
         return _failed(task, f"unexpected {type(error).__name__}: {error}")
 

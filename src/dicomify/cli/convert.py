@@ -352,10 +352,26 @@ def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: di
     target: Any = sys.stdout.buffer if args.output == "-" else args.output
     if source_arg != "-" and args.output != "-" and same_file(source_arg, args.output):
         raise OutputError(f"{args.output}: refusing to overwrite the input")
-    convert(source, target, options=options, **metadata)
-    if target is sys.stdout.buffer:
-        sys.stdout.buffer.flush()
+    try:
+        convert(source, target, options=options, **metadata)
+    except DicomifyError:
+        if target is sys.stdout.buffer:
+            _drop_stdout()
+        raise
     return ExitCode.OK
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout, send what Python still holds for it to /dev/null.
+
+    Otherwise the interpreter flushes it again at exit and prints a second, raw error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:

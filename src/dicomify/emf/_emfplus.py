@@ -11,6 +11,7 @@ line caps, compound lines and image attributes are ignored.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import math
@@ -853,25 +854,28 @@ def parse_region_node(b: bytes, at: int, depth: int) -> tuple[skia.Path | None, 
     raise ValueError(f"unknown region node {ntype:#x}")
 
 
-_NESTING = [0]
+# How deep the current thread is in embedded pictures: per thread (a context variable),
+# so conversions running at once never see each other's depth.
+_NESTING: contextvars.ContextVar[int] = contextvars.ContextVar("dicomify_emf_nesting", default=0)
 
 
 def _metafile_image(b: bytes) -> np.ndarray | None:
     """An embedded WMF/EMF picture, rendered on its own (at most two levels deep)."""
     _mtype, size = struct.unpack_from("<II", b, 8)
     data = b[16 : 16 + size]
-    if _NESTING[0] >= 2:
+    depth = _NESTING.get()
+    if depth >= 2:
         return None
     from . import render_array
 
-    _NESTING[0] += 1
+    token = _NESTING.set(depth + 1)
     try:
         rgb = render_array(data, max_pixels=4_000_000)[0]
     except CorruptImageError as exc:
         log.debug("embedded metafile image skipped: %s", exc)
         return None
     finally:
-        _NESTING[0] -= 1
+        _NESTING.reset(token)
     # Marked so that DrawImage maps the whole picture: the source rectangle of a
     # metafile image is in its own units, not our raster's pixels.
     return _WholePicture(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))

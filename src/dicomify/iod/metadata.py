@@ -15,11 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pydicom
-from pydicom import config as pydicom_config
-from pydicom.datadict import dictionary_VR
-from pydicom.valuerep import validate_value
-
+from .. import _lazy
 from ..errors import MetadataError
 
 __all__ = [
@@ -118,6 +114,12 @@ def _check_date(keyword: str, value: str) -> None:
 
 def validate(metadata: Mapping[str, Any]) -> Metadata:
     """Normalise and check every value; return a new mapping or raise MetadataError."""
+    # pydicom on first use: the CLI imports this module to build its --help.
+    _lazy.import_pydicom()
+    from pydicom import config as pydicom_config
+    from pydicom.datadict import dictionary_VR
+    from pydicom.valuerep import validate_value
+
     checked: Metadata = {}
     for keyword, raw in metadata.items():
         if keyword not in FIELDS:
@@ -183,6 +185,10 @@ def from_reference(path: str | Path, include_series: bool) -> Metadata:
 
     Never copies the SOP Instance UID: every converted object gets its own.
     """
+    _lazy.import_pydicom()
+    import pydicom
+    from pydicom.datadict import dictionary_VR
+
     try:
         reference = pydicom.dcmread(path, stop_before_pixels=True)
     except (OSError, pydicom.errors.InvalidDicomError) as error:

@@ -207,7 +207,7 @@ def build_dataset(
     _put(ds, "BitsAllocated", layout.bits_allocated)
     _put(ds, "BitsStored", layout.bits_stored)
     _put(ds, "HighBit", layout.bits_stored - 1)
-    _put(ds, "PixelRepresentation", 0)
+    _put(ds, "PixelRepresentation", 1 if layout.signed else 0)
     if picture.icc_profile and layout.samples_per_pixel == 3:
         _put(ds, "ICCProfile", picture.icc_profile)  # ICC Profile module (C.11.15)
 
@@ -218,6 +218,8 @@ def build_dataset(
         _put(ds, "RescaleIntercept", _ds(picture.rescale[1]))
         _put(ds, "RescaleSlope", _ds(picture.rescale[0]))
         _put(ds, "RescaleType", "US")
+    if picture.window is not None and layout.samples_per_pixel == 1:
+        _add_voi_window(ds, picture)
 
     ds.file_meta = _file_meta(ds)
     return ds
@@ -251,6 +253,19 @@ def _add_multi_frame(ds: Dataset, picture: Picture) -> None:
         _put(ds, "RescaleIntercept", _ds(intercept))
         _put(ds, "RescaleSlope", _ds(slope))
         _put(ds, "RescaleType", "US")
+
+
+def _add_voi_window(ds: Dataset, picture: Picture) -> None:
+    """VOI LUT (C.11.2): the window that shows the picture as its source displays.
+
+    The window is given in stored values; a Modality LUT maps it like the pixels.
+    """
+    assert picture.window is not None
+    center, width = picture.window
+    slope, intercept = picture.rescale or (1.0, 0.0)
+    _put(ds, "WindowCenter", _ds(center * slope + intercept))
+    _put(ds, "WindowWidth", _ds(max(width * slope, 1.0)))
+    _put(ds, "VOILUTFunction", "LINEAR")
 
 
 def _file_meta(ds: Dataset) -> FileMetaDataset:

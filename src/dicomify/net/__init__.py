@@ -25,8 +25,11 @@ from ._result import EchoResult, SendResult, SendStatus
 
 if _TYPE_CHECKING:
     from ._api import echo, open_sender, send_files, stored_in_report
+    from ._query import QueryError
+    from ._worklist import OrderError, WorklistItem, find_order, find_worklist
 
 _LAZY = {"echo", "open_sender", "send_files", "stored_in_report"}
+_LAZY_WORKLIST = {"OrderError", "WorklistItem", "find_order", "find_worklist"}
 
 
 def __getattr__(name: str) -> _Any:
@@ -35,17 +38,30 @@ def __getattr__(name: str) -> _Any:
         from . import _api
 
         return getattr(_api, name)
+    if name in _LAZY_WORKLIST:
+        from . import _worklist
+
+        return getattr(_worklist, name)
+    if name == "QueryError":
+        from ._query import QueryError
+
+        return QueryError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Destination",
     "DicomDestination",
     "EchoResult",
+    "OrderError",
+    "QueryError",
     "SendResult",
     "SendStatus",
     "StowDestination",
     "TLSOptions",
+    "WorklistItem",
     "echo",
+    "find_order",
+    "find_worklist",
     "open_sender",
     "send_files",
     "stored_in_report",
@@ -53,4 +69,4 @@ __all__ = [
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | _LAZY | _LAZY_WORKLIST | {"QueryError"})

@@ -6,13 +6,14 @@ only ever sees the :class:`~dicomify.picture.Picture` a reader returns.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from ..picture import Picture
 from ..options import ConvertOptions
+from ..picture import Picture
 
 __all__ = ["Reader", "read_picture", "register"]
 
@@ -28,6 +29,8 @@ class Reader:
 
 
 _READERS: list[Reader] = []
+_LOAD_LOCK = threading.Lock()
+_builtins_loaded = False
 
 
 def register(reader: Reader) -> Reader:
@@ -35,28 +38,31 @@ def register(reader: Reader) -> Reader:
     return reader
 
 
-_builtins_loaded = False
+def _readers() -> list[Reader]:
+    """Every reader, the built-in ones imported on first use.
 
-
-def _load_builtin_readers() -> None:
+    Threads converting at once in a fresh process wait here until every built-in
+    reader has registered: the flag is set only after the imports, under the lock.
+    """
     global _builtins_loaded
-    _builtins_loaded = True
-    # Imported for their register() side effect; the sniffers accept disjoint magics,
-    # so the registration order does not matter.
-    from . import emf, jpeg, pillow, tiff  # noqa: F401
+    if not _builtins_loaded:
+        with _LOAD_LOCK:
+            if not _builtins_loaded:
+                # Imported for their register() side effect; the sniffers accept
+                # disjoint magics, so the registration order does not matter.
+                from . import emf, jpeg, pillow, tiff  # noqa: F401
+
+                _builtins_loaded = True
+    return _READERS
 
 
 def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture:
     """Read a seekable binary stream into a Picture, choosing the reader by content."""
-    # A flag, not "is the list empty": importing one reader module first must not
-    # leave that reader registered alone.
-    if not _builtins_loaded:
-        _load_builtin_readers()
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
     if not head:
         raise CorruptImageError("the file is empty (0 bytes)")
-    for reader in _READERS:
+    for reader in _readers():
         if reader.sniff(head):
             return reader.read(stream, options)
     raise UnsupportedFormatError(

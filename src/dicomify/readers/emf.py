@@ -11,9 +11,9 @@ from typing import BinaryIO
 
 from ..emf._sniff import is_emf, is_wmf
 from ..errors import UnsupportedFormatError
-from . import Reader, register
-from ..picture import FrameLayout, Picture, frames_of
 from ..options import ConvertOptions
+from ..picture import FrameLayout, Picture, frames_of
+from . import Reader, register
 
 
 def sniff(head: bytes) -> bool:

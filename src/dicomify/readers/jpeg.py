@@ -27,9 +27,9 @@ from typing import BinaryIO
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from . import Reader, register
-from ..picture import Encapsulated, FrameLayout, Picture, frames_of
 from ..options import ConvertOptions
+from ..picture import Encapsulated, FrameLayout, Picture, frames_of
+from . import Reader, register
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import frame_from_pil, layout_of
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
+import importlib
+import struct
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -12,11 +13,15 @@ from ..errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatErr
 from ..options import ConvertOptions
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
     "MAX_DICOM_SIDE",
+    "bomb_error",
     "check_size",
     "exif_datetime",
     "exif_orientation",
+    "load",
     "open_image",
+    "pixel_limit",
     "upright",
 ]
 
@@ -29,9 +34,24 @@ _DATETIME = 0x0132
 _ORIENTATION = 0x0112
 
 
-def pixel_limit(options: ConvertOptions) -> int | None:
-    """The decompression-bomb limit in pixels (Pillow's default unless raised)."""
-    return options.max_pixels if options.max_pixels is not None else Image.MAX_IMAGE_PIXELS
+# Pillow's own default decompression-bomb limit, as a constant of ours: the limit a
+# conversion uses never depends on (nor changes) the process-wide Image.MAX_IMAGE_PIXELS.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+# The Pillow plugin that reads each format named in ``open_image(formats=...)``.
+_PLUGINS = {
+    "PNG": "PngImagePlugin",
+    "BMP": "BmpImagePlugin",
+    "DIB": "BmpImagePlugin",
+    "GIF": "GifImagePlugin",
+    "WEBP": "WebPImagePlugin",
+    "JPEG": "JpegImagePlugin",
+}
+
+
+def pixel_limit(options: ConvertOptions) -> int:
+    """The decompression-bomb limit in pixels per frame (``max_pixels`` or the default)."""
+    return options.max_pixels if options.max_pixels is not None else DEFAULT_MAX_PIXELS
 
 
 def check_size(width: int, height: int, options: ConvertOptions, frames: int = 1) -> None:
@@ -43,26 +63,58 @@ def check_size(width: int, height: int, options: ConvertOptions, frames: int = 1
             f"{width}x{height} pixels is beyond DICOM's limit of {MAX_DICOM_SIDE} rows and columns"
         )
     limit = pixel_limit(options)
-    if limit is not None and width * height > limit:
+    if width * height > limit:
         raise ImageTooLargeError(
             f"{width}x{height} = {width * height} pixels exceeds the decompression-bomb limit of "
             f"{limit} pixels (raise it with --max-pixels if the picture is trusted)"
         )
 
 
+def bomb_error(error: Exception) -> ImageTooLargeError:
+    """Pillow's own DecompressionBombError (its process-wide limit, which we never change)."""
+    return ImageTooLargeError(
+        f"Pillow refuses the picture as a decompression bomb ({error}); its process-wide limit "
+        "is Image.MAX_IMAGE_PIXELS"
+    )
+
+
+def _open_unchecked(stream: BinaryIO, formats: list[str]) -> Image.ImageFile.ImageFile:
+    """What ``Image.open`` does for these formats, without its size check.
+
+    ``Image.open`` warns or raises against the process-wide ``Image.MAX_IMAGE_PIXELS``
+    right after reading the header; the only way round it was to switch that global off,
+    which also switched it off for every other thread. The plugin's own factory reads the
+    same header, and :func:`check_size` then applies the conversion's own limit.
+    """
+    stream.seek(0)
+    prefix = stream.read(16)
+    for name in formats:
+        plugin = _PLUGINS.get(name.upper())
+        if plugin is None:
+            continue
+        try:
+            importlib.import_module(f"PIL.{plugin}")  # registers the format (thread-safe import)
+        except ImportError:  # e.g. Pillow built without WebP
+            continue
+        factory, accept = Image.OPEN[name.upper()]
+        if accept is not None and not accept(prefix):
+            continue
+        stream.seek(0)
+        try:
+            return factory(stream, "")  # type: ignore[no-any-return]
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue  # not this format after all, as Image.open would go on to the next
+    raise UnidentifiedImageError("cannot identify the picture")
+
+
 def open_image(stream: BinaryIO, options: ConvertOptions, formats: list[str] | None = None) -> Image.Image:
-    """``Image.open`` with our own size guard in place of Pillow's warning/bomb error."""
+    """Open a picture with Pillow under our own size guard (no process-wide state touched)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            saved = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with our message
-            try:
-                image = Image.open(stream, formats=formats)
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
+        image = _open_unchecked(stream, formats or list(_PLUGINS))
     except UnidentifiedImageError as error:
         raise UnsupportedFormatError("the picture cannot be identified by Pillow") from error
+    except Image.DecompressionBombError as error:  # WebP checks its canvas while opening
+        raise bomb_error(error) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise CorruptImageError(f"the picture is damaged ({error})") from error
     check_size(image.width, image.height, options)
@@ -73,6 +125,8 @@ def load(image: Image.Image) -> Image.Image:
     """Decode the pixels, turning Pillow's many failure types into CorruptImageError."""
     try:
         image.load()
+    except Image.DecompressionBombError as error:  # e.g. GIF frames growing past the canvas
+        raise bomb_error(error) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
         raise CorruptImageError(f"the picture is damaged or truncated ({error})") from error
     return image

@@ -17,9 +17,9 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from ..errors import CorruptImageError
-from . import Reader, register
-from ..picture import Picture, frames_of
 from ..options import ConvertOptions
+from ..picture import Picture, frames_of
+from . import Reader, register
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
