@@ -13,8 +13,12 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import DicomifyError
+<<<<<<< HEAD
 from . import convert, send, worklist
 from .exitcodes import ExitCode, UsageError
+=======
+from . import convert, export, media, send, worklist
+>>>>>>> main
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "entry_point", "main"]
 
@@ -32,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dicomify {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, send, worklist):
+    for module in (convert, send, worklist, export, media):
         module.register(subparsers)
     return parser
 

@@ -21,6 +21,7 @@ from ..errors import MetadataError
 __all__ = [
     "FIELDS",
     "PATIENT_FIELDS",
+    "SEQUENCE_FIELDS",
     "SERIES_FIELDS",
     "STUDY_FIELDS",
     "Metadata",
@@ -69,6 +70,17 @@ INSTANCE_FIELDS = (
     "ConversionType",
 )
 FIELDS = PATIENT_FIELDS + STUDY_FIELDS + SERIES_FIELDS + INSTANCE_FIELDS
+# Sequences an order (Modality Worklist) or a PACS study fills, IHE RAD TF-2 Table A.1-1:
+# each a list of items (pydicom Datasets or mappings of DICOM keywords), checked element by
+# element. Not command-line flags: they come from --order / --study-in-pacs or the library.
+SEQUENCE_FIELDS = (
+    "OtherPatientIDsSequence",  # Patient (C.7.1.1)
+    "IssuerOfAccessionNumberSequence",  # General Study (C.7.2.1)
+    "ReferencedStudySequence",
+    "ProcedureCodeSequence",
+    "RequestAttributesSequence",  # General Series (C.7.3.1)
+    "PerformedProtocolCodeSequence",
+)
 
 # Enumerated values we check beyond the VR (PS3.3 C.7.1.1, C.7.3.1, C.8.6.1).
 _ENUMERATED = {
@@ -122,9 +134,14 @@ def validate(metadata: Mapping[str, Any]) -> Metadata:
 
     checked: Metadata = {}
     for keyword, raw in metadata.items():
+        if keyword in SEQUENCE_FIELDS:
+            if raw is not None:
+                checked[keyword] = _check_sequence(keyword, raw)
+            continue
         if keyword not in FIELDS:
             raise MetadataError(
-                f"{keyword!r} is not a metadata field dicomify sets; valid fields are: {', '.join(FIELDS)}"
+                f"{keyword!r} is not a metadata field dicomify sets; valid fields are: "
+                f"{', '.join(FIELDS + SEQUENCE_FIELDS)}"
             )
         if raw is None:
             continue
@@ -152,6 +169,60 @@ def validate(metadata: Mapping[str, Any]) -> Metadata:
     return checked
 
 
+def _check_sequence(keyword: str, value: Any) -> Any:
+    """A new pydicom Sequence of new items, every element checked against its VR (recursively)."""
+    from pydicom import Dataset
+    from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+    from pydicom.sequence import Sequence
+
+    if isinstance(value, (str, bytes, Mapping, Dataset)) or not isinstance(value, Iterable):
+        raise MetadataError(f"{keyword} must be a list of items (datasets or mappings of DICOM keywords)")
+    items = []
+    for index, item in enumerate(value, 1):
+        where = f"{keyword} item {index}"
+        if isinstance(item, Dataset):
+            pairs = [(element.keyword or keyword_for_tag(element.tag), element.value) for element in item]
+        elif isinstance(item, Mapping):
+            pairs = list(item.items())
+        else:
+            raise MetadataError(f"{where} must be a dataset or a mapping of DICOM keywords, not {type(item).__name__}")
+        checked = Dataset()
+        for name, element_value in pairs:
+            if not name or not isinstance(name, str) or tag_for_keyword(name) is None:
+                raise MetadataError(f"{where}: {name!r} is not a DICOM keyword")
+            vr = dictionary_VR(name)
+            if vr == "SQ":
+                setattr(checked, name, _check_sequence(f"{where} {name}", element_value or []))
+                continue
+            text = _item_value(f"{where} {name}", vr, element_value)
+            setattr(checked, name, text)
+        items.append(checked)
+    return Sequence(items)
+
+
+def _item_value(where: str, vr: str, value: Any) -> Any:
+    """One element of a sequence item as text (or a number for the numeric VRs), VR-checked."""
+    from pydicom import config as pydicom_config
+    from pydicom.multival import MultiValue
+    from pydicom.valuerep import validate_value
+
+    if value is None:
+        return ""
+    if vr in ("US", "SS", "UL", "SL", "FL", "FD", "IS", "DS") and not isinstance(value, (str, list, MultiValue)):
+        return value
+    values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+    texts = []
+    for one in values:
+        text = str(one)  # a PersonName, UID or decoded text of the peer's character set
+        if text:
+            try:
+                validate_value(vr, text, pydicom_config.RAISE)
+            except (ValueError, KeyError) as error:
+                raise MetadataError(f"{where} {text!r}: {_first_line(error)}") from None
+        texts.append(text)
+    return texts if len(texts) > 1 else texts[0] if texts else ""
+
+
 def _check_person_name(keyword: str, value: str) -> None:
     # PS3.5 6.2: at most 64 characters per component group, at most five components.
     for group in value.split("="):
@@ -162,8 +233,19 @@ def _check_person_name(keyword: str, value: str) -> None:
 
 
 def needs_unicode(values: Iterable[Any]) -> bool:
-    """True when any text value is not plain ASCII (then ISO_IR 192 is needed)."""
-    return any(isinstance(v, str) and not v.isascii() for v in values)
+    """True when any text value, also inside sequence items, is not plain ASCII (then ISO_IR 192 is needed)."""
+    for value in values:
+        if isinstance(value, str):
+            if not value.isascii():
+                return True
+        elif isinstance(value, (list, tuple)):  # a pydicom Sequence or a multi-value
+            if needs_unicode(value):
+                return True
+        elif hasattr(value, "values") and hasattr(value, "keys"):  # a Dataset or a mapping
+            texts = [getattr(element, "value", element) for element in value.values()]
+            if needs_unicode(str(text) if hasattr(text, "original_string") else text for text in texts):
+                return True
+    return False
 
 
 def load_json(path: str | Path) -> Metadata:

@@ -7,6 +7,7 @@ VL Photographic Image (A.32.4) on request for clinical photos.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -72,6 +73,13 @@ def _put(ds: Dataset, keyword: str, value: Any) -> None:
         if len(_CONVERTED) >= _CONVERTED_MAX:
             _CONVERTED.clear()
         _CONVERTED[key] = element.value
+
+
+def _put_sequences(ds: Dataset, metadata: Mapping[str, Any], keywords: tuple[str, ...]) -> None:
+    """The order's sequences (IHE RAD TF-2 Table A.1-1), copied so objects never share items."""
+    for keyword in keywords:
+        if metadata.get(keyword):
+            setattr(ds, keyword, copy.deepcopy(metadata[keyword]))
 
 
 def sop_class_for(picture: Picture, iod: Iod) -> str:
@@ -142,6 +150,7 @@ def build_dataset(
         _put(ds, "IssuerOfPatientID", metadata["IssuerOfPatientID"])
     _put(ds, "PatientBirthDate", metadata.get("PatientBirthDate", ""))
     _put(ds, "PatientSex", metadata.get("PatientSex", ""))
+    _put_sequences(ds, metadata, ("OtherPatientIDsSequence",))
 
     # General Study (C.7.2.1).
     _put(ds, "StudyInstanceUID", metadata.get("StudyInstanceUID") or new_uid())
@@ -152,6 +161,7 @@ def build_dataset(
     _put(ds, "AccessionNumber", metadata.get("AccessionNumber", ""))
     if metadata.get("StudyDescription"):
         _put(ds, "StudyDescription", metadata["StudyDescription"])
+    _put_sequences(ds, metadata, ("IssuerOfAccessionNumberSequence", "ReferencedStudySequence", "ProcedureCodeSequence"))
 
     # General Series (C.7.3.1).
     _put(ds, "Modality", metadata.get("Modality") or ("XC" if photo else "OT"))
@@ -163,6 +173,7 @@ def build_dataset(
     # Laterality (2C) is required for paired body parts; dciodvfy wants it present for
     # SC, empty meaning "unknown" (a warning, not an error).
     _put(ds, "Laterality", metadata.get("Laterality", ""))
+    _put_sequences(ds, metadata, ("RequestAttributesSequence", "PerformedProtocolCodeSequence"))
 
     # General Equipment (C.7.5.1) and, for SC, SC Equipment (C.8.6.1).
     _put(ds, "Manufacturer", _MANUFACTURER)

@@ -145,7 +145,7 @@ class WorklistItem:
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "dataset"}
 
 
-def _checked(keyword: str, value: str) -> str:
+def checked_key(keyword: str, value: str) -> str:
     """``value`` if it fits the attribute's VR (length, characters), else a NetworkError naming it."""
     try:
         validate_value(dictionary_VR(keyword), value, config.RAISE)
@@ -173,14 +173,14 @@ def _identifier(
     for keyword in _REQUEST_SEQUENCES:
         setattr(identifier, keyword, Sequence())  # universal matching: return the whole sequence
     for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id), ("AccessionNumber", accession)):
-        setattr(identifier, keyword, _checked(keyword, value or ""))
+        setattr(identifier, keyword, checked_key(keyword, value or ""))
     step = Dataset()
     for keyword in _STEP_KEYS:
         setattr(step, keyword, "")
     step.ScheduledProtocolCodeSequence = Sequence()
     step.Modality = (modality or "").upper()
-    step.Modality = _checked("Modality", step.Modality)
-    step.ScheduledStationAETitle = _checked("ScheduledStationAETitle", station_aet or "")
+    step.Modality = checked_key("Modality", step.Modality)
+    step.ScheduledStationAETitle = checked_key("ScheduledStationAETitle", station_aet or "")
     step.ScheduledProcedureStepStartDate = "" if date is None else worklist_date(date)
     identifier.ScheduledProcedureStepSequence = Sequence([step])
     return identifier

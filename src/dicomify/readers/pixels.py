@@ -174,6 +174,13 @@ class PillowStrips:
 def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.ndarray:
     """Decode a Pillow image into a DICOM frame following the module's policy."""
     mode = image.mode
+    if mode in ("L", "RGB") and image.info.get("transparency") is not None:
+        # A tRNS colour key (PNG 11.3.2.1): that colour is fully transparent.
+        return frame_from_pil(image.convert("LA" if mode == "L" else "RGBA"), background)
+    if mode.startswith("I;16") and isinstance(image.info.get("transparency"), int):
+        values = np.asarray(image).astype(np.uint16, copy=False)
+        key = np.where(values == image.info["transparency"], np.uint16(0), np.uint16(65535))
+        return composite_alpha(values, key, background)
     if mode == "1":
         return np.asarray(image.convert("L"))
     if mode in ("L", "RGB"):
