@@ -15,15 +15,10 @@ from dicomify import ConvertOptions
 from dicomify._files import remove_stale_temporaries
 from dicomify.batch import BatchResult, Grouping, convert_many
 from dicomify.batch.discover import Input, anchor_of, assign_outputs, discover
-<<<<<<< HEAD
-from dicomify.batch.plan import Task
-from dicomify.batch.run import remove_stale_parts
-from dicomify.batch.worker import convert_task
-=======
-from dicomify.batch.engine import Task, convert_task
->>>>>>> main
 from dicomify.batch.grouping import assign_groups
 from dicomify.batch.manifest import read_manifest
+from dicomify.batch.plan import Task
+from dicomify.batch.worker import convert_task
 from dicomify.errors import DicomifyError, InputError, MetadataError
 from dicomify.outcome import SendStatus
 
@@ -298,11 +293,7 @@ def test_skip_existing_reports_the_existing_uids_and_stale_parts_are_removed(tmp
 
 
 def test_remove_stale_parts_tolerates_missing_folders(tmp_path: Path) -> None:
-<<<<<<< HEAD
-    remove_stale_parts([str(tmp_path / "nowhere" / "x.dcm")])
-=======
     remove_stale_temporaries([str(tmp_path / "nowhere" / "x.dcm")])
->>>>>>> main
 
 
 def test_planning_errors_come_before_any_work(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import DicomifyError, InputError
 from ..outcome import ConvertStatus, Outcome
-from .discover import Input, anchor_of, assign_outputs, discover
+from .discover import Input, anchor_of, assign_outputs, scan
 from .grouping import Grouping, assign_groups
 from .manifest import read_manifest
 
@@ -54,6 +54,7 @@ def plan(
     manifest: str | os.PathLike[str] | None = None,
     group: Grouping | str = Grouping.RUN,
     resume: bool = False,
+    follow_links: bool = False,
 ) -> Plan:
     """Plan converting pictures and folders (recursively) into ``output_dir``.
 
@@ -72,11 +73,14 @@ def plan(
     resume
         Studies and series that already have outputs on disk keep the UIDs of those
         outputs, so a resumed batch (``skip_existing``) stays one study.
+    follow_links
+        Follow symbolic links that lead out of the source folders.
 
     Returns
     -------
     Plan
-        The tasks, and failed outcomes for manifest rows that were refused.
+        The tasks, and outcomes for paths not converted: manifest rows that were
+        refused, paths discovery passed over (a second path to one picture, a broken link).
 
     Raises
     ------
@@ -86,9 +90,11 @@ def plan(
     from ..iod.metadata import validate
 
     base = validate(dict(metadata or {}))
-    inputs = discover(sources, output_dir)
+    found = scan(sources, output_dir, follow_links=follow_links)
+    inputs = found.inputs
     row_metadata: dict[str, dict[str, Any]] = {}
-    failures: list[Outcome] = []
+    # Paths passed over still get a row: every input path is accounted for.
+    failures = [Outcome(p.path, ConvertStatus(p.status), message=p.message) for p in found.passed]
     manifest_inputs: list[Input] = []
     refused: set[str] = set()
     if manifest is not None:

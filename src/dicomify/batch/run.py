@@ -12,10 +12,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._files import check_output_folder, remove_stale_temporaries
 from ..errors import DicomifyError
 from ..options import ConvertOptions, split_options
 from ..outcome import ConvertStatus, Outcome, SendStatus
@@ -60,31 +61,6 @@ class Tally:
     def unsuccessful(self) -> int:
         """Inputs not converted, or converted but not delivered."""
         return self.failed + self.not_sent
-
-
-def remove_stale_parts(outputs: Iterable[str]) -> None:
-    """Delete ``.NAME.*.part`` temporaries a killed run left beside our outputs.
-
-    One directory listing per output folder, so this stays linear in the batch size.
-    """
-    names_by_folder: dict[str, set[str]] = {}
-    for output in outputs:
-        folder, name = os.path.split(output)
-        names_by_folder.setdefault(folder or os.curdir, set()).add(name)
-    for folder, names in names_by_folder.items():
-        try:
-            with os.scandir(folder) as scan:
-                entries = [e.name for e in scan if e.name.startswith(".") and e.name.endswith(".part")]
-        except OSError:
-            continue  # the folder does not exist yet
-        for entry in entries:
-            # atomic_output names them "." + target name + "." + random + ".part"
-            stem = entry[1:].rsplit(".", 2)[0]
-            if stem in names:
-                try:
-                    os.unlink(os.path.join(folder, entry))
-                except OSError:
-                    pass
 
 
 class BatchRun:
@@ -174,17 +150,20 @@ class BatchRun:
         tasks = self.plan.tasks
         if not tasks:
             return
-        remove_stale_parts(task.output for task in tasks)
+        remove_stale_temporaries(task.output for task in tasks)
         workers = worker_count(self.executor, self.jobs)
-        if self.executor is not None:
-            yield from run_on(self.executor, tasks, self.options, self.skip_existing, workers)
-        elif workers == 1 or len(tasks) == 1:
+        if self.executor is None and (workers == 1 or len(tasks) == 1):
             if self.tune_allocator:
                 _tune_allocator()  # files converted here fault less
             for task in tasks:
                 yield worker.convert_task(task, self.options, self.skip_existing)
+            return
+        if self.executor is not None:
+            yield from run_on(self.executor, tasks, self.options, self.skip_existing, workers)
         else:
             yield from run_on_own_pool(tasks, self.options, self.skip_existing, workers)
+        # Every task has finished: what a dead worker left half-written goes now.
+        remove_stale_temporaries(task.output for task in tasks)
 
 
 def convert_many(
@@ -200,6 +179,7 @@ def convert_many(
     on_converted: Step | None = None,
     tune_allocator: bool = False,
     metadata: Mapping[str, Any] | None = None,
+    follow_links: bool = False,
     **kwargs: Any,
 ) -> BatchRun:
     """Convert pictures and folders (recursively) into ``output_dir``; iterate for outcomes.
@@ -234,6 +214,8 @@ def convert_many(
         See :class:`BatchRun`.
     metadata
         Run-wide metadata by DICOM keyword (keyword arguments win over it).
+    follow_links
+        Follow symbolic links that lead out of the source folders.
     **kwargs
         Conversion options and run-wide metadata, as for :func:`dicomify.convert`.
 
@@ -253,7 +235,17 @@ def convert_many(
         sources = [sources]
     if jobs is not None and jobs < 1:
         raise DicomifyError(f"jobs {jobs} must be 1 or more")
-    planned = plan(list(sources), output_dir, metadata={**(metadata or {}), **given}, manifest=manifest, group=group, resume=skip_existing)
+    planned = plan(
+        list(sources),
+        output_dir,
+        metadata={**(metadata or {}), **given},
+        manifest=manifest,
+        group=group,
+        resume=skip_existing,
+        follow_links=follow_links,
+    )
+    if planned.tasks:
+        check_output_folder(output_dir)  # once, now, rather than once per file
     run = BatchRun(
         planned, chosen, executor=executor, jobs=jobs, skip_existing=skip_existing, tune_allocator=tune_allocator
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from .._files import is_complete_dicom
 from ..errors import DicomifyError
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
@@ -52,15 +53,19 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
         The conversion options of the batch.
     skip_existing
         Leave an output that exists alone: the outcome is ``skipped``, with the UIDs
-        read from that file.
+        read from that file (one that is not a complete DICOM file is converted again).
 
     Returns
     -------
     Outcome
         ``converted`` (with the reader's notes in ``message``), ``skipped`` or ``failed``.
     """
+    notes: list[str] = []
     if skip_existing and os.path.exists(task.output):
-        return _existing(task)
+        if is_complete_dicom(task.output):
+            return _existing(task)
+        # Cut short by something else (a copy, a full disk): ours are never partial.
+        notes.append("the existing output was not a complete DICOM file: converted again")
     from ..api import DicomImage  # imported in the worker, where the work is
 
     try:
@@ -70,7 +75,7 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
                 task.source,
                 ConvertStatus.CONVERTED,
                 task.output,
-                message="; ".join(image.picture.notes),
+                message="; ".join([*notes, *image.picture.notes]),
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:

@@ -13,12 +13,8 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import DicomifyError
-<<<<<<< HEAD
-from . import convert, send, worklist
-from .exitcodes import ExitCode, UsageError
-=======
 from . import convert, export, media, send, worklist
->>>>>>> main
+from .exitcodes import ExitCode, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "entry_point", "main"]
 

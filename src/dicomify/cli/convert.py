@@ -11,12 +11,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
-<<<<<<< HEAD
 from ..outcome import ConvertStatus, SendStatus
 from .exitcodes import ExitCode, UsageError, for_counts
-=======
 from .order import add_order_arguments, order_metadata_from_args
->>>>>>> main
 
 if TYPE_CHECKING:
     from ..batch import BatchRun, Step
@@ -226,15 +223,10 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
 
 
 def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
-<<<<<<< HEAD
-    """Merge metadata sources; later ones win: reference DICOM, JSON file, --set, flags.
+    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags.
 
     A bad value in a flag or ``--set`` is a :class:`UsageError`; a bad file is not.
     """
-=======
-    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags."""
-    metadata: dict[str, Any] = order_metadata_from_args(args)
->>>>>>> main
     if args.study_from and args.series_from:
         raise UsageError("give either --study-from or --series-from, not both")
     given: dict[str, Any] = {}
@@ -251,7 +243,7 @@ def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         validate(given)
     except DicomifyError as error:
         raise UsageError(str(error)) from None
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from:
         metadata.update(from_reference(args.study_from, include_series=False))
     if args.series_from:
@@ -343,6 +335,7 @@ def run(
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
                 tune_allocator=True,  # this process is the batch's own
+                follow_links=args.follow_links,
             )
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
             batch = convert_file(
@@ -394,54 +387,8 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
     from ..report import ReportWriter
     from .progress import Progress
 
-<<<<<<< HEAD
     report = ReportWriter(report_path) if report_path else None
     progress = Progress(batch.total, enabled=not quiet and sys.stderr.isatty())
-=======
-    if args.sources == ["-"]:
-        raise DicomifyError("stdin ('-') converts one picture to -o; batch flags (--report, --skip-existing ...) need files")
-    if "-" in args.sources:
-        raise DicomifyError("'-' (stdin) converts one picture; it cannot be mixed with other sources or a folder")
-    if args.output == "-":
-        raise DicomifyError("several pictures need an output folder (-o OUTDIR), not '-'")
-    if not args.sources and not args.manifest:
-        raise DicomifyError("give pictures, folders or --manifest FILE.csv")
-    client = None
-    if not _is_batch(args):
-        # One file to an explicit output path, with --report or --skip-existing.
-        source = args.sources[0]
-        if not os.path.isfile(source):
-            raise DicomifyError(f"{source}: no such file")
-        if _same_file(source, args.output):
-            raise DicomifyError(f"{args.output}: refusing to overwrite the input")
-        batch = BatchRun([Task(source, args.output, metadata)], [], options, None, 1, args.skip_existing, on_converted)
-    else:
-        executor = None
-        if args.dask_scheduler:
-            executor, client = _dask_executor(args.dask_scheduler)
-        try:
-            batch = convert_many(
-                args.sources,
-                args.output,
-                manifest=args.manifest,
-                options=options,
-                executor=executor,
-                jobs=args.jobs,
-                group=args.group,
-                skip_existing=args.skip_existing,
-                on_converted=on_converted,
-                follow_links=args.follow_links,
-                **metadata,
-            )
-        except BaseException:
-            if client is not None:
-                client.close()
-            raise
-    tune_allocator()  # this process is ours: files converted here (--jobs 1) fault less
-    report = ReportWriter(args.report) if args.report else None
-    progress = Progress(batch.total, enabled=not args.quiet and sys.stderr.isatty())
-    not_sent = 0  # converted, but the delivery step (on_converted) failed to send it
->>>>>>> main
     try:
         for outcome in batch:
             if report is not None:
