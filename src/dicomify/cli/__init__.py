@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .._text import printable
 from .._version import __version__
 from ..errors import DicomifyError
 from . import convert, export, media, send, worklist
@@ -43,10 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as error:
-        print(f"dicomify: error: {error}", file=sys.stderr)
+        print(printable(f"dicomify: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except DicomifyError as error:
-        print(f"dicomify: error: {error}", file=sys.stderr)
+        print(printable(f"dicomify: error: {error}"), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("dicomify: interrupted", file=sys.stderr)

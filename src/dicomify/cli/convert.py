@@ -8,6 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from .._text import printable
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
@@ -95,6 +96,11 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-pixels",
         type=int,
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
+    )
+    group.add_argument(
+        "--all-images",
+        action="store_true",
+        help="HEIF/HEIC with several images (burst, Live Photo): every image as a frame, not only the primary one",
     )
 
     meta = parser.add_argument_group("metadata (checked against each attribute's VR)")
@@ -217,6 +223,7 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             dpi=args.dpi,
             page=args.page,
             max_pixels=args.max_pixels,
+            all_images=args.all_images,
         )
     except DicomifyError as error:
         raise UsageError(str(error)) from None
@@ -395,10 +402,10 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
                 report.write(outcome)
             if outcome.status is ConvertStatus.FAILED:
                 progress.clear()
-                print(f"dicomify: {outcome.source}: {outcome.message}", file=sys.stderr)
+                print(printable(f"dicomify: {outcome.source}: {outcome.message}"), file=sys.stderr)
             elif outcome.send_status is SendStatus.FAILED:
                 progress.clear()
-                print(f"dicomify: {outcome.output}: not sent: {outcome.message}", file=sys.stderr)
+                print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
             progress.update(outcome.status.value)
     finally:
         progress.close()
