@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .._text import printable
 from .._version import __version__
 from ..errors import DicomifyError
-from . import convert, export, media, send, worklist
+from . import convert, export, media, send, serve, watch, worklist
 from .exitcodes import ExitCode, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "entry_point", "main"]
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dicomify {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, send, worklist, export, media):
+    for module in (convert, send, serve, watch, worklist, export, media):
         module.register(subparsers)
     return parser
 
