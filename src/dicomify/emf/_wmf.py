@@ -190,7 +190,19 @@ class _WmfPlayer:
         def p(n: int, fmt: str = "h") -> tuple[int, ...]:
             return self.params(off, size, n, fmt)
 
-        if func == 0x0201:
+        # The most frequent records first (object selection and state saves outnumber the
+        # drawing records in typical files).
+        if func == 0x012D:
+            obj = self.objects.get(p(1, "H")[0])
+            if obj is not None:
+                dev.select(obj)
+        elif func == 0x01F0:
+            self.objects.pop(p(1, "H")[0], None)
+        elif func == 0x001E:
+            dev.save()
+        elif func == 0x0127:
+            dev.restore(p(1)[0])
+        elif func == 0x0201:
             s.bk_color = color_of(p(1, "I")[0])
         elif func == 0x0102:
             s.bk_mode = p(1, "H")[0]
@@ -268,16 +280,6 @@ class _WmfPlayer:
                 polys.append(pts[i : i + c])
                 i += c
             dev.polypolygon(polys, closed=True)
-        elif func == 0x001E:
-            dev.save()
-        elif func == 0x0127:
-            dev.restore(p(1)[0])
-        elif func == 0x012D:
-            obj = self.objects.get(p(1, "H")[0])
-            if obj is not None:
-                dev.select(obj)
-        elif func == 0x01F0:
-            self.objects.pop(p(1, "H")[0], None)
         elif func == 0x02FA:  # CreatePenIndirect: style, width (POINTS), colour
             style, width, _wy = p(3, "H")
             color = p(5, "H")
