@@ -49,7 +49,7 @@ def imported_by(*argv: str) -> tuple[int, set[str]]:
 
 @pytest.mark.parametrize(
     "argv",
-    [("--version",), ("--help",), *((command, "--help") for command in ("convert", "send", "echo", "worklist", "export", "media"))],
+    [("--version",), ("--help",), *((command, "--help") for command in ("convert", "send", "echo", "serve", "watch", "worklist", "export", "media"))],
     ids=" ".join,
 )
 def test_version_and_help_import_no_heavy_package(argv: tuple[str, ...]) -> None:
@@ -91,7 +91,7 @@ def test_the_command_list_matches_the_commands_own_help() -> None:
     assert list(subparsers.choices) == list(COMMANDS)  # every registered command is listed
 
 
-@pytest.mark.parametrize("command", ["convert", "send", "echo", "worklist", "export", "media"])
+@pytest.mark.parametrize("command", ["convert", "send", "echo", "serve", "watch", "worklist", "export", "media"])
 def test_a_command_gets_its_full_parser(command: str) -> None:
     from dicomify.cli import build_parser
 

@@ -33,6 +33,8 @@ COMMANDS = {
     "convert": ("convert", "convert pictures to DICOM"),
     "send": ("send", "send DICOM files to a PACS (C-STORE or STOW-RS)"),
     "echo": ("send", "check the connection to a PACS (C-ECHO, or a QIDO-RS request for --stow)"),
+    "serve": ("serve", "start the capture page and HTTP API"),
+    "watch": ("watch", "convert and send the pictures that appear in a folder"),
     "worklist": ("worklist", "list the scheduled procedures of a Modality Worklist"),
     "export": ("export", "DICOM back to pictures (PNG, JPEG, TIFF), PDF and video"),
     "media": ("media", "write a DICOM media folder with a DICOMDIR (CD/USB for the patient)"),

@@ -73,6 +73,12 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--decode-jpeg", action="store_true", help="store JPEG decoded instead of byte-exact")
     group.add_argument(
+        "--keep-jpeg-metadata",
+        action="store_true",
+        help="keep EXIF/XMP/IPTC/comment segments inside a JPEG stored byte-exact (removed by default: "
+        "they can hold GPS positions and serial numbers)",
+    )
+    group.add_argument(
         "--keep-orientation",
         action="store_true",
         help="ignore EXIF orientation: keep the JPEG bytes as they are even when rotated",
@@ -264,6 +270,7 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
         compression=Compression(args.compress),
         decode_jpeg=args.decode_jpeg,
         keep_orientation=args.keep_orientation,
+        keep_jpeg_metadata=args.keep_jpeg_metadata,
         background=parse_color(args.background),
         dpi=args.dpi,
         page=args.page,
