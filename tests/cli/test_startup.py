@@ -108,7 +108,9 @@ def test_a_command_gets_its_full_parser(command: str) -> None:
 def test_only_the_chosen_command_module_is_imported(argv: list[str], modules: list[str]) -> None:
     code = (
         "import sys\nfrom dicomify.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m.rpartition('.')[2] for m in sys.modules if m.startswith('dicomify.cli.')), file=sys.stderr)"
+        "from dicomify.cli import COMMANDS\n"
+        "commands = {f'dicomify.cli.{module}' for module, _ in COMMANDS.values()}\n"
+        "print(sorted(m.rpartition('.')[2] for m in sys.modules if m in commands), file=sys.stderr)"
     )
     env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, check=True)
