@@ -164,7 +164,13 @@ def _make_ae(destination: DicomDestination) -> AE:
 
 def _associate_once(
     ae: AE, destination: DicomDestination, contexts: list[PresentationContext]
-) -> tuple[Association, str]:
+) -> tuple[Association | None, str]:
+    try:
+        # pynetdicom resolves the name inside associate() and lets socket.gaierror escape.
+        socket.getaddrinfo(destination.host, destination.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return None, f"cannot resolve the host name {destination.host!r} ({reason})"
     kwargs: dict[str, Any] = {"ae_title": destination.called_aet, "contexts": contexts, "max_pdu": destination.max_pdu}
     if destination.tls is not None:
         server_name = destination.host if destination.tls.check_hostname else None
@@ -189,9 +195,9 @@ def _no_delay(assoc: Association) -> None:
         pass
 
 
-def _is_permanent(assoc: Association, message: str) -> bool:
+def _is_permanent(assoc: Association | None, message: str) -> bool:
     """A permanent rejection (PS3.8 9.3.4, e.g. a wrong called AE title) will not change on retry."""
-    return assoc.is_rejected and "Rejected Permanent" in message
+    return assoc is not None and assoc.is_rejected and "Rejected Permanent" in message
 
 
 class DimseSender:
@@ -401,7 +407,7 @@ def dimse_echo(destination: DicomDestination) -> EchoResult:
         if attempt:
             time.sleep(destination.backoff * 2 ** (attempt - 1))
         assoc, message = _associate_once(ae, destination, contexts)
-        if not message:
+        if not message and assoc is not None:
             try:
                 status = assoc.send_c_echo()
             finally:
