@@ -179,6 +179,8 @@ class _WmfPlayer:
             except DAMAGED_RECORD_ERRORS as exc:
                 raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
             off += size * 2
+        if not dev.drew:  # cut short (no end-of-file record) before anything was drawn
+            raise CorruptImageError(f"the WMF ends at byte {off} without its end-of-file record, with nothing drawn")
 
     def record(self, off: int, size: int, func: int) -> None:
         dev = self.dev
