@@ -260,12 +260,31 @@ def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
     metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from:
         metadata.update(from_reference(args.study_from, include_series=False))
+        # A new series in that study: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.study_from, "SeriesNumber"))
     if args.series_from:
         metadata.update(from_reference(args.series_from, include_series=True))
+        # More objects in that series: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.series_from, "InstanceNumber"))
     if args.metadata:
         metadata.update(load_json(args.metadata))
     metadata.update(given)
     return validate(metadata)
+
+
+def _number_after(reference: str, keyword: str) -> dict[str, int]:
+    """``{keyword: the reference's number + 1}`` (the first of the new ones), or nothing.
+
+    Batch grouping counts on from it (docs/batch.md), so the new objects do not repeat
+    numbers the reference's series or study already has.
+    """
+    import pydicom
+
+    try:
+        value = pydicom.dcmread(reference, stop_before_pixels=True, specific_tags=[keyword]).get(keyword)
+        return {keyword: int(value) + 1} if value not in (None, "") else {}
+    except (OSError, ValueError, TypeError, pydicom.errors.InvalidDicomError):
+        return {}  # from_reference has read it already; a bad number is simply not used
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
