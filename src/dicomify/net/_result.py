@@ -17,6 +17,9 @@ class SendStatus(str, Enum):
     #: decoded and sent as Explicit VR Little Endian
     STORED_DECODED = "stored-decoded"
     FAILED = "failed"
+    #: sent, but the server's answer did not confirm it was stored (a STOW-RS 2xx
+    #: without a Store Instances Response listing it); ``--skip-sent`` sends it again
+    UNCONFIRMED = "unconfirmed"
     #: not sent because an earlier run stored it (``--skip-sent``)
     SKIPPED = "skipped"
 
@@ -46,7 +49,7 @@ class SendResult:
     @property
     def ok(self) -> bool:
         """True when the peer has the object (stored, stored-decoded or skipped as already stored)."""
-        return self.status is not SendStatus.FAILED
+        return self.status not in (SendStatus.FAILED, SendStatus.UNCONFIRMED)
 
     def report_row(self) -> dict[str, Any]:
         """The row for :class:`dicomify.report.ReportWriter`."""
