@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import struct
+from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any, BinaryIO
 
@@ -27,9 +28,9 @@ from pydicom.dataset import Dataset
 from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from .iod.metadata import needs_unicode, validate
+from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
-from .options import ConvertOptions, split_options
+from .options import ConvertOptions
 from .picture import Picture
 from .readers import read_picture
 from .readers.memory import picture_from_array, picture_from_pil
@@ -78,19 +79,65 @@ def _open(source: Any) -> BinaryIO:
 class DicomImage:
     """A picture turned into a DICOM dataset, ready to save.
 
-    ``source`` is a path, bytes, a binary file object, a Pillow image or a numpy array.
-    Keyword arguments are conversion options (snake_case, see ConvertOptions) or
-    metadata (DICOM keywords such as ``PatientName``). Errors name the source.
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, binary file object, PIL.Image.Image or numpy.ndarray
+        The picture: a file path, its bytes, a seekable or unseekable binary stream, a
+        Pillow image, or a numpy array (H×W, H×W×C, or N frames as N×H×W[×C]).
+    options : ConvertOptions, optional
+        How to convert (IOD, compression, page, ...); default ``ConvertOptions()``.
+    metadata : Mapping[str, Any] or pydicom.Dataset, optional
+        Patient, study and series values. A mapping holds metadata fields by DICOM
+        keyword (``{"PatientName": "Doe^Jane", "StudyDate": "2026-12-01"}``), each
+        checked against its VR. A Dataset (a worklist item, say) gives its metadata
+        fields the same way, and every other element, sequences included, is checked
+        against its VR and copied into the object.
+    **kwargs
+        Shortcuts: an option by its ``ConvertOptions`` name (``compression="rle"``)
+        changes ``options``; a metadata field by its DICOM keyword
+        (``PatientName="Doe^Jane"``) overrides ``metadata``.
+
+    Attributes
+    ----------
+    dataset : pydicom.Dataset
+        The DICOM object, ready to save.
+    picture : Picture
+        What the reader made of the source.
+    options : ConvertOptions
+        The options used.
+    metadata : dict
+        The validated metadata fields.
+    source_name : str
+        The source's name in error messages (``"<bytes>"`` for in-memory sources).
+
+    Raises
+    ------
+    MetadataError
+        A keyword is neither an option nor a metadata field (the message names the
+        closest valid one), or a metadata value does not fit its VR.
+    InputError
+        The source cannot be read as a picture (``UnsupportedFormatError``,
+        ``CorruptImageError``, ``ImageTooLargeError``).
+    DicomifyError
+        An option is not valid, or the chosen IOD cannot hold the picture. Every error
+        but a keyword typo names the source in ``error.source``.
     """
 
-    def __init__(self, source: Source, *, options: ConvertOptions | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        options: ConvertOptions | None = None,
+        metadata: Mapping[str, Any] | Dataset | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._stream: BinaryIO | None = None  # set first: __del__ relies on it
         self.source_name = _source_name(source)
-        self.options, metadata = split_options(kwargs, options)
+        self.options, keywords = split_keywords(kwargs, options)
         try:
-            self.metadata = validate(metadata)
+            self.metadata, elements = gather(metadata, keywords)
             self.picture = self._read(source)
-            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options)
+            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options, elements=elements)
             set_pixel_data(self.dataset, self.picture, self.options.compression)
         except DicomifyError as error:
             self.close()
@@ -193,9 +240,42 @@ class DicomImage:
         self.close()
 
 
-def convert(source: Source, target: Target, *, options: ConvertOptions | None = None, **kwargs: Any) -> Dataset:
-    """Convert one picture to one DICOM file; return the dataset that was written."""
-    with DicomImage(source, options=options, **kwargs) as image:
+def convert(
+    source: Source,
+    target: Target,
+    *,
+    options: ConvertOptions | None = None,
+    metadata: Mapping[str, Any] | Dataset | None = None,
+    **kwargs: Any,
+) -> Dataset:
+    """Convert one picture to one DICOM file.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, binary file object, PIL.Image.Image or numpy.ndarray
+        The picture, as for :class:`DicomImage`.
+    target : str, os.PathLike or binary file object
+        A path (written atomically: complete or not at all) or a binary stream.
+    options : ConvertOptions, optional
+        How to convert; default ``ConvertOptions()``.
+    metadata : Mapping[str, Any] or pydicom.Dataset, optional
+        Patient, study and series values, as for :class:`DicomImage`.
+    **kwargs
+        Options by name and metadata fields by DICOM keyword, as for :class:`DicomImage`.
+
+    Returns
+    -------
+    pydicom.Dataset
+        The dataset that was written.
+
+    Raises
+    ------
+    MetadataError, InputError, DicomifyError
+        As for :class:`DicomImage`.
+    OutputError
+        The target cannot be written; nothing is left at a target path.
+    """
+    with DicomImage(source, options=options, metadata=metadata, **kwargs) as image:
         image.save(target)
         dataset = image.dataset
         if isinstance(dataset["PixelData"].value, FrameStream):

@@ -4,19 +4,31 @@ Metadata is a plain mapping from DICOM keyword (``PatientName``, ``StudyDate`` .
 to value, so the same names work in Python, in a JSON file, on the command line and
 in a batch manifest. :func:`validate` checks everything first and raises one
 :class:`~dicomify.errors.MetadataError` naming the field, the value and the rule.
+
+A pydicom ``Dataset`` (a worklist item, say) is metadata too: :func:`from_dataset`
+takes its metadata fields as above and checks every other element, sequences
+included, against its VR, to be copied into the object as it is.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _lazy
 from ..errors import MetadataError
+from ..options import ConvertOptions, split_options
+
+if TYPE_CHECKING:
+    from pydicom.dataelem import DataElement
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "FIELDS",
@@ -25,9 +37,13 @@ __all__ = [
     "SERIES_FIELDS",
     "STUDY_FIELDS",
     "Metadata",
+    "from_dataset",
     "from_reference",
+    "gather",
     "load_json",
     "needs_unicode",
+    "needs_unicode_in",
+    "split_keywords",
     "validate",
 ]
 
@@ -140,8 +156,8 @@ def validate(metadata: Mapping[str, Any]) -> Metadata:
             continue
         if keyword not in FIELDS:
             raise MetadataError(
-                f"{keyword!r} is not a metadata field dicomify sets; valid fields are: "
-                f"{', '.join(FIELDS + SEQUENCE_FIELDS)}"
+                f"{keyword!r} is not a metadata field dicomify sets{_did_you_mean(keyword, FIELDS + SEQUENCE_FIELDS)}; "
+                f"valid fields are: {', '.join(FIELDS + SEQUENCE_FIELDS)}"
             )
         if raw is None:
             continue
@@ -246,6 +262,205 @@ def needs_unicode(values: Iterable[Any]) -> bool:
             if needs_unicode(str(text) if hasattr(text, "original_string") else text for text in texts):
                 return True
     return False
+
+
+_TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+
+
+def needs_unicode_in(elements: Dataset) -> bool:
+    """True when a text value anywhere in ``elements`` (sequences too) is not plain ASCII."""
+    for element in elements:
+        if element.VR == "SQ":
+            if any(needs_unicode_in(item) for item in element.value):
+                return True
+        elif element.VR in _TEXT_VRS and element.value is not None:
+            values = element.value if element.VM > 1 else [element.value]
+            if needs_unicode(str(value) for value in values):
+                return True
+    return False
+
+
+_OPTION_NAMES = tuple(field.name for field in dataclasses.fields(ConvertOptions))
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest candidate, or "" when none is close."""
+    candidates = list(candidates)
+    by_lower = {candidate.lower().replace("_", ""): candidate for candidate in candidates}
+    close = by_lower.get(name.lower().replace("_", ""))
+    if close is None:
+        matches = difflib.get_close_matches(name, candidates, n=1)
+        close = matches[0] if matches else None
+    return f"; did you mean {close!r}?" if close else ""
+
+
+def split_keywords(
+    keywords: Mapping[str, Any], options: ConvertOptions | None = None
+) -> tuple[ConvertOptions, Metadata]:
+    """Keyword arguments of ``DicomImage``/``convert``: options by name, metadata by DICOM keyword.
+
+    Parameters
+    ----------
+    keywords : Mapping[str, Any]
+        ``ConvertOptions`` field names (snake_case) and metadata fields (DICOM keywords).
+    options : ConvertOptions, optional
+        The options the named ones change (default: ``ConvertOptions()``).
+
+    Returns
+    -------
+    tuple of ConvertOptions and dict
+        The options, and the metadata not yet validated.
+
+    Raises
+    ------
+    MetadataError
+        A keyword is neither an option nor a metadata field; the message names it and
+        the closest valid name.
+    DicomifyError
+        An option's value is not valid.
+    """
+    for keyword in keywords:
+        if keyword not in FIELDS and keyword not in SEQUENCE_FIELDS and keyword not in _OPTION_NAMES:
+            raise MetadataError(_unknown_keyword(keyword))
+    chosen, metadata = split_options(keywords, options)
+    return chosen, dict(metadata)
+
+
+def _unknown_keyword(keyword: str) -> str:
+    _lazy.import_pydicom()
+    from pydicom.datadict import tag_for_keyword
+
+    if tag_for_keyword(keyword) is not None:
+        return (
+            f"{keyword!r} is a DICOM keyword but not a metadata field dicomify takes by keyword; "
+            "pass it in a pydicom Dataset as metadata= to copy it into the object"
+        )
+    hint = _did_you_mean(keyword, _OPTION_NAMES + FIELDS)
+    if not hint:
+        hint = f" (options: {', '.join(_OPTION_NAMES)}; metadata fields: {', '.join(FIELDS + SEQUENCE_FIELDS)})"
+    return f"unknown keyword argument {keyword!r}: neither a conversion option nor a metadata field{hint}"
+
+
+def gather(metadata: Mapping[str, Any] | Dataset | None, keywords: Mapping[str, Any]) -> tuple[Metadata, Dataset]:
+    """The ``metadata=`` argument and metadata keywords, validated; keywords win.
+
+    Parameters
+    ----------
+    metadata : Mapping[str, Any] or pydicom.Dataset or None
+        Metadata fields by DICOM keyword, or a Dataset (see :func:`from_dataset`).
+    keywords : Mapping[str, Any]
+        Metadata fields given as keyword arguments.
+
+    Returns
+    -------
+    tuple of dict and Dataset
+        The validated metadata fields, and the other elements to copy (often empty).
+
+    Raises
+    ------
+    MetadataError
+        A value does not fit its VR, or a name is not a metadata field.
+    """
+    _lazy.import_pydicom()
+    from pydicom.dataset import Dataset
+
+    if isinstance(metadata, Dataset):
+        fields, elements = from_dataset(metadata)
+    elif metadata is None or isinstance(metadata, Mapping):
+        fields, elements = validate(metadata or {}), Dataset()
+    else:
+        raise MetadataError(
+            f"metadata must be a mapping of DICOM keywords or a pydicom Dataset, not {type(metadata).__name__}"
+        )
+    fields.update(validate(keywords))
+    return fields, elements
+
+
+def from_dataset(dataset: Dataset) -> tuple[Metadata, Dataset]:
+    """A Dataset as metadata: its metadata fields, and its other elements checked for copying.
+
+    The metadata fields (:data:`FIELDS`, :data:`SEQUENCE_FIELDS`) are validated as if
+    given by keyword, and placed in their modules. Every
+    other element, sequences and their items included, is checked against its VR and
+    copied; empty top-level elements (a worklist's unanswered return keys) are left
+    out, as are File Meta elements and the Specific Character Set (dicomify chooses
+    the object's own).
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+        A worklist item, a study's reference dataset, or any patient/study/series values.
+
+    Returns
+    -------
+    tuple of dict and Dataset
+        The validated metadata fields, and fresh copies of the other elements.
+
+    Raises
+    ------
+    MetadataError
+        A value does not fit its VR, or the dataset describes pixels (Image Pixel and
+        presentation elements, group 0028, or Pixel Data): those come from the picture.
+    """
+    _lazy.import_pydicom()
+    from pydicom.dataset import Dataset
+
+    fields: dict[str, Any] = {}
+    elements = Dataset()
+    pixel_elements = []
+    for element in dataset:
+        if element.tag.group == 0x0002 or element.tag == 0x00080005:
+            continue
+        name = element.keyword or str(element.tag)
+        if element.tag.group in (0x0028, 0x7FE0):
+            pixel_elements.append(name)
+        elif element.is_empty:
+            continue
+        elif element.keyword in FIELDS:
+            fields[element.keyword] = _plain_value(element)
+        elif element.keyword in SEQUENCE_FIELDS:
+            fields[element.keyword] = element.value  # its items are checked by validate()
+        else:
+            elements.add(_checked_copy(element, name))
+    if pixel_elements:
+        raise MetadataError(
+            "the metadata dataset describes pixels, which come from the picture: "
+            f"{', '.join(pixel_elements)}; leave these elements out"
+        )
+    return validate(fields), elements
+
+
+def _plain_value(element: DataElement) -> Any:
+    """A metadata field's value as :func:`validate` takes it: text, or an int for IS."""
+    if element.VR == "IS" and element.VM == 1:
+        return int(element.value)
+    if element.VM > 1:
+        return "\\".join(str(value) for value in element.value)
+    return str(element.value)
+
+
+def _checked_copy(element: DataElement, where: str) -> DataElement:
+    """A copy of ``element`` whose value pydicom has checked against its VR."""
+    from pydicom import config as pydicom_config
+    from pydicom.dataelem import DataElement
+    from pydicom.dataset import Dataset
+
+    if element.VR == "SQ":
+        items = []
+        for index, item in enumerate(element.value):
+            copied = Dataset()
+            for inner in item:
+                copied.add(_checked_copy(inner, f"{where}[{index}].{inner.keyword or inner.tag}"))
+            items.append(copied)
+        return DataElement(element.tag, "SQ", items)
+    if element.tag.is_private or element.VR == "UN":
+        return copy.deepcopy(element)  # no VR rules to check against
+    try:
+        return DataElement(
+            element.tag, element.VR, copy.deepcopy(element.value), validation_mode=pydicom_config.RAISE
+        )
+    except ValueError as error:
+        raise MetadataError(f"{where} {element.value!r}: {_first_line(error)}") from None
 
 
 def load_json(path: str | Path) -> Metadata:
