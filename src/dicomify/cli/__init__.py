@@ -15,13 +15,15 @@ from .._text import printable
 from .._version import __version__
 from ..errors import DicomifyError
 from . import convert, export, media, send, serve, watch, worklist
+from .exitcodes import ExitCode, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "entry_point", "main"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # nothing done: the (only) file failed, or every file failed
-EXIT_USAGE = 2  # bad command line (argparse's own code)
-EXIT_PARTIAL = 3  # a batch where some files failed and others succeeded
+# The exit codes (see .exitcodes, the one place they are decided).
+EXIT_OK = ExitCode.OK
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except UsageError as error:
+        print(printable(f"dicomify: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
     except DicomifyError as error:
         print(printable(f"dicomify: error: {error}"), file=sys.stderr)
         return EXIT_FAILED
