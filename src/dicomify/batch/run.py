@@ -19,7 +19,7 @@ from typing import Any
 from .._files import check_output_folder, remove_stale_temporaries
 from ..errors import DicomifyError
 from ..options import ConvertOptions, split_options
-from ..outcome import ConvertStatus, Outcome, SendStatus
+from ..outcome import ConvertStatus, Outcome
 from . import worker
 from ._native import tune_allocator as _tune_allocator
 from .grouping import Grouping

@@ -12,7 +12,7 @@ from .._text import printable
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
-from ..outcome import ConvertStatus, SendStatus
+from ..outcome import ConvertStatus
 from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import DicomifyError, MetadataError
 from ..iod.metadata import FIELDS, validate
-from ..net import Destination, SendStatus
+from ..net import Destination
 from ..options import ConvertOptions
 from .config import ServeConfig
 
