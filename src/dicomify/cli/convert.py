@@ -260,12 +260,31 @@ def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
     metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from:
         metadata.update(from_reference(args.study_from, include_series=False))
+        # A new series in that study: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.study_from, "SeriesNumber"))
     if args.series_from:
         metadata.update(from_reference(args.series_from, include_series=True))
+        # More objects in that series: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.series_from, "InstanceNumber"))
     if args.metadata:
         metadata.update(load_json(args.metadata))
     metadata.update(given)
     return validate(metadata)
+
+
+def _number_after(reference: str, keyword: str) -> dict[str, int]:
+    """``{keyword: the reference's number + 1}`` (the first of the new ones), or nothing.
+
+    Batch grouping counts on from it (docs/batch.md), so the new objects do not repeat
+    numbers the reference's series or study already has.
+    """
+    import pydicom
+
+    try:
+        value = pydicom.dcmread(reference, stop_before_pixels=True, specific_tags=[keyword]).get(keyword)
+        return {keyword: int(value) + 1} if value not in (None, "") else {}
+    except (OSError, ValueError, TypeError, pydicom.errors.InvalidDicomError):
+        return {}  # from_reference has read it already; a bad number is simply not used
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
@@ -332,25 +351,28 @@ def run(
     engine = _is_batch(args) or args.report or args.skip_existing or on_converted or destination
     if not engine:
         return _convert_one(args, options, metadata)
-    from ..batch import convert_file, convert_many, dask_executor, deliver
+    from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
 
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+        batch: BatchRun
         if _is_batch(args):
-            batch = convert_many(
-                args.sources,
-                args.output,
-                manifest=args.manifest,
-                options=options,
-                metadata=metadata,
-                executor=executor,
-                jobs=args.jobs,
-                group=args.group,
-                skip_existing=args.skip_existing,
-                on_converted=on_converted,
-                tune_allocator=True,  # this process is the batch's own
-                follow_links=args.follow_links,
-            )
+            settings: dict[str, Any] = {
+                "manifest": args.manifest,
+                "options": options,
+                "metadata": metadata,
+                "executor": executor,
+                "jobs": args.jobs,
+                "group": args.group,
+                "skip_existing": args.skip_existing,
+                "on_converted": on_converted,
+                "tune_allocator": True,  # this process is the batch's own
+                "follow_links": args.follow_links,
+            }
+            if destination is not None:
+                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+            else:
+                batch = convert_many(args.sources, args.output, **settings)
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
             batch = convert_file(
                 args.sources[0],
@@ -360,8 +382,8 @@ def run(
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
             )
-        if destination is not None:
-            batch = deliver(batch, destination, skip_sent=args.skip_sent)
+            if destination is not None:
+                batch = deliver(batch, destination, skip_sent=args.skip_sent)
         return _show(batch, args.report, args.quiet)
 
 
