@@ -25,6 +25,7 @@ from ..net import (
     TLSOptions,
 )
 from ..report import ReportWriter
+from .exitcodes import ExitCode, UsageError, for_counts
 
 __all__ = ["add_destination_arguments", "destination_from_args", "register", "run_echo", "run_send"]
 
@@ -109,17 +110,24 @@ def _given(args: argparse.Namespace, dest: str) -> bool:
 def destination_from_args(args: argparse.Namespace) -> Destination | None:
     """The destination the flags name, None when neither --host nor --stow is given.
 
-    Raises :class:`NetworkError` for flags that do not fit together or bad values.
+    Raises :class:`UsageError` for flags that do not fit together or bad values.
     """
+    try:
+        return _destination(args)
+    except NetworkError as error:  # the library's check of a value the flags gave
+        raise UsageError(str(error)) from None
+
+
+def _destination(args: argparse.Namespace) -> Destination | None:
     if args.host is None and args.stow is None:
         stray = [flag for dest, flag in _DICOM_ONLY + _STOW_ONLY if _given(args, dest)]
         if stray:
-            raise NetworkError(f"{stray[0]} needs a destination: add --host HOST or --stow URL.")
+            raise UsageError(f"{stray[0]} needs a destination: add --host HOST or --stow URL.")
         return None
     if args.host is not None:
         stray = [flag for dest, flag in _STOW_ONLY if _given(args, dest)]
         if stray:
-            raise NetworkError(f"{stray[0]} applies to --stow, not to a DICOM --host.")
+            raise UsageError(f"{stray[0]} applies to --stow, not to a DICOM --host.")
         tls = None
         if args.tls or args.tls_ca or args.tls_cert or args.tls_key or args.no_hostname_check:
             tls = TLSOptions(
@@ -138,7 +146,7 @@ def destination_from_args(args: argparse.Namespace) -> Destination | None:
         )
     stray = [flag for dest, flag in _DICOM_ONLY if _given(args, dest)]
     if stray:
-        raise NetworkError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
+        raise UsageError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV) if args.user else None
     token = args.token if args.token is not None else None if args.user else os.environ.get(TOKEN_ENV)
     return StowDestination(
@@ -187,8 +195,6 @@ def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is privat
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
-
     destination = destination_from_args(args)
     assert destination is not None  # the parser requires --host or --stow
     from ..net import send_files
@@ -198,7 +204,7 @@ def run_send(args: argparse.Namespace) -> int:
     writer = ReportWriter(args.report) if args.report else None
     try:
         for result in results:
-            counts[result.status] += 1
+            counts[SendStatus(result.status)] += 1
             if writer is not None:
                 writer.write(result.report_row())
             if result.status is SendStatus.FAILED:
@@ -212,7 +218,7 @@ def run_send(args: argparse.Namespace) -> int:
     total = sum(counts.values())
     if total == 0:
         print("dicomify: error: no DICOM files found in " + ", ".join(map(repr, args.sources)) + ".", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     failed = counts[SendStatus.FAILED]
     if not args.quiet:
         print(
@@ -221,18 +227,14 @@ def run_send(args: argparse.Namespace) -> int:
             f" {failed} failed, to {destination}.",
             file=sys.stderr,
         )
-    if failed == 0:
-        return EXIT_OK
-    return EXIT_FAILED if failed == total else EXIT_PARTIAL
+    return for_counts(total, failed)
 
 
 def run_echo(args: argparse.Namespace) -> int:
-    from . import EXIT_FAILED, EXIT_OK
-
     destination = destination_from_args(args)
     assert destination is not None
     from ..net import echo
 
     outcome = echo(destination)
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return EXIT_OK if outcome.ok else EXIT_FAILED
+    return ExitCode.OK if outcome.ok else ExitCode.FAILED
