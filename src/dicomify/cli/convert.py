@@ -351,25 +351,28 @@ def run(
     engine = _is_batch(args) or args.report or args.skip_existing or on_converted or destination
     if not engine:
         return _convert_one(args, options, metadata)
-    from ..batch import convert_file, convert_many, dask_executor, deliver
+    from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
 
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+        batch: BatchRun
         if _is_batch(args):
-            batch = convert_many(
-                args.sources,
-                args.output,
-                manifest=args.manifest,
-                options=options,
-                metadata=metadata,
-                executor=executor,
-                jobs=args.jobs,
-                group=args.group,
-                skip_existing=args.skip_existing,
-                on_converted=on_converted,
-                tune_allocator=True,  # this process is the batch's own
-                follow_links=args.follow_links,
-            )
+            settings: dict[str, Any] = {
+                "manifest": args.manifest,
+                "options": options,
+                "metadata": metadata,
+                "executor": executor,
+                "jobs": args.jobs,
+                "group": args.group,
+                "skip_existing": args.skip_existing,
+                "on_converted": on_converted,
+                "tune_allocator": True,  # this process is the batch's own
+                "follow_links": args.follow_links,
+            }
+            if destination is not None:
+                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+            else:
+                batch = convert_many(args.sources, args.output, **settings)
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
             batch = convert_file(
                 args.sources[0],
@@ -379,8 +382,8 @@ def run(
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
             )
-        if destination is not None:
-            batch = deliver(batch, destination, skip_sent=args.skip_sent)
+            if destination is not None:
+                batch = deliver(batch, destination, skip_sent=args.skip_sent)
         return _show(batch, args.report, args.quiet)
 
 
