@@ -97,12 +97,21 @@ def deliver(
     NetworkError
         When ``destination`` is not a destination.
     """
+    delivered = _check(destination, skip_sent)
+    return _attach(run, destination, delivered)
+
+
+def _check(destination: Destination, skip_sent: str | os.PathLike[str] | None) -> set[tuple[str, str]]:
     from ..errors import NetworkError
     from ..net import DicomDestination, StowDestination
 
     if not isinstance(destination, (DicomDestination, StowDestination)):
         raise NetworkError(f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination.")
-    delivery = _Delivery(destination, read_delivered(skip_sent) if skip_sent is not None else set())
+    return read_delivered(skip_sent) if skip_sent is not None else set()
+
+
+def _attach(run: BatchRun, destination: Destination, delivered: set[tuple[str, str]]) -> BatchRun:
+    delivery = _Delivery(destination, delivered)
     return run.then(delivery.send, within=delivery.opened())
 
 
@@ -139,4 +148,5 @@ def convert_and_send(
     DicomifyError
         As :func:`convert_many` and :func:`deliver` do, before anything is written.
     """
-    return deliver(convert_many(sources, output_dir, **kwargs), destination, skip_sent=skip_sent)
+    delivered = _check(destination, skip_sent)  # before convert_many creates the output folder
+    return _attach(convert_many(sources, output_dir, **kwargs), destination, delivered)

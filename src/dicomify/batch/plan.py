@@ -7,6 +7,7 @@ file is converted; workers receive plain, picklable :class:`Task` lists.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..errors import DicomifyError, InputError
 from ..outcome import ConvertStatus, Outcome
+from .dates import picture_date
 from .discover import Input, anchor_of, assign_outputs, scan
 from .grouping import Grouping, assign_groups
 from .manifest import read_manifest
@@ -134,7 +136,10 @@ def plan(
         if row_metadata:
             merged.update(row_metadata.get(item.real_path(), {}))
         entries.append((os.path.dirname(os.path.abspath(item.path)), merged))
-    grouped = assign_groups(entries, group)
+    dates: list[dt.datetime | None] | None = None
+    if Grouping(group) is not Grouping.FILE and not (base.get("StudyDate") and base.get("StudyTime")):
+        dates = [picture_date(item.path) for item in inputs]  # a study's date is its earliest picture's
+    grouped = assign_groups(entries, group, dates)
     if resume:
         _adopt_existing_uids(grouped, outputs)
     tasks = [Task(item.path, output, meta) for item, output, meta in zip(inputs, outputs, grouped, strict=False)]
@@ -188,17 +193,23 @@ def _adopt_existing_uids(grouped: list[dict[str, Any]], outputs: list[str]) -> N
         for index, metadata in enumerate(grouped):
             if keyword in metadata:
                 members.setdefault(str(metadata[keyword]), []).append(index)
-        for planned, indices in members.items():
+        # A study also keeps the Study Date/Time of the first run (it may be the time
+        # that run was planned).
+        also = ("StudyDate", "StudyTime") if keyword == "StudyInstanceUID" else ()
+        for indices in members.values():
             found = None
             for index in indices:
                 if os.path.exists(outputs[index]):
                     try:
-                        header = pydicom.dcmread(outputs[index], stop_before_pixels=True, specific_tags=[keyword])
+                        header = pydicom.dcmread(
+                            outputs[index], stop_before_pixels=True, specific_tags=[keyword, *also]
+                        )
                         found = str(header.get(keyword, "")) or None
                     except Exception:  # not ours, not DICOM: it will be skipped, not trusted
                         found = None
                     if found:
                         break
-            if found and found != planned:
+            if found:
+                adopted = {name: str(header.get(name, "")) for name in (keyword, *also) if header.get(name)}
                 for index in indices:
-                    grouped[index][keyword] = found
+                    grouped[index].update(adopted)

@@ -20,7 +20,7 @@ from .._files import check_output_folder, remove_stale_temporaries
 from ..errors import DicomifyError
 from ..iod.metadata import split_keywords
 from ..options import ConvertOptions
-from ..outcome import ConvertStatus, Outcome, SendStatus
+from ..outcome import ConvertStatus, Outcome
 from . import worker
 from ._native import tune_allocator as _tune_allocator
 from .grouping import Grouping
@@ -51,7 +51,7 @@ class Tally:
             self.skipped += 1
         else:
             self.failed += 1
-        if outcome.status is not ConvertStatus.FAILED and outcome.send_status is SendStatus.FAILED:
+        if outcome.status is not ConvertStatus.FAILED and outcome.send_status is not None and not outcome.send_status.delivered:
             self.not_sent += 1
 
     @property

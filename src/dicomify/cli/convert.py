@@ -12,7 +12,7 @@ from .._text import printable
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
-from ..outcome import ConvertStatus, SendStatus
+from ..outcome import ConvertStatus
 from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
 
@@ -186,14 +186,16 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave outputs that already exist alone (resumes an interrupted batch)",
     )
-    group.add_argument(
+    # Two ways of saying the same thing: both at once is a contradiction, not an override.
+    grouping = group.add_mutually_exclusive_group()
+    grouping.add_argument(
         "--group",
         choices=["run", "folder", "file"],
         default="run",
         help="run: one study and series per run (default); folder: one series per input folder; "
         "file: every file its own study and series",
     )
-    group.add_argument(
+    grouping.add_argument(
         "--series-per-folder",
         dest="group",
         action="store_const",
@@ -260,12 +262,31 @@ def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
     metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from:
         metadata.update(from_reference(args.study_from, include_series=False))
+        # A new series in that study: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.study_from, "SeriesNumber"))
     if args.series_from:
         metadata.update(from_reference(args.series_from, include_series=True))
+        # More objects in that series: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.series_from, "InstanceNumber"))
     if args.metadata:
         metadata.update(load_json(args.metadata))
     metadata.update(given)
     return validate(metadata)
+
+
+def _number_after(reference: str, keyword: str) -> dict[str, int]:
+    """``{keyword: the reference's number + 1}`` (the first of the new ones), or nothing.
+
+    Batch grouping counts on from it (docs/batch.md), so the new objects do not repeat
+    numbers the reference's series or study already has.
+    """
+    import pydicom
+
+    try:
+        value = pydicom.dcmread(reference, stop_before_pixels=True, specific_tags=[keyword]).get(keyword)
+        return {keyword: int(value) + 1} if value not in (None, "") else {}
+    except (OSError, ValueError, TypeError, pydicom.errors.InvalidDicomError):
+        return {}  # from_reference has read it already; a bad number is simply not used
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
@@ -332,25 +353,28 @@ def run(
     engine = _is_batch(args) or args.report or args.skip_existing or on_converted or destination
     if not engine:
         return _convert_one(args, options, metadata)
-    from ..batch import convert_file, convert_many, dask_executor, deliver
+    from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
 
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+        batch: BatchRun
         if _is_batch(args):
-            batch = convert_many(
-                args.sources,
-                args.output,
-                manifest=args.manifest,
-                options=options,
-                metadata=metadata,
-                executor=executor,
-                jobs=args.jobs,
-                group=args.group,
-                skip_existing=args.skip_existing,
-                on_converted=on_converted,
-                tune_allocator=True,  # this process is the batch's own
-                follow_links=args.follow_links,
-            )
+            settings: dict[str, Any] = {
+                "manifest": args.manifest,
+                "options": options,
+                "metadata": metadata,
+                "executor": executor,
+                "jobs": args.jobs,
+                "group": args.group,
+                "skip_existing": args.skip_existing,
+                "on_converted": on_converted,
+                "tune_allocator": True,  # this process is the batch's own
+                "follow_links": args.follow_links,
+            }
+            if destination is not None:
+                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+            else:
+                batch = convert_many(args.sources, args.output, **settings)
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
             batch = convert_file(
                 args.sources[0],
@@ -360,8 +384,8 @@ def run(
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
             )
-        if destination is not None:
-            batch = deliver(batch, destination, skip_sent=args.skip_sent)
+            if destination is not None:
+                batch = deliver(batch, destination, skip_sent=args.skip_sent)
         return _show(batch, args.report, args.quiet)
 
 
@@ -410,7 +434,7 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
             if outcome.status is ConvertStatus.FAILED:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.source}: {outcome.message}"), file=sys.stderr)
-            elif outcome.send_status is SendStatus.FAILED:
+            elif outcome.send_status is not None and not outcome.send_status.delivered:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
             progress.update(outcome.status.value)
