@@ -37,13 +37,16 @@ class SendStatus(str, Enum):
     #: decoded and sent as Explicit VR Little Endian
     STORED_DECODED = "stored-decoded"
     FAILED = "failed"
+    #: sent, but the server's answer did not confirm it was stored (a STOW-RS 2xx
+    #: without a Store Instances Response listing it); ``skip_sent`` sends it again
+    UNCONFIRMED = "unconfirmed"
     #: not sent because an earlier run stored it (``skip_sent``)
     SKIPPED = "skipped"
 
     @property
     def delivered(self) -> bool:
         """True when the peer has the object (a later run need not send it again)."""
-        return self is not SendStatus.FAILED
+        return self not in (SendStatus.FAILED, SendStatus.UNCONFIRMED)
 
 
 class Uids(TypedDict):
@@ -139,7 +142,8 @@ class Outcome:
     @property
     def ok(self) -> bool:
         """True unless the conversion or the delivery failed."""
-        return self.status.value != "failed" and self.send_status is not SendStatus.FAILED
+        send_ok = self.send_status is None or self.send_status.delivered
+        return self.status.value not in ("failed", "unconfirmed") and send_ok
 
     @property
     def delivered(self) -> bool:

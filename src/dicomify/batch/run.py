@@ -19,7 +19,7 @@ from typing import Any
 from .._files import check_output_folder, remove_stale_temporaries
 from ..errors import DicomifyError
 from ..options import ConvertOptions, split_options
-from ..outcome import ConvertStatus, Outcome, SendStatus
+from ..outcome import ConvertStatus, Outcome
 from . import worker
 from ._native import tune_allocator as _tune_allocator
 from .grouping import Grouping
@@ -50,7 +50,7 @@ class Tally:
             self.skipped += 1
         else:
             self.failed += 1
-        if outcome.status is not ConvertStatus.FAILED and outcome.send_status is SendStatus.FAILED:
+        if outcome.status is not ConvertStatus.FAILED and outcome.send_status is not None and not outcome.send_status.delivered:
             self.not_sent += 1
 
     @property

@@ -12,7 +12,7 @@ from .._text import printable
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
-from ..outcome import ConvertStatus, SendStatus
+from ..outcome import ConvertStatus
 from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
 
@@ -432,7 +432,7 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
             if outcome.status is ConvertStatus.FAILED:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.source}: {outcome.message}"), file=sys.stderr)
-            elif outcome.send_status is SendStatus.FAILED:
+            elif outcome.send_status is not None and not outcome.send_status.delivered:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
             progress.update(outcome.status.value)

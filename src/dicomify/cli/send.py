@@ -207,7 +207,7 @@ def run_send(args: argparse.Namespace) -> int:
             counts[SendStatus(result.status)] += 1
             if writer is not None:
                 writer.write(result.report_row())
-            if result.status is SendStatus.FAILED:
+            if not result.ok:  # failed, or unconfirmed: not known to be stored
                 print(printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"), file=sys.stderr)
             elif not args.quiet:
                 print(printable(f"{result.status.value}: {result.source}"), file=sys.stderr)
@@ -219,12 +219,12 @@ def run_send(args: argparse.Namespace) -> int:
     if total == 0:
         print("dicomify: error: no DICOM files found in " + ", ".join(map(repr, args.sources)) + ".", file=sys.stderr)
         return ExitCode.FAILED
-    failed = counts[SendStatus.FAILED]
+    failed = counts[SendStatus.FAILED] + counts[SendStatus.UNCONFIRMED]
     if not args.quiet:
         print(
             f"{total} file(s): {counts[SendStatus.STORED] + counts[SendStatus.STORED_DECODED]} stored"
             f" ({counts[SendStatus.STORED_DECODED]} decoded first), {counts[SendStatus.SKIPPED]} skipped,"
-            f" {failed} failed, to {destination}.",
+            f" {counts[SendStatus.FAILED]} failed, {counts[SendStatus.UNCONFIRMED]} unconfirmed, to {destination}.",
             file=sys.stderr,
         )
     return for_counts(total, failed)
