@@ -31,7 +31,44 @@ class Compression(str, Enum):
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """How a picture becomes DICOM. Every field has a CLI flag of the same name."""
+    """How a picture becomes DICOM. Every field has a CLI flag of the same name.
+
+    Metadata (patient, study, series) is not an option: it goes in ``metadata=`` of
+    :class:`dicomify.DicomImage` and :func:`dicomify.convert`.
+
+    Parameters
+    ----------
+    iod : Iod or str
+        ``"sc"``: Secondary Capture (multi-frame SC for several frames); ``"photo"``:
+        VL Photographic Image, one 8-bit frame.
+    compression : Compression or str
+        Lossless compression of decoded pixels: ``"none"``, ``"rle"``, ``"jpeg-ls"``,
+        ``"jpeg2000"``. JPEG kept byte-exact is never re-encoded.
+    decode_jpeg : bool
+        Store JPEG decoded instead of byte-exact.
+    keep_orientation : bool
+        Ignore EXIF/TIFF orientation: keep the pixels as stored.
+    background : tuple of int, or str
+        The colour transparent pixels are composited over: ``(r, g, b)`` or a colour
+        name or ``#rrggbb``.
+    dpi : float, optional
+        Rendering resolution of EMF/WMF, 1 to 2400.
+    page : int, optional
+        Convert only this page or frame (0-based) of a multi-page source.
+    max_pixels : int, optional
+        Decompression-bomb guard per frame (default: Pillow's limit).
+    all_images : bool
+        HEIF holding several images: every image as a frame, not only the primary one.
+    keep_jpeg_metadata : bool
+        Keep EXIF, XMP, IPTC and comment segments inside JPEG stored byte-exact.
+
+    Raises
+    ------
+    DicomifyError
+        A value is not valid (an unknown IOD or compression, a colour Pillow does not
+        know, ``dpi``, ``page`` or ``max_pixels`` out of range); the message lists the
+        valid values.
+    """
 
     iod: Iod = Iod.SECONDARY_CAPTURE
     compression: Compression = Compression.NONE
