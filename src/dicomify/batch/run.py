@@ -18,7 +18,8 @@ from typing import Any
 
 from .._files import check_output_folder, remove_stale_temporaries
 from ..errors import DicomifyError
-from ..options import ConvertOptions, split_options
+from ..iod.metadata import split_keywords
+from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome
 from . import worker
 from ._native import tune_allocator as _tune_allocator
@@ -230,7 +231,7 @@ def convert_many(
         Before anything is written: a missing input, bad run-wide metadata, an
         unusable manifest, ``jobs`` below 1.
     """
-    chosen, given = split_options(kwargs, options)
+    chosen, given = split_keywords(kwargs, options)
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if jobs is not None and jobs < 1:
@@ -276,6 +277,6 @@ def convert_file(
     DicomifyError
         ``source`` is not a file, ``output`` is ``source``, bad metadata.
     """
-    chosen, given = split_options(kwargs, options)
+    chosen, given = split_keywords(kwargs, options)
     run = BatchRun(plan_file(source, output, {**(metadata or {}), **given}), chosen, jobs=1, skip_existing=skip_existing)
     return run.then(on_converted) if on_converted is not None else run
