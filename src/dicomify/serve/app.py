@@ -80,6 +80,14 @@ _UPLOAD_BODY = {
                             "type": "string",
                             "description": 'a JSON list, per file: {"body_part": "HAND", "laterality": "L"}',
                         },
+                        "order": {
+                            "type": "string",
+                            "description": "an accession number: patient and order from the configured worklist",
+                        },
+                        "study": {
+                            "type": "string",
+                            "description": "a Study Instance UID or accession number: join that study in the PACS",
+                        },
                     },
                     "required": ["file"],
                 }
@@ -109,6 +117,12 @@ _RESULTS_SCHEMA = {
     },
     "required": ["results", "stored", "failed"],
 }
+
+
+def _is_query_failure(error: Exception) -> bool:
+    from ..net import QueryError
+
+    return isinstance(error, QueryError)
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -180,8 +194,12 @@ class Server:
             raise UploadError(400, "no picture: send one or more 'file' parts")
         return upload
 
-    def request_metadata(self, upload: Upload) -> tuple[dict[str, Any], list[Any]]:
-        """The ``metadata`` and ``pictures`` parts, checked; MetadataError names what is wrong."""
+    async def request_metadata(self, upload: Upload) -> tuple[dict[str, Any], list[Any]]:
+        """The ``metadata``, ``order``, ``study`` and ``pictures`` parts, checked.
+
+        Later sources win: the configuration's metadata, the PACS study, the order, then
+        the request's own values. MetadataError / NetworkError name what is wrong.
+        """
         given: dict[str, Any] = {}
         raw = upload.fields.get("metadata")
         if raw:
@@ -200,10 +218,17 @@ class Server:
             except json.JSONDecodeError as error:
                 raise MetadataError(f"pictures is not valid JSON ({error.msg} at line {error.lineno})") from None
         choices = picture_choices(pictures, len(upload.files))
-        return series_metadata(self.config.metadata, given), choices
+        order = upload.fields.get("order", "").strip()
+        study = upload.fields.get("study", "").strip()
+        looked_up: dict[str, Any] = {}
+        if order or study:
+            looked_up = await self.pool.run(
+                pacs.order_and_study_metadata, self.config.worklist, self.config.studies, order, study
+            )
+        return series_metadata({**self.config.metadata, **looked_up}, given), choices
 
     async def convert_all(self, upload: Upload, preview: bool) -> list[Converted]:
-        metadata, choices = self.request_metadata(upload)
+        metadata, choices = await self.request_metadata(upload)
         jobs = [
             self.pool.run(
                 convert_picture,
@@ -337,6 +362,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.exception_handler(DicomifyError)
     async def _dicomify_error(request: Request, error: DicomifyError) -> Response:
+        if isinstance(error, NetworkError):
+            # The worklist or PACS could not be asked (502), or the order/study named
+            # by the request does not resolve to exactly one (422).
+            return error_response(502 if _is_query_failure(error) else 422, str(error))
         return error_response(error_status(error), str(error))
 
     @app.exception_handler(Busy)
@@ -365,9 +394,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         facts = {
             "publish": server.config.pacs is not None,
             "pacs": str(server.config.pacs) if server.config.pacs is not None else "",
-            "worklist": server.config.worklist is not None
-            and pacs.query_function(pacs._WORKLIST_FUNCTIONS) is not None,
-            "studies": server.config.studies is not None and pacs.query_function(pacs._STUDY_FUNCTIONS) is not None,
+            "worklist": server.config.worklist is not None,
+            "studies": server.config.studies is not None,
             "login": server.config.auth_required,
             "user": user,
         }
@@ -679,16 +707,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             return error_response(400, f"{unknown[0]!r} is not a filter here; use: {', '.join(allowed)}")
         try:
             items = await server.pool.run(function, destination, filters)
-        except TypeError as error:
-            return error_response(400, f"these filters are not accepted: {error}")
         except NetworkError as error:
-            return error_response(502, str(error))
-        except (OSError, RuntimeError) as error:
-            return error_response(502, f"the query failed: {error}")
+            # Unreachable or refusing peer: 502; a filter that is not valid: 400.
+            return error_response(502 if _is_query_failure(error) else 400, str(error))
         return JSONResponse({"items": items})
-
-    _WORKLIST_FILTERS = ("patient_name", "patient_id", "accession", "date", "modality", "station_aet")
-    _STUDY_FILTERS = ("patient_name", "patient_id", "accession", "study_uid", "date")
 
     @app.get("/api/worklist", summary="Scheduled procedures from the configured worklist", responses=_QUERY)
     async def worklist(
@@ -700,18 +722,17 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         modality: str | None = None,
         station_aet: str | None = None,
     ) -> Response:
-        return await _query(request, pacs.find_worklist, server.config.worklist, _WORKLIST_FILTERS)
+        return await _query(request, pacs.find_worklist, server.config.worklist, pacs.WORKLIST_FILTERS)
 
     @app.get("/api/studies", summary="Studies of a patient in the configured PACS", responses=_QUERY)
     async def studies(
         request: Request,
-        patient_name: str | None = None,
         patient_id: str | None = None,
         accession: str | None = None,
         study_uid: str | None = None,
         date: str | None = None,
     ) -> Response:
-        return await _query(request, pacs.find_studies, server.config.studies, _STUDY_FILTERS)
+        return await _query(request, pacs.find_studies, server.config.studies, pacs.STUDY_FILTERS)
 
     return app
 
