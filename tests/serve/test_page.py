@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from net.orthanc_server import Orthanc
 
 from dicomify.serve.passwords import hash_password
-from net.orthanc_server import Orthanc
 
 from .conftest import write_png, write_tiff
 from .server_process import REPO, ServerProcess

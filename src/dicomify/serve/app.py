@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -138,6 +139,8 @@ class Server:
         self.pool = WorkerPool(config.limits.workers, config.limits.max_pending)
         self.staging = StagingArea(config.limits.staged_minutes * 60)
         self._temp: tempfile.TemporaryDirectory[str] | None = None
+        self._watch_stop = threading.Event()
+        self._watch_thread: threading.Thread | None = None
 
     @property
     def private(self) -> Path:
@@ -150,8 +153,19 @@ class Server:
         # mkdtemp: mode 0700, only this user reads the uploads.
         self._temp = tempfile.TemporaryDirectory(prefix="dicomify-serve-", dir=self.config.temp_dir)
         warm_up()
+        if self.config.watch.folder is not None:
+            # [watch] folder: the watch folder runs beside the page, in a thread of its own.
+            from .watch import Watcher
+
+            watcher = Watcher(self.config.watch.folder, self.config, self._watch_stop)
+            self._watch_thread = threading.Thread(target=watcher.run, name="dicomify-watch")
+            self._watch_thread.start()
 
     def stop(self) -> None:
+        self._watch_stop.set()
+        if self._watch_thread is not None:
+            self._watch_thread.join()  # it finishes the file in hand first
+            self._watch_thread = None
         self.staging.clear()
         self.pool.shutdown()
         if self._temp is not None:
