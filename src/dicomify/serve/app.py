@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -364,6 +366,17 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             (time.monotonic() - started) * 1000,
         )
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # Starlette's own answers (404 no such path, 405 wrong method) in our shape too.
+        return error_response(error.status_code, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "the request is not valid"}
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+        return error_response(422, f"{where}: {first.get('msg', 'not valid')}")
 
     @app.exception_handler(AuthError)
     async def _auth_error(request: Request, error: AuthError) -> Response:
