@@ -42,6 +42,8 @@ class ConvertOptions:
     page: int | None = None
     max_pixels: int | None = None
     all_images: bool = False
+    # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
+    keep_jpeg_metadata: bool = False
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums and colour names for the background.
