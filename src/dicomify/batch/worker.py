@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._files import is_complete_dicom
 from .._warnings import library_notes
@@ -17,6 +18,9 @@ from ..errors import DicomifyError
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
 from .plan import Task
+
+if TYPE_CHECKING:
+    from ..api import DicomImage
 
 __all__ = ["convert_chunk", "convert_task"]
 
@@ -86,13 +90,19 @@ def _convert(task: Task, options: ConvertOptions, notes: list[str]) -> Outcome:
                 task.source,
                 ConvertStatus.CONVERTED,
                 task.output,
-                message="; ".join([*notes, *image.picture.notes]),
+                message="; ".join([*notes, *image.picture.notes, *_more_outputs(image, task.output)]),
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:
         return _failed(task, _reason(error, task.source))
     except Exception as error:  # a bug or a codec crash in one file must not stop the batch
         return _failed(task, f"unexpected {type(error).__name__}: {error}")
+
+
+def _more_outputs(image: DicomImage, output: str) -> list[str]:
+    """A note naming the further files of a source that makes several objects."""
+    more = image.outputs(output)[1:]
+    return [f"also wrote {', '.join(more)}"] if more else []
 
 
 def convert_chunk(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool = False) -> list[Outcome]:
