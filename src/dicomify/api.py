@@ -165,7 +165,24 @@ class DicomImage:
         return read_picture(stream, self.options)
 
     def update(self, **metadata: Any) -> DicomImage:
-        """Set metadata (DICOM keywords) after construction, checked like the constructor's."""
+        """Set metadata fields after construction, checked like the constructor's.
+
+        Parameters
+        ----------
+        **metadata
+            Metadata fields by DICOM keyword (``StudyDescription="Consent form"``).
+
+        Returns
+        -------
+        DicomImage
+            This object, for chaining.
+
+        Raises
+        ------
+        MetadataError
+            A name is not a metadata field, or a value does not fit its VR; nothing is
+            changed then.
+        """
         checked = validate(metadata)
         for keyword, value in checked.items():
             setattr(self.dataset, keyword, value)

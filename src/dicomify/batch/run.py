@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._files import check_output_folder, remove_stale_temporaries
-from ..errors import DicomifyError
-from ..options import ConvertOptions, split_options
+from ..errors import DicomifyError, OptionError
+from ..iod.metadata import split_keywords
+from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome
 from . import worker
 from ._native import tune_allocator as _tune_allocator
@@ -98,7 +99,7 @@ class BatchRun:
         tune_allocator: bool = False,
     ) -> None:
         if jobs is not None and jobs < 1:
-            raise DicomifyError(f"jobs {jobs} must be 1 or more")
+            raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
         self.plan = plan
         self.options = options
         self.executor = executor
@@ -249,11 +250,11 @@ def convert_many(
         Before anything is written: a missing input, bad run-wide metadata, an
         unusable manifest, ``jobs`` below 1.
     """
-    chosen, given = split_options(kwargs, options)
+    chosen, given = split_keywords(kwargs, options)
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if jobs is not None and jobs < 1:
-        raise DicomifyError(f"jobs {jobs} must be 1 or more")
+        raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
     planned = plan(
         list(sources),
         output_dir,
@@ -295,6 +296,6 @@ def convert_file(
     DicomifyError
         ``source`` is not a file, ``output`` is ``source``, bad metadata.
     """
-    chosen, given = split_options(kwargs, options)
+    chosen, given = split_keywords(kwargs, options)
     run = BatchRun(plan_file(source, output, {**(metadata or {}), **given}), chosen, jobs=1, skip_existing=skip_existing)
     return run.then(on_converted) if on_converted is not None else run

@@ -187,14 +187,16 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave outputs that already exist alone (resumes an interrupted batch)",
     )
-    group.add_argument(
+    # Two ways of saying the same thing: both at once is a contradiction, not an override.
+    grouping = group.add_mutually_exclusive_group()
+    grouping.add_argument(
         "--group",
         choices=["run", "folder", "file"],
         default="run",
         help="run: one study and series per run (default); folder: one series per input folder; "
         "file: every file its own study and series",
     )
-    group.add_argument(
+    grouping.add_argument(
         "--series-per-folder",
         dest="group",
         action="store_const",

@@ -52,7 +52,17 @@ _DICOM_ONLY = (
     ("tls_key", "--tls-key"),
     ("no_hostname_check", "--tls-no-hostname-check"),
 )
-_STOW_ONLY = (("user", "--user"), ("password", "--password"), ("token", "--token"), ("batch_size", "--batch-size"))
+_STOW_ONLY = (
+    ("user", "--user"),
+    ("password", "--password"),
+    ("password_file", "--password-file"),
+    ("token", "--token"),
+    ("token_file", "--token-file"),
+    ("batch_size", "--batch-size"),
+)
+# PS3.8 D.1 lets a peer announce any size, but below DCMTK's minimum (ASC_MINIMUMPDUSIZE)
+# every data set is cut into thousands of tiny PDUs: a typing mistake, not a wish.
+MIN_PDU = 4096
 
 
 def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -107,6 +117,15 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
     )
     group.add_argument(
         "--token", metavar="TOKEN", help=f"HTTP bearer token for --stow (default: the {TOKEN_ENV} environment variable)"
+    )
+    group.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the --user password from FILE (its first line): kept out of the process list",
+    )
+    group.add_argument(
+        "--token-file", type=Path, metavar="FILE", help="read the bearer token from FILE (its first line)"
     )
     group.add_argument("--batch-size", type=int, metavar="N", help="instances per STOW-RS request (default 20)")
 
@@ -179,6 +198,8 @@ def _destination(args: argparse.Namespace) -> Destination | None:
             tls = TLSOptions(
                 ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key, check_hostname=not args.no_hostname_check
             )
+        if args.max_pdu is not None and args.max_pdu != 0 and not MIN_PDU <= args.max_pdu <= 0xFFFFFFFF:
+            raise UsageError(f"--max-pdu {args.max_pdu} is outside {MIN_PDU}..4294967295 (0: no limit).")
         return DicomDestination(
             host=args.host,
             port=104 if args.port is None else args.port,
@@ -193,8 +214,14 @@ def _destination(args: argparse.Namespace) -> Destination | None:
     stray = [flag for dest, flag in _DICOM_ONLY if _given(args, dest)]
     if stray:
         raise UsageError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
-    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV) if args.user else None
-    token = args.token if args.token is not None else None if args.user else os.environ.get(TOKEN_ENV)
+    if args.tls_ca is not None and not str(args.stow).lower().startswith("https://"):
+        raise UsageError(f"--tls-ca applies to an https:// STOW URL; {args.stow} is not encrypted.")
+    password = _secret(args.password, args.password_file, "--password")
+    if password is None and args.user:
+        password = os.environ.get(PASSWORD_ENV)
+    token = _secret(args.token, args.token_file, "--token")
+    if token is None and not args.user:
+        token = os.environ.get(TOKEN_ENV)
     return StowDestination(
         url=args.stow,
         username=args.user,
@@ -206,6 +233,23 @@ def _destination(args: argparse.Namespace) -> Destination | None:
         ca=args.tls_ca,
         batch_size=args.batch_size or 20,
     )
+
+
+def _secret(given: str | None, file: Path | None, flag: str) -> str | None:
+    """A secret from its flag or from the first line of its file (never both)."""
+    if file is None:
+        return given
+    if given is not None:
+        raise UsageError(f"give {flag} or {flag}-file, not both.")
+    try:
+        with open(file, encoding="utf-8") as handle:
+            first = handle.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise UsageError(f"{flag}-file {file}: cannot read it ({reason}).") from None
+    if not first:
+        raise UsageError(f"{flag}-file {file}: the first line is empty.")
+    return first
 
 
 def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is private
