@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._text import printable
+from .._warnings import WARNING_PREFIX, library_notes
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
@@ -405,11 +406,15 @@ def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: di
     if source_arg != "-" and args.output != "-" and same_file(source_arg, args.output):
         raise OutputError(f"{args.output}: refusing to overwrite the input")
     try:
-        convert(source, target, options=options, **metadata)
+        with library_notes() as heard:
+            convert(source, target, options=options, **metadata)
     except DicomifyError:
         if target is sys.stdout.buffer:
             _drop_stdout()
         raise
+    finally:
+        for note in heard:
+            print(printable(f"dicomify: {source_arg}: {note}"), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -443,6 +448,11 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
             elif outcome.send_status is not None and not outcome.send_status.delivered:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
+            elif WARNING_PREFIX in outcome.message:
+                progress.clear()
+                for note in outcome.message.split("; "):
+                    if note.startswith(WARNING_PREFIX):
+                        print(printable(f"dicomify: {outcome.source}: {note}"), file=sys.stderr)
             progress.update(outcome.status.value)
     finally:
         progress.close()
