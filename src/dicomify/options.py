@@ -42,6 +42,7 @@ class ConvertOptions:
     page: int | None = None
     max_pixels: int | None = None
     all_images: bool = False
+    pdf_as_images: bool = False
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums and colour names for the background.

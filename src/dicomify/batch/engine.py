@@ -120,7 +120,7 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
                 series_instance_uid=str(ds.SeriesInstanceUID),
                 sop_class_uid=str(ds.SOPClassUID),
                 transfer_syntax=str(ds.file_meta.TransferSyntaxUID),
-                message="; ".join([*notes, *image.picture.notes]),
+                message="; ".join([*notes, *image.notes]),
             )
     except DicomifyError as error:
         return BatchResult(task.source, task.output, FAILED, message=_without_prefix(str(error), task.source))
