@@ -62,6 +62,7 @@ _FLAG_NAMES = {
     "OperatorsName": "--operator",
     "ImageComments": "--comments",
     "ConversionType": "--conversion-type",
+    "DocumentTitle": "--document-title",
 }
 assert set(_FLAG_NAMES) == set(FIELDS), "every metadata field has a flag"
 
@@ -97,12 +98,18 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--background", default="white", help="colour transparent pixels are composited over (default white)"
     )
-    group.add_argument("--dpi", type=float, help="rendering resolution for EMF/WMF")
+    group.add_argument("--dpi", type=float, help="rendering resolution for EMF/WMF and --pdf-as-images")
     group.add_argument("--page", type=int, help="convert only this page/frame (0-based) of a multi-page source")
     group.add_argument(
         "--max-pixels",
         type=int,
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
+    )
+    group.add_argument(
+        "--pdf-as-images",
+        action="store_true",
+        help="render PDF pages (at --dpi, default 150) into a multi-frame Secondary Capture "
+        "instead of keeping the PDF as Encapsulated PDF",
     )
     group.add_argument(
         "--all-images",
@@ -155,7 +162,7 @@ def register(subparsers: Any) -> None:
 
 def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
     """``--send`` and the destination flags shared with ``dicomify send``."""
-    from .send import add_destination_arguments
+    from .send import add_commit_arguments, add_destination_arguments
 
     group = parser.add_argument_group("delivery (--send)")
     group.add_argument(
@@ -170,6 +177,7 @@ def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
         "(outputs kept by --skip-existing are sent otherwise)",
     )
     add_destination_arguments(parser)
+    add_commit_arguments(parser)
 
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -234,6 +242,7 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             page=args.page,
             max_pixels=args.max_pixels,
             all_images=args.all_images,
+            pdf_as_images=args.pdf_as_images,
         )
     except DicomifyError as error:
         raise UsageError(str(error)) from None
@@ -326,8 +335,8 @@ def _destination(args: argparse.Namespace) -> Destination | None:
 
     destination = destination_from_args(args)
     if not args.send:
-        if destination is not None or args.skip_sent:
-            raise UsageError("--host/--stow/--skip-sent only apply with --send")
+        if destination is not None or args.skip_sent or args.commit:
+            raise UsageError("--host/--stow/--skip-sent/--commit only apply with --send")
         return None
     if destination is None:
         raise UsageError("--send needs a destination: --host HOST (C-STORE) or --stow URL (STOW-RS)")
@@ -355,6 +364,9 @@ def run(
     if not engine:
         return _convert_one(args, options, metadata)
     from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
+    from .send import commit_from_args
+
+    commit = commit_from_args(args) if destination is not None else None
 
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
@@ -373,7 +385,9 @@ def run(
                 "follow_links": args.follow_links,
             }
             if destination is not None:
-                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+                batch = convert_and_send(
+                    args.sources, args.output, destination, skip_sent=args.skip_sent, commit=commit, **settings
+                )
             else:
                 batch = convert_many(args.sources, args.output, **settings)
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
@@ -386,7 +400,7 @@ def run(
                 on_converted=on_converted,
             )
             if destination is not None:
-                batch = deliver(batch, destination, skip_sent=args.skip_sent)
+                batch = deliver(batch, destination, skip_sent=args.skip_sent, commit=commit)
         return _show(batch, args.report, args.quiet)
 
 
