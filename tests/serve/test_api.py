@@ -472,3 +472,27 @@ def test_hash_password_command(tmp_path: Path) -> None:
     hashed = result.stdout.strip()
     assert hashed.startswith("scrypt$") and verify_password("a long password", hashed)
     assert not verify_password("another password", hashed)
+
+
+def test_a_tiff_whose_pages_differ_makes_several_objects_and_all_are_published(
+    open_server: ServerProcess, serve_orthanc: Orthanc, tmp_path: Path
+) -> None:
+    pages = [Image.fromarray(np.full((40, 50), 100, np.uint8)), Image.fromarray(np.full((30, 20), 200, np.uint8))]
+    pages[0].save(tmp_path / "mixed.tif", save_all=True, append_images=pages[1:])
+    converted = post(open_server, "/api/convert", [("file", tmp_path / "mixed.tif")])
+    assert converted.status_code == 200
+    assert converted.headers["content-type"].startswith("multipart/related")
+    with httpx.Client(base_url=open_server.url, timeout=60) as client:
+        files = [("file", ("mixed.tif", (tmp_path / "mixed.tif").read_bytes(), "image/tiff"))]
+        staged = client.post(
+            "/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "PID-MIXED"})}
+        ).json()
+        (picture,) = staged["pictures"]
+        assert len(picture["sop_instance_uids"]) == 2
+        assert any("2 DICOM objects" in warning for warning in picture["warnings"])
+        archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/stage/{staged['id']}/zip").content))
+        assert archive.namelist() == ["001-mixed.dcm", "001-mixed-2.dcm"]
+        outcome = client.post(f"/api/stage/{staged['id']}/publish").json()
+    assert outcome["results"][0]["status"] == "stored"
+    for uid in picture["sop_instance_uids"]:
+        assert serve_orthanc.instance_id(uid) is not None
