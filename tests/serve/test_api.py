@@ -496,3 +496,48 @@ def test_a_tiff_whose_pages_differ_makes_several_objects_and_all_are_published(
     assert outcome["results"][0]["status"] == "stored"
     for uid in picture["sop_instance_uids"]:
         assert serve_orthanc.instance_id(uid) is not None
+
+
+def test_publish_with_storage_commitment(
+    start_server: Callable[..., ServerProcess], pacs_section: dict[str, Any], serve_orthanc: Orthanc, tmp_path: Path
+) -> None:
+    from net.orthanc_server import free_port
+
+    port = free_port()
+    # Orthanc sends its commitment report to where it knows our AE title listens.
+    httpx.put(
+        f"{serve_orthanc.url}/modalities/dicomify",
+        json={"AET": "DICOMIFY", "Host": "127.0.0.1", "Port": port},
+        timeout=10,
+    ).raise_for_status()
+    server = start_server(
+        "commit", {"pacs": {**pacs_section, "storage_commitment": True, "commit_port": port, "commit_wait": 20}}
+    )
+    write_png(tmp_path / "a.png", seed=12)
+    write_tiff(tmp_path / "scan.tif")
+    response = post(server, "/api/publish", [("file", tmp_path / "a.png"), ("file", tmp_path / "scan.tif")])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["committed", "committed"], body
+    assert body["stored"] == 2 and body["failed"] == 0
+
+
+def test_storage_commitment_needs_c_store(tmp_path: Path) -> None:
+    from dicomify import DicomifyError
+    from dicomify.serve import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text('[pacs]\nstow = "http://127.0.0.1:1/dicom-web"\nstorage_commitment = true\n')
+    with pytest.raises(DicomifyError) as raised:
+        load_config(path)
+    assert "storage_commitment: needs a C-STORE destination" in str(raised.value)
+
+
+def test_publish_by_stow_rs(start_server: Callable[..., ServerProcess], serve_orthanc: Orthanc, tmp_path: Path) -> None:
+    server = start_server("stow", {"pacs": {"stow": serve_orthanc.dicomweb}})
+    write_png(tmp_path / "a.png", seed=13)
+    response = post(server, "/api/publish", [("file", tmp_path / "a.png")], metadata={"PatientID": "PID-STOW"})
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert result["status"] == "stored", result
+    assert serve_orthanc.instance_id(result["sop_instance_uid"]) is not None

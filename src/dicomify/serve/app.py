@@ -108,7 +108,18 @@ _RESULTS_SCHEMA = {
                 "type": "object",
                 "properties": {
                     "name": {"type": "string"},
-                    "status": {"type": "string", "enum": ["stored", "stored-decoded", "failed", "not-converted"]},
+                    "status": {
+                        "type": "string",
+                        "enum": [
+                            "stored",
+                            "stored-decoded",
+                            "committed",
+                            "uncommitted",
+                            "unconfirmed",
+                            "failed",
+                            "not-converted",
+                        ],
+                    },
                     "sop_instance_uid": {"type": "string"},
                     "message": {"type": "string"},
                 },
@@ -267,7 +278,9 @@ class Server:
         if self.config.pacs is None:
             raise pacs.NotAvailable("no PACS is configured on this server: set [pacs] in the configuration")
         paths = all_paths(converted)
-        sent: list[SendResult] = await self.pool.run(pacs.publish, self.config.pacs, paths) if paths else []
+        sent: list[SendResult] = (
+            await self.pool.run(pacs.publish, self.config.pacs, paths, self.config.commit) if paths else []
+        )
         by_path = dict(zip(paths, sent, strict=True))
         results = []
         for item in converted:
@@ -288,7 +301,7 @@ class Server:
                     "message": "; ".join(o.message for o in (failed or outcomes) if o.message),
                 }
             )
-        stored = sum(1 for r in results if r["status"] in ("stored", "stored-decoded"))
+        stored = sum(1 for r in results if r["status"] in ("stored", "stored-decoded", "committed"))
         logger.info(
             "published %d object(s) to %s: %d stored, %d failed",
             len(results),
@@ -627,7 +640,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post(
         "/api/publish",
         summary="Convert pictures and send them to the PACS configured on this server",
-        description="The outcome per picture is data: stored, stored-decoded, failed (with the reason) or "
+        description="The outcome per picture is data: stored, stored-decoded, committed, uncommitted, unconfirmed, failed (with the reason) or "
         "not-converted (with the reason).",
         openapi_extra=_UPLOAD_BODY,
         responses={

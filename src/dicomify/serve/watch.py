@@ -256,8 +256,8 @@ class Watcher:
             return 0
         from ..net import send_files
 
-        results = list(send_files(made, self.destination))
-        failed = [result for result in results if not result.ok]  # failed, or unconfirmed by STOW-RS
+        results = list(send_files(made, self.destination, commit=self.config.commit))
+        failed = [result for result in results if not result.ok]  # failed, unconfirmed or uncommitted
         if failed:
             # The PACS is down or refused: keep it in hand and try again later, never lose it.
             # Objects already stored are sent again then as the same objects (same UIDs).
