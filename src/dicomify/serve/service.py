@@ -175,7 +175,7 @@ def convert_picture(
         with image:
             for dataset in image.datasets:
                 _apply_choice(dataset, choice, options.iod is Iod.PHOTOGRAPHIC)
-            warnings.extend(image.picture.notes)
+            warnings.extend(image.notes)
             outputs = [Path(path) for path in image.outputs(output)]
             image.save(output)
     except DicomifyError as error:
