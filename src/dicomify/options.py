@@ -41,6 +41,9 @@ class ConvertOptions:
     dpi: float | None = None
     page: int | None = None
     max_pixels: int | None = None
+    # Resource limits per object (None: the defaults in docs/limits.md).
+    max_frames: int | None = None
+    max_bytes: int | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums and colour names for the background.
@@ -60,8 +63,10 @@ class ConvertOptions:
             raise DicomifyError(f"dpi {self.dpi} is outside 1..2400")
         if self.page is not None and self.page < 0:
             raise DicomifyError(f"page {self.page} must be 0 or more")
-        if self.max_pixels is not None and self.max_pixels <= 0:
-            raise DicomifyError(f"max_pixels {self.max_pixels} must be positive")
+        for limit in ("max_pixels", "max_frames", "max_bytes"):
+            value = getattr(self, limit)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise DicomifyError(f"{limit} {value!r} must be a positive whole number")
 
 
 

@@ -38,23 +38,43 @@ def layout_of(frame: np.ndarray) -> FrameLayout:
     )
 
 
+# Alpha is blended this many pixels at a time, so the wide temporaries stay small
+# whatever the picture's size (a whole-picture int64 blend peaked at ~23x the frame).
+_BLEND_PIXELS = 1 << 20
+
+
 def composite_alpha(
     color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
 ) -> np.ndarray:
     """Blend ``color`` (H×W or H×W×3) over a solid background using ``alpha`` (H×W).
 
     Exact integer arithmetic with rounding, so opaque pixels are unchanged and
-    fully transparent ones become exactly the background.
+    fully transparent ones become exactly the background. The sums fit the next wider
+    unsigned type (8-bit: at most 255 * 255 + 127 < 2**16; 16-bit: < 2**32), and are
+    formed a block of rows at a time, so memory stays near the output frame.
     """
-    full = np.iinfo(color.dtype).max
+    full = int(np.iinfo(color.dtype).max)
+    wide = np.uint16 if color.dtype == np.uint8 else np.uint32
     if color.ndim == 2:
-        bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
-        a = alpha.astype(np.int64)
+        bg: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=wide)
     else:
-        bg_value = np.asarray([round(c * full / 255) for c in background], dtype=np.int64)
-        a = alpha.astype(np.int64)[..., None]
-    blended = (color.astype(np.int64) * a + bg_value * (full - a) + full // 2) // full
-    return blended.astype(color.dtype)
+        bg = np.asarray([round(c * full / 255) for c in background], dtype=wide)
+    out = np.empty_like(color)
+    width = color.shape[1] if color.ndim > 1 else 1
+    rows = max(1, _BLEND_PIXELS // max(1, width))
+    for top in range(0, color.shape[0], rows):
+        a = alpha[top : top + rows].astype(wide)
+        if color.ndim == 3:
+            a = a[..., None]
+        blended = color[top : top + rows].astype(wide)
+        blended *= a
+        np.subtract(full, a, out=a)  # a now holds 1 - alpha
+        a = a * bg
+        blended += a
+        blended += full // 2
+        blended //= full
+        out[top : top + rows] = blended
+    return out
 
 
 def _luma(rgb: tuple[int, int, int]) -> float:
