@@ -1,23 +1,30 @@
-"""dicomify: turn ordinary pictures into conformant DICOM and deliver them to a PACS."""
+"""dicomify: turn ordinary pictures into conformant DICOM and deliver them to a PACS.
 
-from . import _lazy
+The names below are imported on first use (PEP 562), so ``import dicomify`` and
+``dicomify --version`` do not pay for pydicom, numpy and Pillow.
+"""
+
+# Module-level names are private (underscored) or public API: dir() lists them all.
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from ._version import __version__
 
-_lazy.import_pydicom()  # first, without what it imports for its test-data downloads
-
-from .api import DicomImage, convert  # noqa: E402
-from .batch import BatchResult, convert_many  # noqa: E402
-from .errors import (  # noqa: E402
-    CorruptImageError,
-    DicomifyError,
-    ImageTooLargeError,
-    InputError,
-    MetadataError,
-    NetworkError,
-    OutputError,
-    UnsupportedFormatError,
-)
-from .options import Compression, ConvertOptions, Iod  # noqa: E402
+if _TYPE_CHECKING:
+    from .api import DicomImage, convert
+    from .batch import BatchResult, convert_many
+    from .errors import (
+        CorruptImageError,
+        DicomifyError,
+        ImageTooLargeError,
+        InputError,
+        MetadataError,
+        NetworkError,
+        OutputError,
+        UnsupportedFormatError,
+    )
+    from .options import Compression, ConvertOptions, Iod
 
 __all__ = [
     "BatchResult",
@@ -37,3 +44,40 @@ __all__ = [
     "convert",
     "convert_many",
 ]
+
+# Public name -> the module that defines it.
+_HOMES = {
+    "DicomImage": "api",
+    "convert": "api",
+    "BatchResult": "batch",
+    "convert_many": "batch",
+    "Compression": "options",
+    "ConvertOptions": "options",
+    "Iod": "options",
+    **{
+        name: "errors"
+        for name in (
+            "CorruptImageError",
+            "DicomifyError",
+            "ImageTooLargeError",
+            "InputError",
+            "MetadataError",
+            "NetworkError",
+            "OutputError",
+            "UnsupportedFormatError",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> _Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_import_module(f".{home}", __name__), name)
+    globals()[name] = value  # found once, then an ordinary module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -4,12 +4,19 @@ Thin on purpose: it opens the source, asks a reader for a Picture, has the build
 make the dataset and the encoder add the pixels, and writes the result atomically.
 """
 
+# pydicom is imported first, by _lazy, without requests: the other imports follow it.
+# ruff: noqa: E402
 from __future__ import annotations
+
+from . import _lazy
+
+_lazy.import_pydicom()  # first, without what it imports for its test-data downloads
 
 import io
 import logging
 import os
 import struct
+from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any, BinaryIO
 
@@ -18,12 +25,12 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from ._files import atomic_output
+from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import CorruptImageError, DicomifyError, InputError, OutputError
-from .iod.metadata import needs_unicode, validate
+from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
-from .options import ConvertOptions, split_options
+from .options import ConvertOptions
 from .picture import Picture
 from .readers import read_picture
 from .readers.memory import picture_from_array, picture_from_pil
@@ -72,30 +79,76 @@ def _open(source: Any) -> BinaryIO:
 class DicomImage:
     """A picture turned into a DICOM dataset, ready to save.
 
-    ``source`` is a path, bytes, a binary file object, a Pillow image or a numpy array.
-    Keyword arguments are conversion options (snake_case, see ConvertOptions) or
-    metadata (DICOM keywords such as ``PatientName``). Errors name the source.
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, binary file object, PIL.Image.Image or numpy.ndarray
+        The picture: a file path, its bytes, a seekable or unseekable binary stream, a
+        Pillow image, or a numpy array (H×W, H×W×C, or N frames as N×H×W[×C]).
+    options : ConvertOptions, optional
+        How to convert (IOD, compression, page, ...); default ``ConvertOptions()``.
+    metadata : Mapping[str, Any] or pydicom.Dataset, optional
+        Patient, study and series values. A mapping holds metadata fields by DICOM
+        keyword (``{"PatientName": "Doe^Jane", "StudyDate": "2026-12-01"}``), each
+        checked against its VR. A Dataset (a worklist item, say) gives its metadata
+        fields the same way, and every other element, sequences included, is checked
+        against its VR and copied into the object.
+    **kwargs
+        Shortcuts: an option by its ``ConvertOptions`` name (``compression="rle"``)
+        changes ``options``; a metadata field by its DICOM keyword
+        (``PatientName="Doe^Jane"``) overrides ``metadata``.
+
+    Attributes
+    ----------
+    dataset : pydicom.Dataset
+        The DICOM object, ready to save.
+    picture : Picture
+        What the reader made of the source.
+    options : ConvertOptions
+        The options used.
+    metadata : dict
+        The validated metadata fields.
+    source_name : str
+        The source's name in error messages (``"<bytes>"`` for in-memory sources).
+
+    Raises
+    ------
+    MetadataError
+        A keyword is neither an option nor a metadata field (the message names the
+        closest valid one), or a metadata value does not fit its VR.
+    InputError
+        The source cannot be read as a picture (``UnsupportedFormatError``,
+        ``CorruptImageError``, ``ImageTooLargeError``).
+    DicomifyError
+        An option is not valid, or the chosen IOD cannot hold the picture. Every error
+        but a keyword typo names the source in ``error.source``.
     """
 
-    def __init__(self, source: Source, *, options: ConvertOptions | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        options: ConvertOptions | None = None,
+        metadata: Mapping[str, Any] | Dataset | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._stream: BinaryIO | None = None  # set first: __del__ relies on it
         self.source_name = _source_name(source)
-        self.options, metadata = split_options(kwargs, options)
+        self.options, keywords = split_keywords(kwargs, options)
         try:
-            self.metadata = validate(metadata)
+            self.metadata, elements = gather(metadata, keywords)
             self.picture = self._read(source)
-            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options)
+            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options, elements=elements)
             set_pixel_data(self.dataset, self.picture, self.options.compression)
         except DicomifyError as error:
             self.close()
-            raise type(error)(f"{self.source_name}: {error}") from None
+            raise error.with_source(self.source_name) from None
         except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
             # Safety net: a decoder library tripping over damaged data must still give
             # one clear line, not a traceback (each reader maps the errors it expects).
             self.close()
             logger.debug("unexpected decoder failure", exc_info=True)
             raise CorruptImageError(
-                f"{self.source_name}: the picture cannot be decoded ({type(error).__name__}: {error})"
+                f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
             ) from None
         if not isinstance(self.dataset["PixelData"].value, FrameStream):
             # Every pixel is in the dataset now; only streamed frames need the source.
@@ -126,29 +179,45 @@ class DicomImage:
         return str(self.dataset.SOPInstanceUID)
 
     def save(self, target: Target) -> None:
-        """Write the DICOM file to a path (atomically) or to a binary stream."""
+        """Write the DICOM file to a path (atomically) or to a binary stream.
+
+        Parameters
+        ----------
+        target
+            A path, or a binary file object open for writing. How a path is written
+            (temporary file, fsync, rename; links, devices and read-only files) is
+            described in ``docs/limits.md``.
+
+        Raises
+        ------
+        OutputError
+            The target cannot be written, the stream accepts fewer bytes than the
+            whole object, or ``target`` is not a path or a binary stream.
+        """
         if isinstance(target, (str, os.PathLike)):
             try:
                 with atomic_output(target) as file:
                     self._write(file)
             except OSError as error:
-                raise OutputError(f"{target}: cannot write ({error.strerror})") from None
+                raise OutputError(f"cannot write ({os_reason(error)})", source=str(target)) from None
             return
+        if not hasattr(target, "write") or isinstance(target, io.TextIOBase):
+            raise OutputError(
+                f"cannot write a DICOM file to {type(target).__name__}; give a path or a binary "
+                "file object (open(..., 'wb'), sys.stdout.buffer)"
+            )
         # A stream gets the bytes only once the whole object has been encoded.
         buffer = io.BytesIO()
         self._write(buffer)
-        try:
-            target.write(buffer.getbuffer())
-        except OSError as error:
-            raise OutputError(f"cannot write to the output stream ({error.strerror})") from None
+        write_all(target, buffer.getbuffer())
 
     def _write(self, file: BinaryIO) -> None:
         try:
             pydicom.dcmwrite(file, self.dataset, enforce_file_format=True)
         except DicomifyError as error:
-            raise type(error)(f"{self.source_name}: {error}") from None
+            raise error.with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
-            raise OutputError(f"{self.source_name}: the DICOM object cannot be encoded ({error})") from None
+            raise OutputError(f"the DICOM object cannot be encoded ({error})", source=self.source_name) from None
 
     def close(self) -> None:
         """Release the source file (kept open for lazily decoded multi-page sources)."""
@@ -171,9 +240,42 @@ class DicomImage:
         self.close()
 
 
-def convert(source: Source, target: Target, *, options: ConvertOptions | None = None, **kwargs: Any) -> Dataset:
-    """Convert one picture to one DICOM file; return the dataset that was written."""
-    with DicomImage(source, options=options, **kwargs) as image:
+def convert(
+    source: Source,
+    target: Target,
+    *,
+    options: ConvertOptions | None = None,
+    metadata: Mapping[str, Any] | Dataset | None = None,
+    **kwargs: Any,
+) -> Dataset:
+    """Convert one picture to one DICOM file.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, binary file object, PIL.Image.Image or numpy.ndarray
+        The picture, as for :class:`DicomImage`.
+    target : str, os.PathLike or binary file object
+        A path (written atomically: complete or not at all) or a binary stream.
+    options : ConvertOptions, optional
+        How to convert; default ``ConvertOptions()``.
+    metadata : Mapping[str, Any] or pydicom.Dataset, optional
+        Patient, study and series values, as for :class:`DicomImage`.
+    **kwargs
+        Options by name and metadata fields by DICOM keyword, as for :class:`DicomImage`.
+
+    Returns
+    -------
+    pydicom.Dataset
+        The dataset that was written.
+
+    Raises
+    ------
+    MetadataError, InputError, DicomifyError
+        As for :class:`DicomImage`.
+    OutputError
+        The target cannot be written; nothing is left at a target path.
+    """
+    with DicomImage(source, options=options, metadata=metadata, **kwargs) as image:
         image.save(target)
         dataset = image.dataset
         if isinstance(dataset["PixelData"].value, FrameStream):

@@ -12,11 +12,17 @@ Every error the library raises on purpose derives from one root, so a caller
     ├── OutputError             the target cannot be written
     └── NetworkError            misuse of the delivery API (bad address, TLS files ...)
 
+Every error has ``source`` (the file or object it is about, or None) and ``reason``
+(the message without the source); ``str(error)`` reads ``"SOURCE: reason"``.
+
 Outcomes of sending (a peer refusing an object) are data, not exceptions: see
 ``dicomify.net``.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import TypeVar
 
 __all__ = [
     "CorruptImageError",
@@ -30,8 +36,56 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound="DicomifyError")
+
+
 class DicomifyError(Exception):
-    """Root of every error dicomify raises on purpose."""
+    """Root of every error dicomify raises on purpose.
+
+    Parameters
+    ----------
+    reason : str
+        What is wrong, as a sentence without the source's name.
+    source : str, optional
+        The file or object the error is about (``"<bytes>"``, ``"<numpy array>"`` for
+        in-memory sources; the output path for an :class:`OutputError`).
+
+    Attributes
+    ----------
+    reason : str
+        The message without the source.
+    source : str or None
+        As given, or set later by :meth:`with_source`.
+    """
+
+    def __init__(self, reason: str = "", *, source: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # Kept in the instance dict, so it survives pickling into and out of batch workers
+        # (BaseException.__reduce__ passes the dict along with args).
+        self.source = source
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}" if self.source else self.reason
+
+    def with_source(self: _E, source: str) -> _E:
+        """A copy of this error naming ``source``; unchanged if it already names one.
+
+        Parameters
+        ----------
+        source : str
+            The file or object the error is about.
+
+        Returns
+        -------
+        DicomifyError
+            An error of the same type and reason.
+        """
+        if self.source:
+            return self
+        named = copy.copy(self)
+        named.source = source
+        return named
 
 
 class InputError(DicomifyError):

@@ -27,6 +27,8 @@ class FrameLayout:
     bits_allocated: int  # 8 or 16
     bits_stored: int
     photometric: Photometric
+    # Pixel Representation 1: two's complement samples (signed integer TIFF).
+    signed: bool = False
 
     @property
     def frame_bytes(self) -> int:
@@ -64,6 +66,9 @@ class Picture:
     frame_times_ms: tuple[float, ...] | None = None
     # Modality LUT restoring the source's values: stored * slope + intercept.
     rescale: tuple[float, float] | None = None
+    # VOI window (center, width) in stored values, PS3.3 C.11.2.1.2: how the source
+    # displays when its samples do not fill their type (12-bit in 16, signed data).
+    window: tuple[float, float] | None = None
     # A note on what the reader did (e.g. "CMYK converted to RGB"), for reports.
     notes: list[str] = field(default_factory=list)
 

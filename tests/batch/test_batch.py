@@ -12,9 +12,10 @@ import pytest
 from helpers.batch_tree import picture, tree
 
 from dicomify import ConvertOptions
+from dicomify._files import remove_stale_temporaries
 from dicomify.batch import BatchResult, Grouping, convert_many
 from dicomify.batch.discover import Input, anchor_of, assign_outputs, discover
-from dicomify.batch.engine import Task, _remove_stale_parts, convert_task
+from dicomify.batch.engine import Task, convert_task
 from dicomify.batch.grouping import assign_groups
 from dicomify.batch.manifest import read_manifest
 from dicomify.errors import DicomifyError, InputError, MetadataError
@@ -266,7 +267,7 @@ def test_on_converted_may_replace_the_result(tmp_path: Path) -> None:
 def test_skip_existing_reports_the_existing_uids_and_stale_parts_are_removed(tmp_path: Path) -> None:
     tree(tmp_path)
     first = {r.source: r for r in convert_many([tmp_path / "photos"], tmp_path / "out", jobs=1)}
-    stale = tmp_path / "out" / "a" / ".one.dcm.x1y2z3.part"
+    stale = tmp_path / "out" / "a" / ".one.dcm.x1y2z3w4.part"
     stale.write_bytes(b"half a file")
     other = tmp_path / "out" / "a" / ".someone-else.bin.part"
     other.write_bytes(b"not ours")
@@ -277,15 +278,20 @@ def test_skip_existing_reports_the_existing_uids_and_stale_parts_are_removed(tmp
     assert statuses == {"one.jpg": "skipped", "two.png": "skipped", "three.jpg": "converted", "bad.png": "failed"}
     one = str(tmp_path / "photos" / "a" / "one.jpg")
     assert second[one].sop_instance_uid == first[one].sop_instance_uid
-    # A skipped output that is not DICOM is still left alone, and the row says so.
+    # An existing output that is not a whole DICOM file (not DICOM, cut short) is redone.
     junk = Task(one, str(tmp_path / "junk.dcm"), {})
     Path(junk.output).write_bytes(b"junk")
     result = convert_task(junk, ConvertOptions(), skip_existing=True)
-    assert result.status == "skipped" and "not readable as DICOM" in result.message
+    assert result.status == "converted" and "not a complete DICOM file" in result.message
+    whole = Path(junk.output).read_bytes()
+    Path(junk.output).write_bytes(whole[: len(whole) // 2])
+    assert convert_task(junk, ConvertOptions(), skip_existing=True).status == "converted"
+    assert Path(junk.output).read_bytes()[-100:] == whole[-100:]  # the pixels are all there again
+    assert convert_task(junk, ConvertOptions(), skip_existing=True).status == "skipped"
 
 
 def test_remove_stale_parts_tolerates_missing_folders(tmp_path: Path) -> None:
-    _remove_stale_parts([str(tmp_path / "nowhere" / "x.dcm")])
+    remove_stale_temporaries([str(tmp_path / "nowhere" / "x.dcm")])
 
 
 def test_planning_errors_come_before_any_work(tmp_path: Path) -> None:

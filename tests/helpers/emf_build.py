@@ -115,8 +115,8 @@ def ext_text_out_w(x: int, y: int, text: str, options: int = 0) -> bytes:
     return rec(84, payload)
 
 
-def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int, int, int]]]) -> bytes:
-    """A 24-bit bottom-up DIB of ``pixels`` (rows top first) stretched to the destination."""
+def dib24(pixels: list[list[tuple[int, int, int]]]) -> tuple[bytes, bytes]:
+    """BITMAPINFOHEADER and bits of a 24-bit bottom-up DIB of ``pixels`` (rows top first)."""
     h, w = len(pixels), len(pixels[0])
     stride = (w * 3 + 3) // 4 * 4
     rows = []
@@ -125,6 +125,20 @@ def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int
         rows.append(line + b"\x00" * (stride - len(line)))
     bits = b"".join(rows)
     bmi = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(bits), 0, 0, 0, 0)
+    return bmi, bits
+
+
+def stretch_dibits(
+    x: int,
+    y: int,
+    cx: int,
+    cy: int,
+    pixels: list[list[tuple[int, int, int]]],
+    rop: int = 0x00CC0020,
+) -> bytes:
+    """A 24-bit bottom-up DIB of ``pixels`` (rows top first) stretched to the destination."""
+    h, w = len(pixels), len(pixels[0])
+    bmi, bits = dib24(pixels)
     off_bmi = 80
     off_bits = off_bmi + len(bmi)
     payload = struct.pack(
@@ -144,11 +158,20 @@ def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int
         off_bits,
         len(bits),
         0,
-        0x00CC0020,
+        rop,
         cx,
         cy,
     )
     return rec(81, payload + bmi + bits)
+
+
+def bitblt(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[int, int, int]]] | None = None) -> bytes:
+    """EMR_BITBLT (MS-EMF 2.3.1.2): a 24-bit source DIB, or none (a pattern blit, PatBlt)."""
+    bmi, bits = dib24(pixels) if pixels else (b"", b"")
+    off_bmi = 100 if bmi else 0
+    off_bits = off_bmi + len(bmi) if bmi else 0
+    payload = struct.pack("<4i4iI2i6fII4I", 0, 0, 0, 0, x, y, cx, cy, rop, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, off_bmi, len(bmi), off_bits, len(bits))
+    return rec(76, payload + bmi + bits)
 
 
 # -- WMF ---------------------------------------------------------------------------------------
@@ -156,6 +179,27 @@ def stretch_dibits(x: int, y: int, cx: int, cy: int, pixels: list[list[tuple[int
 
 def wrec(func: int, *words: int) -> bytes:
     return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}H", *(w & 0xFFFF for w in words))
+
+
+def wmf_dib_stretch(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[int, int, int]]]) -> bytes:
+    """META_STRETCHDIB (MS-WMF 2.3.1.3): a 24-bit DIB stretched to the destination."""
+    h, w = len(pixels), len(pixels[0])
+    bmi, bits = dib24(pixels)
+    params = struct.pack("<I9h", rop, 0, h, w, 0, 0, cy, cx, y, x)
+    body = params + bmi + bits
+    body += b"\x00" * (len(body) & 1)
+    return struct.pack("<IH", 3 + len(body) // 2, 0x0F43) + body
+
+
+def wmf_dib_bitblt(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[int, int, int]]] | None = None) -> bytes:
+    """META_DIBBITBLT (MS-WMF 2.3.1.2): a 24-bit DIB, or none (then it is a pattern blit)."""
+    if pixels is None:
+        params = struct.pack("<I6h", rop, 0, 0, 0, cy, cx, y) + struct.pack("<h", x)
+        return struct.pack("<IH", 3 + len(params) // 2, 0x0940) + params
+    bmi, bits = dib24(pixels)
+    body = struct.pack("<I6h", rop, 0, 0, cy, cx, y, x) + bmi + bits
+    body += b"\x00" * (len(body) & 1)
+    return struct.pack("<IH", 3 + len(body) // 2, 0x0940) + body
 
 
 def wmf(

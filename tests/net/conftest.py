@@ -26,12 +26,13 @@ from .orthanc_server import (
     Pki,
     write_pki,
 )
+from .worklist_servers import WLMSCPFS, WORKLIST_PLUGIN, Wlmscpfs
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use an Orthanc fixture get the ``network`` marker (``-m "not network"`` skips them)."""
     for item in items:
-        if any(name.startswith("orthanc") for name in getattr(item, "fixturenames", ())):
+        if any(name.startswith(("orthanc", "wlmscpfs")) for name in getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.network)
 
 
@@ -106,3 +107,36 @@ def orthanc_tls(orthanc_factory: Callable[..., Orthanc], pki: Pki) -> Orthanc:
         DicomTlsTrustedCertificates=str(pki.ca),
         DicomTlsRemoteCertificateRequired=True,
     )
+
+
+# -- worklists: Orthanc's ModalityWorklists plugin and DCMTK's wlmscpfs -----------
+
+
+@pytest.fixture(scope="session")
+def orthanc_worklist(orthanc_factory: Callable[..., Orthanc], tmp_path_factory: pytest.TempPathFactory) -> Orthanc:
+    """Orthanc serving ``server.worklists`` (``*.wl`` files the tests write), answering in UTF-8.
+
+    Our AE title is registered as a modality: Orthanc answers worklist queries only
+    from known modalities, and it is where Orthanc sends storage commitment reports.
+    """
+    assert WORKLIST_PLUGIN.exists(), "The worklist plugin is missing: apt-get install -y orthanc"
+    folder = tmp_path_factory.mktemp("worklists")
+    server = orthanc_factory(
+        "worklist",
+        Plugins=[str(DICOMWEB_PLUGIN), str(WORKLIST_PLUGIN)],
+        Worklists={"Enable": True, "Database": str(folder)},
+        DicomModalities={"dicomify": ["DICOMIFY", "127.0.0.1", 104]},
+        DicomCheckCalledAet=True,
+        DefaultEncoding="Utf8",
+    )
+    server.worklists = folder  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.fixture(scope="session")
+def wlmscpfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wlmscpfs]:
+    """DCMTK's worklist SCP answering in each file's own character set (-csk)."""
+    assert Path(WLMSCPFS).exists(), "wlmscpfs is missing: apt-get install -y dcmtk"
+    server = Wlmscpfs(tmp_path_factory.mktemp("wlmscpfs")).start()
+    yield server
+    server.stop()

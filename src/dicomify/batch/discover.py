@@ -6,6 +6,12 @@ Rules (documented in docs/batch.md):
   recursively (sorted, so every run sees the same order); there only files with a
   picture extension count, and hidden files and folders (``.name``) are skipped, so
   ``.DS_Store``, ``Thumbs.db`` or our own ``.NAME.*.part`` temporaries never become inputs.
+* Every real picture is converted once, under its real path when it has one inside the
+  input folders; every other path to it (a link, a file named twice) gets a ``skipped``
+  report row. Symbolic links that lead out of the folder arguments are not followed
+  unless asked (``follow_links``): a link to ``/usr`` must not add thousands of files.
+  A broken link, a link loop or a folder that cannot be listed is a ``failed`` row, and
+  the walk goes on.
 * Outputs mirror the input tree below the *anchor*: the deepest folder that holds every
   folder argument and the folder of every file argument. ``photos/`` alone gives
   ``OUT/a/b.dcm`` for ``photos/a/b.jpg``; ``day1/ day2/`` give ``OUT/day1/...`` and
@@ -18,14 +24,17 @@ Rules (documented in docs/batch.md):
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._files import os_reason
 from ..errors import InputError
 
-__all__ = ["PICTURE_EXTENSIONS", "Input", "assign_outputs", "discover"]
+__all__ = ["PICTURE_EXTENSIONS", "Discovery", "Input", "Passed", "assign_outputs", "discover", "scan"]
 
 PICTURE_EXTENSIONS = frozenset(
     {
@@ -54,68 +63,205 @@ class Input:
         return self.real or os.path.realpath(self.path)
 
 
-def _walk(folder: str, exclude: str | None, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:
-    """(path, real path) of the pictures below ``folder``.
+@dataclass(frozen=True)
+class Passed:
+    """A path found in the inputs that is not converted; it still gets a report row.
 
-    Symbolic links to folders are followed, each real folder once (a link to a parent
-    would otherwise loop forever). The real path of a file is its real folder plus its
-    name unless the file itself is a link: one realpath per folder, not per file.
+    ``status`` is ``skipped`` (the same picture reached another way, a link leading out
+    of the input folders) or ``failed`` (a broken link, a link loop, an unreadable folder).
     """
-    visited = set() if visited is None else visited
-    real = os.path.realpath(folder)
-    if real in visited:
-        return
-    visited.add(real)
-    entries: list[os.DirEntry[str]]
-    try:
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError as error:
-        raise InputError(f"{folder}: cannot list the folder ({error.strerror})") from None
-    subfolders = []
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            if exclude is None or os.path.abspath(entry.path) != exclude:
-                subfolders.append(entry.path)
-        elif os.path.splitext(entry.name)[1].lower() in PICTURE_EXTENSIONS and entry.is_file():
-            linked = entry.is_symlink()
-            yield entry.path, os.path.realpath(entry.path) if linked else os.path.join(real, entry.name)
-    for subfolder in subfolders:
-        yield from _walk(subfolder, exclude, visited)
+
+    path: str
+    status: str
+    message: str
 
 
-def discover(arguments: Sequence[str | os.PathLike[str]], output_dir: str | os.PathLike[str] | None = None) -> list[Input]:
-    """The inputs named by file and folder arguments, each file once, in argument order.
+@dataclass
+class Discovery:
+    """What :func:`scan` found: the inputs in order, and the paths passed over."""
 
-    A missing argument raises :class:`InputError` before anything is converted: it is a
-    typo on the command line, not a bad picture. ``output_dir`` is never walked into.
+    inputs: list[Input] = field(default_factory=list)
+    passed: list[Passed] = field(default_factory=list)
+
+
+SKIPPED, FAILED = "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: str
+    root: str | None
+    real: str
+    linked: bool  # found through a symbolic link (a real path is preferred)
+
+
+def _is_picture_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in PICTURE_EXTENSIONS
+
+
+def _inside(real: str, trees: Sequence[str]) -> bool:
+    return any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees)
+
+
+class _Walker:
+    """Walks the folder arguments; see :func:`scan` for the rules."""
+
+    def __init__(self, exclude: str | None, trees: Sequence[str], follow_links: bool) -> None:
+        self.exclude = exclude
+        self.trees = trees
+        self.follow_links = follow_links
+        self.visited: set[str] = set()
+        self.candidates: list[_Candidate] = []
+        self.passed: list[Passed] = []
+        # Linked folders are walked after every real one, so that a picture reachable
+        # both ways is found under its real path.
+        self.linked_folders: list[tuple[str, str, str]] = []
+
+    def walk(self, folder: str, root: str, real: str) -> None:
+        if real in self.visited:
+            return
+        self.visited.add(real)
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            self.passed.append(Passed(folder, FAILED, f"cannot list the folder ({os_reason(error)})"))
+            return
+        subfolders: list[tuple[str, str]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_symlink():
+                    self._link(entry, root)
+                elif entry.is_dir(follow_symlinks=False):
+                    if self.exclude is None or os.path.abspath(entry.path) != self.exclude:
+                        subfolders.append((entry.path, os.path.join(real, entry.name)))
+                elif _is_picture_name(entry.name) and entry.is_file(follow_symlinks=False):
+                    self.candidates.append(_Candidate(entry.path, root, os.path.join(real, entry.name), False))
+            except OSError as error:
+                self.passed.append(Passed(entry.path, FAILED, f"cannot read ({os_reason(error)})"))
+        for path, real_path in subfolders:
+            self.walk(path, root, real_path)
+
+    def _link(self, entry: os.DirEntry[str], root: str) -> None:
+        target = os.path.realpath(entry.path)
+        try:
+            status = os.stat(entry.path)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                self.passed.append(Passed(entry.path, FAILED, "the symbolic link loops back on itself"))
+            elif _is_picture_name(entry.name):
+                self.passed.append(
+                    Passed(entry.path, FAILED, f"broken symbolic link (to {target}: {os_reason(error)})")
+                )
+            return
+        is_folder = stat.S_ISDIR(status.st_mode)
+        if not is_folder and not _is_picture_name(entry.name):
+            return
+        if not self.follow_links and not _inside(target, self.trees):
+            self.passed.append(
+                Passed(
+                    entry.path,
+                    SKIPPED,
+                    f"symbolic link to {target}, outside the input folders (not followed without --follow-links)",
+                )
+            )
+            return
+        if is_folder:
+            if self.exclude is None or target != os.path.realpath(self.exclude):
+                self.linked_folders.append((entry.path, root, target))
+        elif stat.S_ISREG(status.st_mode):
+            self.candidates.append(_Candidate(entry.path, root, target, True))
+
+    def walk_linked_folders(self) -> None:
+        while self.linked_folders:
+            pending, self.linked_folders = self.linked_folders, []
+            for path, root, real in pending:
+                self.walk(path, root, real)
+
+
+def scan(
+    arguments: Sequence[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str] | None = None,
+    *,
+    follow_links: bool = False,
+) -> Discovery:
+    """The inputs named by file and folder arguments, and the paths passed over.
+
+    Every real picture is an input once; a path that reaches it again (a link, a file
+    named twice) and every path that cannot be an input (a broken link, a loop, an
+    unreadable folder, a link leading out of the input folders unless ``follow_links``)
+    is in ``passed`` with the reason, so a report can give it a row. Folders are walked
+    sorted, a folder's files before its subfolders, folders reached through links last.
+
+    Parameters
+    ----------
+    arguments
+        Picture files and folders.
+    output_dir
+        Never walked into.
+    follow_links
+        Follow symbolic links that lead out of the folder arguments.
+
+    Returns
+    -------
+    Discovery
+        The inputs, in argument order, and the paths passed over.
+
+    Raises
+    ------
+    InputError
+        An argument does not exist: a typo on the command line, not a bad picture.
     """
     exclude = os.path.abspath(output_dir) if output_dir is not None else None
-    seen: set[str] = set()
-    found: list[Input] = []
-
-    def add(path: str, root: str | None, real: str) -> None:
-        if real not in seen:
-            seen.add(real)
-            found.append(Input(path, root, real))
-
-    for argument in arguments:
-        path = os.fspath(argument)
+    paths = [os.fspath(argument) for argument in arguments]
+    trees = [os.path.realpath(path) for path in paths if os.path.isdir(path)]
+    walker = _Walker(exclude, trees, follow_links)
+    for path in paths:
         if os.path.isdir(path):
-            for file, real in _walk(path, exclude):
-                add(file, path, real)
+            walker.walk(path, path, os.path.realpath(path))
         elif os.path.exists(path):
-            add(path, None, os.path.realpath(path))
+            walker.candidates.append(_Candidate(path, None, os.path.realpath(path), False))
+        elif os.path.islink(path):
+            walker.passed.append(Passed(path, FAILED, f"broken symbolic link (to {os.path.realpath(path)})"))
         else:
             raise InputError(f"{path}: no such file or folder")
+    walker.walk_linked_folders()
+    return _choose(walker.candidates, walker.passed)
+
+
+def _choose(candidates: Sequence[_Candidate], passed: list[Passed]) -> Discovery:
+    """One input per real picture: the first real path to it, else the first link."""
+    chosen: dict[str, _Candidate] = {}
+    for candidate in candidates:
+        if candidate.real not in chosen or (chosen[candidate.real].linked and not candidate.linked):
+            chosen[candidate.real] = candidate
+    found = Discovery(passed=list(passed))
+    for candidate in candidates:
+        winner = chosen[candidate.real]
+        if candidate is winner:
+            found.inputs.append(Input(candidate.path, candidate.root, candidate.real))
+        elif candidate.path != winner.path:
+            found.passed.append(Passed(candidate.path, SKIPPED, f"the same picture as {winner.path}"))
     return found
+
+
+def discover(
+    arguments: Sequence[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str] | None = None,
+    *,
+    follow_links: bool = False,
+) -> list[Input]:
+    """The inputs of :func:`scan`, without the paths passed over."""
+    return scan(arguments, output_dir, follow_links=follow_links).inputs
 
 
 def anchor_of(inputs: Iterable[Input]) -> str:
     """The deepest folder holding every folder argument and every file argument's folder."""
-    places = {os.path.abspath(i.root) if i.root is not None else os.path.dirname(os.path.abspath(i.path)) for i in inputs}
+    places = {
+        os.path.abspath(i.root) if i.root is not None else os.path.dirname(os.path.abspath(i.path)) for i in inputs
+    }
     if not places:
         return os.path.abspath(os.curdir)
     return os.path.commonpath(sorted(places))

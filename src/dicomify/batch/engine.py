@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._files import check_output_folder, is_complete_dicom, remove_stale_temporaries
 from ..errors import DicomifyError
 from ..options import ConvertOptions, split_options
-from .discover import Input, anchor_of, assign_outputs, discover
+from .discover import Input, anchor_of, assign_outputs, scan
 from .grouping import Grouping, assign_groups
 from .manifest import read_manifest
 
@@ -98,8 +99,12 @@ def _existing(task: Task) -> BatchResult:
 
 def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = False) -> BatchResult:
     """Convert one task; every failure becomes a ``failed`` result."""
+    notes: list[str] = []
     if skip_existing and os.path.exists(task.output):
-        return _existing(task)
+        if is_complete_dicom(task.output):
+            return _existing(task)
+        # Cut short by something else (a copy, a full disk): ours are never partial.
+        notes.append("the existing output was not a complete DICOM file: converted again")
     from ..api import DicomImage  # imported in the worker, where the work is
 
     try:
@@ -115,7 +120,7 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
                 series_instance_uid=str(ds.SeriesInstanceUID),
                 sop_class_uid=str(ds.SOPClassUID),
                 transfer_syntax=str(ds.file_meta.TransferSyntaxUID),
-                message="; ".join(image.picture.notes),
+                message="; ".join([*notes, *image.picture.notes]),
             )
     except DicomifyError as error:
         return BatchResult(task.source, task.output, FAILED, message=_without_prefix(str(error), task.source))
@@ -128,31 +133,6 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
 def convert_chunk(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool = False) -> list[BatchResult]:
     """The unit of work sent to an executor: a few tasks, to keep per-call overhead small."""
     return [convert_task(task, options, skip_existing) for task in tasks]
-
-
-def _remove_stale_parts(outputs: Iterable[str]) -> None:
-    """Delete ``.NAME.*.part`` temporaries a killed run left beside our outputs.
-
-    One directory listing per output folder, so this stays linear in the batch size.
-    """
-    names_by_folder: dict[str, set[str]] = {}
-    for output in outputs:
-        folder, name = os.path.split(output)
-        names_by_folder.setdefault(folder or os.curdir, set()).add(name)
-    for folder, names in names_by_folder.items():
-        try:
-            with os.scandir(folder) as scan:
-                entries = [e.name for e in scan if e.name.startswith(".") and e.name.endswith(".part")]
-        except OSError:
-            continue  # the folder does not exist yet
-        for entry in entries:
-            # atomic_output names them "." + target name + "." + random + ".part"
-            stem = entry[1:].rsplit(".", 2)[0]
-            if stem in names:
-                try:
-                    os.unlink(os.path.join(folder, entry))
-                except OSError:
-                    pass
 
 
 def _available_cores() -> int:
@@ -222,7 +202,7 @@ class BatchRun:
     def _results(self) -> Iterator[BatchResult]:
         if not self.tasks:
             return
-        _remove_stale_parts(task.output for task in self.tasks)
+        remove_stale_temporaries(task.output for task in self.tasks)
         workers = _worker_count(self.executor, self.jobs)
         if self.executor is None and (workers == 1 or len(self.tasks) == 1):
             for task in self.tasks:
@@ -230,8 +210,10 @@ class BatchRun:
             return
         if self.executor is not None:
             yield from _run_on(self.executor, self.tasks, self.options, self.skip_existing, workers)
-            return
-        yield from _run_on_own_pool(self.tasks, self.options, self.skip_existing, workers)
+        else:
+            yield from _run_on_own_pool(self.tasks, self.options, self.skip_existing, workers)
+        # Every task has finished: what a dead worker left half-written goes now.
+        remove_stale_temporaries(task.output for task in self.tasks)
 
 
 def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
@@ -411,6 +393,7 @@ def plan(
     manifest: str | os.PathLike[str] | None = None,
     group: Grouping | str = Grouping.RUN,
     resume: bool = False,
+    follow_links: bool = False,
 ) -> tuple[list[Task], list[BatchResult]]:
     """The tasks of a batch and the results already known to be failures (bad manifest rows).
 
@@ -420,9 +403,11 @@ def plan(
     from ..iod.metadata import validate
 
     base = validate(dict(metadata or {}))
-    inputs = discover(sources, output_dir)
+    found = scan(sources, output_dir, follow_links=follow_links)
+    inputs = found.inputs
     row_metadata: dict[str, dict[str, Any]] = {}
-    failures: list[BatchResult] = []
+    # Paths passed over still get a row: every input path is accounted for.
+    failures = [BatchResult(p.path, "", p.status, message=p.message) for p in found.passed]
     manifest_inputs: list[Input] = []
     refused: set[str] = set()
     if manifest is not None:
@@ -514,6 +499,7 @@ def convert_many(
     group: Grouping | str = Grouping.RUN,
     skip_existing: bool = False,
     on_converted: Callable[[BatchResult], BatchResult | None] | None = None,
+    follow_links: bool = False,
     **kwargs: Any,
 ) -> BatchRun:
     """Convert pictures and folders (recursively) into ``output_dir``; iterate for results.
@@ -528,8 +514,9 @@ def convert_many(
     processes are used (default: all cores; 1 converts in this process).
     ``on_converted(result)`` is called in this process for every converted or skipped
     file before its result is yielded; it may return a replacement result (e.g. with
-    the ``send_*`` fields filled). Keyword arguments are conversion options and
-    run-wide metadata, as for :func:`dicomify.convert`.
+    the ``send_*`` fields filled). Symbolic links leading out of the source folders
+    are followed only with ``follow_links``. Keyword arguments are conversion options
+    and run-wide metadata, as for :func:`dicomify.convert`.
     """
     chosen, metadata = split_options(kwargs, options)
     if isinstance(sources, (str, os.PathLike)):
@@ -537,8 +524,16 @@ def convert_many(
     if jobs is not None and jobs < 1:
         raise DicomifyError(f"jobs {jobs} must be 1 or more")
     tasks, failures = plan(
-        list(sources), output_dir, metadata=metadata, manifest=manifest, group=group, resume=skip_existing
+        list(sources),
+        output_dir,
+        metadata=metadata,
+        manifest=manifest,
+        group=group,
+        resume=skip_existing,
+        follow_links=follow_links,
     )
+    if tasks:
+        check_output_folder(output_dir)  # once, now, rather than once per file
     return BatchRun(tasks, failures, chosen, executor, jobs, skip_existing, on_converted)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DicomifyError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
+from .order import add_order_arguments, order_metadata_from_args
 
 if TYPE_CHECKING:
     from ..batch import BatchResult
@@ -125,6 +126,7 @@ def register(subparsers: Any) -> None:
     add_batch_arguments(parser)
     add_conversion_arguments(parser)
     add_delivery_arguments(parser)
+    add_order_arguments(parser)
     parser.set_defaults(func=run_command)
 
 
@@ -234,6 +236,11 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="same as --group folder",
     )
     group.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="follow symbolic links that lead out of the input folders (not followed by default)",
+    )
+    group.add_argument(
         "--manifest",
         metavar="FILE.csv",
         help="CSV with a 'path' column and metadata columns by DICOM keyword (PatientID, ...) per file",
@@ -259,8 +266,8 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
 
 
 def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge metadata sources; later ones win: reference DICOM, JSON file, --set, flags."""
-    metadata: dict[str, Any] = {}
+    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags."""
+    metadata: dict[str, Any] = order_metadata_from_args(args)
     if args.study_from and args.series_from:
         raise DicomifyError("give either --study-from or --series-from, not both")
     if args.study_from:
@@ -307,10 +314,26 @@ def run(args: argparse.Namespace, on_converted: OnConverted | None = None) -> in
         raise DicomifyError(f"{args.output}: refusing to overwrite the input")
     from ..api import convert
 
-    convert(source, target, options=options, **metadata)
-    if target is sys.stdout.buffer:
-        sys.stdout.buffer.flush()
+    try:
+        convert(source, target, options=options, **metadata)
+    except DicomifyError:
+        if target is sys.stdout.buffer:
+            _drop_stdout()
+        raise
     return 0
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout, send what Python still holds for it to /dev/null.
+
+    Otherwise the interpreter flushes it again at exit and prints a second, raw error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def run_batch(
@@ -363,6 +386,7 @@ def run_batch(
                 group=args.group,
                 skip_existing=args.skip_existing,
                 on_converted=on_converted,
+                follow_links=args.follow_links,
                 **metadata,
             )
         except BaseException:

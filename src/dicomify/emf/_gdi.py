@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import skia
 
+from . import _rop
 from ._fonts import typeface
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,15 @@ class State:
     clip: skia.Path | None = None  # output pixels; None = whole canvas
 
 
+def _opaque_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Raster operations work on colour bits only; the alpha byte is not a source operand."""
+    if rgba[..., 3].min() == 255:
+        return rgba
+    out = rgba.copy()
+    out[..., 3] = 255
+    return out
+
+
 def color_of(colorref: int) -> Color:
     """A COLORREF (0x00BBGGRR) as an RGB tuple."""
     return (colorref & 0xFF, (colorref >> 8) & 0xFF, (colorref >> 16) & 0xFF)
@@ -354,12 +365,15 @@ class Device:
             paint.setPathEffect(skia.DashPathEffect.Make(list(intervals), self.dash_phase % sum(intervals)))
         return paint
 
-    def brush_paint(self, brush: Brush | None = None) -> skia.Paint | None:
+    def brush_paint(self, brush: Brush | None = None, *, mix: bool = True) -> skia.Paint | None:
+        """The brush as a fill paint; ``mix=False`` leaves out the ROP2 mix mode, which
+        blits (whose raster operation says how the brush combines) do not use."""
         brush = brush or self.state.brush
         if brush.null:
             return None
         paint = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
-        self._rop2(paint)
+        if mix:
+            self._rop2(paint)
         if brush.style == BS_HATCHED:
             paint.setShader(self._hatch_shader(brush))
         elif brush.style in (BS_PATTERN, BS_DIBPATTERN, BS_DIBPATTERNPT) and brush.pattern is not None:
@@ -717,82 +731,159 @@ class Device:
         alpha: float = 1.0,
         device_dest: bool = False,
     ) -> None:
-        """Draw an RGBA bitmap into a logical destination rectangle (x, y, width, height)."""
+        """Draw an RGBA bitmap into a logical destination rectangle (x, y, width, height).
+
+        SRCCOPY and NOTSRCCOPY are drawn like any picture (filtered when scaled, smooth
+        edges); every other raster operation combines source, brush and destination bit
+        by bit as GDI does (:meth:`raster_blit`).
+        """
         h, w = rgba.shape[:2]
         if src is None:
             src = (0, 0, w, h)
+        code = _rop.index_of(rop)
+        if code == _rop.DEST:
+            return
+        if code not in (_rop.SRCCOPY, _rop.NOTSRCCOPY):
+            self.raster_blit(dest, rop, (rgba, src), device_dest=device_dest)
+            return
+        if code == _rop.NOTSRCCOPY:
+            rgba = np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)
         image = skia.Image.fromarray(
             np.ascontiguousarray(rgba),
             colorType=skia.kRGBA_8888_ColorType,
             alphaType=skia.kPremul_AlphaType if premultiplied else skia.kUnpremul_AlphaType,
         )
-        x, y, dw, dh = dest
-        sx, sy, sw, sh = src
         paint = skia.Paint(AntiAlias=True)
         if alpha < 1.0:
             paint.setAlphaf(max(0.0, alpha))
-        if rop == 0x008800C6:  # SRCAND
-            paint.setBlendMode(skia.BlendMode.kMultiply)
-        elif rop == 0x00EE0086:  # SRCPAINT (OR)
-            paint.setBlendMode(skia.BlendMode.kLighten)
-        elif rop == 0x00660046:  # SRCINVERT (XOR)
-            paint.setBlendMode(skia.BlendMode.kDifference)
-        elif rop == 0x00330008:  # NOTSRCCOPY
-            image = skia.Image.fromarray(
-                np.ascontiguousarray(np.concatenate([255 - rgba[..., :3], rgba[..., 3:]], axis=2)),
-                colorType=skia.kRGBA_8888_ColorType,
-            )
         self._clipped()
         try:
-            self.canvas.concat(self.device_to_output if device_dest else self.matrix())
-            # Negative extents mirror the picture.
-            self.canvas.translate(x + (min(0, dw)), y + (min(0, dh)))
-            self.canvas.scale(-1 if dw < 0 else 1, -1 if dh < 0 else 1)
-            sampling = skia.SamplingOptions(skia.FilterMode.kLinear)
-            self.canvas.drawImageRect(
-                image,
-                skia.Rect.MakeXYWH(sx, sy, sw, sh),
-                skia.Rect.MakeWH(abs(dw), abs(dh)),
-                sampling,
-                paint,
-                skia.Canvas.kFast_SrcRectConstraint,
-            )
+            self._draw_image(self.canvas, image, dest, src, paint, skia.FilterMode.kLinear, device_dest)
         finally:
             self.canvas.restore()
         self.drew = True
 
+    def _draw_image(
+        self,
+        canvas: skia.Canvas,
+        image: skia.Image,
+        dest: tuple[float, float, float, float],
+        src: tuple[float, float, float, float],
+        paint: skia.Paint,
+        filter_mode: skia.FilterMode,
+        device_dest: bool,
+    ) -> None:
+        x, y, dw, dh = dest
+        sx, sy, sw, sh = src
+        canvas.concat(self.device_to_output if device_dest else self.matrix())
+        # Negative extents mirror the picture.
+        canvas.translate(x + (min(0, dw)), y + (min(0, dh)))
+        canvas.scale(-1 if dw < 0 else 1, -1 if dh < 0 else 1)
+        canvas.drawImageRect(
+            image,
+            skia.Rect.MakeXYWH(sx, sy, sw, sh),
+            skia.Rect.MakeWH(abs(dw), abs(dh)),
+            skia.SamplingOptions(filter_mode),
+            paint,
+            skia.Canvas.kFast_SrcRectConstraint,
+        )
+
     def pattern_blit(self, dest: tuple[float, float, float, float], rop: int) -> None:
-        """A blit without a source bitmap: PATCOPY, BLACKNESS, WHITENESS, DSTINVERT."""
-        x, y, w, h = dest
-        path = skia.Path()
-        path.addRect(skia.Rect.MakeXYWH(x, y, w, h).makeSorted())
-        out = self.to_output(path)
-        if rop == 0x00000042:
-            paint = skia.Paint(AntiAlias=True, Color=skia.ColorBLACK)
-        elif rop == 0x00FF0062:
-            paint = skia.Paint(AntiAlias=True, Color=skia.ColorWHITE)
-        elif rop == 0x00550009:
-            paint = skia.Paint(
-                AntiAlias=True,
-                Color=skia.ColorWHITE,
-                BlendMode=skia.BlendMode.kDifference,
-            )
-        elif rop in (
-            0x00F00021,
-            0x005A0049,
-            0x00FB0A09,
-        ):  # PATCOPY, PATINVERT, PATPAINT
-            paint = self.brush_paint()
-            if paint is None:
-                return
-            if rop == 0x005A0049:
-                paint.setBlendMode(skia.BlendMode.kDifference)
-        elif rop == 0x00AA0029:  # D: leave the destination alone
+        """A blit without a source bitmap (PatBlt): PATCOPY, BLACKNESS, WHITENESS, DSTINVERT ..."""
+        code = _rop.index_of(rop)
+        if code == _rop.DEST:
             return
-        else:
+        if _rop.uses_source(code):
             log.debug("blit without a bitmap, raster operation %#x, ignored", rop)
             return
-        self.fill_output(out, paint)
+        if code in (_rop.BLACKNESS, _rop.WHITENESS, _rop.PATCOPY):
+            # Plain fills: drawn like any shape (smooth edges under a scaled transform).
+            x, y, w, h = dest
+            path = skia.Path()
+            path.addRect(skia.Rect.MakeXYWH(x, y, w, h).makeSorted())
+            if code == _rop.PATCOPY:
+                paint = self.brush_paint(mix=False)
+                if paint is None:
+                    return
+            else:
+                paint = skia.Paint(AntiAlias=True, Color=skia.ColorBLACK if code == 0 else skia.ColorWHITE)
+            self.fill_output(self.to_output(path), paint)
+            return
+        self.raster_blit(dest, rop, None)
+
+    def raster_blit(
+        self,
+        dest: tuple[float, float, float, float],
+        rop: int,
+        source: tuple[np.ndarray, tuple[float, float, float, float]] | None,
+        *,
+        device_dest: bool = False,
+    ) -> None:
+        """BitBlt with any ternary raster operation, computed bit by bit as GDI does.
+
+        The destination rectangle (inside the clip) is found on the canvas without
+        anti-aliasing, the source is sampled nearest-neighbour (GDI's default stretch
+        mode keeps pixel values; filtering would invent colours the bitwise operation
+        then scrambles, e.g. at a mask's edge), the brush is drawn over the same
+        rectangle, and the three are combined with the operation's truth table.
+        """
+        code = _rop.index_of(rop)
+        x, y, dw, dh = dest
+        rect = skia.Path()
+        rect.addRect(skia.Rect.MakeXYWH(x, y, dw, dh).makeSorted())
+        rect.transform(self.device_to_output if device_dest else self.matrix())
+        bounds = rect.computeTightBounds().roundOut()
+        if not bounds.intersect(skia.IRect.MakeWH(self.width, self.height)):
+            return
+        x0, y0, w, h = bounds.x(), bounds.y(), bounds.width(), bounds.height()
+        clip = self.state.clip
+
+        def layer(draw: Callable[[skia.Canvas], None]) -> np.ndarray:
+            surface = skia.Surface(w, h)
+            canvas = surface.getCanvas()
+            canvas.clear(skia.ColorTRANSPARENT)
+            canvas.translate(-x0, -y0)
+            if clip is not None:
+                canvas.clipPath(clip, skia.ClipOp.kIntersect, False)
+            draw(canvas)
+            info = skia.ImageInfo.Make(w, h, skia.kRGBA_8888_ColorType, skia.kUnpremul_AlphaType)
+            out = np.empty((h, w, 4), np.uint8)
+            surface.readPixels(info, out, w * 4)
+            return out
+
+        coverage = layer(lambda c: c.drawPath(rect, skia.Paint(Color=skia.ColorWHITE)))[..., 3] >= 128
+        if not coverage.any():
+            return
+        zeros = np.zeros((h, w, 3), np.uint8)
+        pattern = source_px = zeros
+        if _rop.uses_pattern(code):
+            paint = self.brush_paint(mix=False)
+            if paint is None:  # a null brush paints nothing
+                return
+            paint.setAntiAlias(False)
+            paint.setBlendMode(skia.BlendMode.kSrc)
+            pattern = layer(lambda c: c.drawPath(rect, paint))[..., :3]
+        if _rop.uses_source(code):
+            if source is None:
+                return
+            rgba, src = source
+            image = skia.Image.fromarray(
+                np.ascontiguousarray(_opaque_rgba(rgba)),
+                colorType=skia.kRGBA_8888_ColorType,
+            )
+            source_px = layer(
+                lambda c: self._draw_image(
+                    c, image, dest, src, skia.Paint(BlendMode=skia.BlendMode.kSrc), skia.FilterMode.kNearest, device_dest
+                )
+            )[..., :3]
+        info = skia.ImageInfo.Make(w, h, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType)
+        canvas_px = np.empty((h, w, 4), np.uint8)
+        self.surface.readPixels(info, canvas_px, w * 4, x0, y0)
+        result = _rop.apply(code, pattern, source_px, canvas_px[..., :3])
+        canvas_px[..., :3] = np.where(coverage[..., None], result, canvas_px[..., :3])
+        canvas_px[..., 3] = 255  # the canvas is opaque (drawn over white)
+        self.canvas.writePixels(info, canvas_px, w * 4, x0, y0)
+        self.drew = True
 
     # -- text ------------------------------------------------------------------------------
 

@@ -305,28 +305,30 @@ class _WmfPlayer:
     def dib_blit(self, off: int, size: int, func: int) -> None:
         end = off + size * 2
         rop = struct.unpack_from("<I", self.data, off + 6)[0]
-        if func == 0x0940:  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest
-            words = 8
-            ys, xs, _r, h, w, yd, xd = struct.unpack_from("<7h", self.data, off + 10)
+        # Without a bitmap (record size (func >> 8) + 3 words, MS-WMF 2.3.1.2.2 / 2.3.1.3.2)
+        # the blit is a pattern blit and a reserved word precedes the destination.
+        no_bitmap = func != 0x0F43 and size == (func >> 8) + 3
+        reserved = 1 if no_bitmap else 0
+        if func == 0x0940:  # DIBBitBlt: rop, ySrc, xSrc, [reserved], height, width, yDest, xDest, [DIB]
+            ys, xs = struct.unpack_from("<2h", self.data, off + 10)
+            h, w, yd, xd = struct.unpack_from("<4h", self.data, off + 14 + 2 * reserved)
             src = (xs, ys, w, h)
             dest = (xd, yd, w, h)
-            if size * 2 == 6 + 2 * 9:  # no bitmap: a pattern blit
-                self.dev.pattern_blit(dest, rop)
-                return
-            bmi_at = off + 6 + 2 * (words + 1)
-        elif func == 0x0B41:  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<8h", self.data, off + 10)
+            bmi_at = off + 22
+        elif func == 0x0B41:  # DIBStretchBlt: rop, hSrc, wSrc, ySrc, xSrc, [reserved], hDest, wDest, yDest, xDest
+            hs, ws, ys, xs = struct.unpack_from("<4h", self.data, off + 10)
+            hd, wd, yd, xd = struct.unpack_from("<4h", self.data, off + 18 + 2 * reserved)
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 26
-            if bmi_at >= end:
-                self.dev.pattern_blit(dest, rop)
-                return
         else:  # StretchDIB: rop, usage, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
             _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 28
+        if no_bitmap:
+            self.dev.pattern_blit(dest, rop)
+            return
         bits_at = bmi_at + self._bits_at(bmi_at)
         if bits_at > end:
             raise CorruptImageError(f"WMF bitmap record at offset {off} is truncated")

@@ -52,7 +52,7 @@ def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes | memoryview:
     strips = getattr(frame, "strips", None)
     if strips is not None:
         return b"".join(strips())
-    dtype = "<u2" if layout.bits_allocated == 16 else "u1"
+    dtype = ("<i2" if layout.signed else "<u2") if layout.bits_allocated == 16 else ("i1" if layout.signed else "u1")
     # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
     return np.ascontiguousarray(frame.astype(dtype, copy=False)).data.cast("B")
 

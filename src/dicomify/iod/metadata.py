@@ -4,33 +4,46 @@ Metadata is a plain mapping from DICOM keyword (``PatientName``, ``StudyDate`` .
 to value, so the same names work in Python, in a JSON file, on the command line and
 in a batch manifest. :func:`validate` checks everything first and raises one
 :class:`~dicomify.errors.MetadataError` naming the field, the value and the rule.
+
+A pydicom ``Dataset`` (a worklist item, say) is metadata too: :func:`from_dataset`
+takes its metadata fields as above and checks every other element, sequences
+included, against its VR, to be copied into the object as it is.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pydicom
-from pydicom import config as pydicom_config
-from pydicom.datadict import dictionary_VR
-from pydicom.valuerep import validate_value
-
+from .. import _lazy
 from ..errors import MetadataError
+from ..options import ConvertOptions, split_options
+
+if TYPE_CHECKING:
+    from pydicom.dataelem import DataElement
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "FIELDS",
     "PATIENT_FIELDS",
+    "SEQUENCE_FIELDS",
     "SERIES_FIELDS",
     "STUDY_FIELDS",
     "Metadata",
+    "from_dataset",
     "from_reference",
+    "gather",
     "load_json",
     "needs_unicode",
+    "needs_unicode_in",
+    "split_keywords",
     "validate",
 ]
 
@@ -73,6 +86,17 @@ INSTANCE_FIELDS = (
     "ConversionType",
 )
 FIELDS = PATIENT_FIELDS + STUDY_FIELDS + SERIES_FIELDS + INSTANCE_FIELDS
+# Sequences an order (Modality Worklist) or a PACS study fills, IHE RAD TF-2 Table A.1-1:
+# each a list of items (pydicom Datasets or mappings of DICOM keywords), checked element by
+# element. Not command-line flags: they come from --order / --study-in-pacs or the library.
+SEQUENCE_FIELDS = (
+    "OtherPatientIDsSequence",  # Patient (C.7.1.1)
+    "IssuerOfAccessionNumberSequence",  # General Study (C.7.2.1)
+    "ReferencedStudySequence",
+    "ProcedureCodeSequence",
+    "RequestAttributesSequence",  # General Series (C.7.3.1)
+    "PerformedProtocolCodeSequence",
+)
 
 # Enumerated values we check beyond the VR (PS3.3 C.7.1.1, C.7.3.1, C.8.6.1).
 _ENUMERATED = {
@@ -118,11 +142,22 @@ def _check_date(keyword: str, value: str) -> None:
 
 def validate(metadata: Mapping[str, Any]) -> Metadata:
     """Normalise and check every value; return a new mapping or raise MetadataError."""
+    # pydicom on first use: the CLI imports this module to build its --help.
+    _lazy.import_pydicom()
+    from pydicom import config as pydicom_config
+    from pydicom.datadict import dictionary_VR
+    from pydicom.valuerep import validate_value
+
     checked: Metadata = {}
     for keyword, raw in metadata.items():
+        if keyword in SEQUENCE_FIELDS:
+            if raw is not None:
+                checked[keyword] = _check_sequence(keyword, raw)
+            continue
         if keyword not in FIELDS:
             raise MetadataError(
-                f"{keyword!r} is not a metadata field dicomify sets; valid fields are: {', '.join(FIELDS)}"
+                f"{keyword!r} is not a metadata field dicomify sets{_did_you_mean(keyword, FIELDS + SEQUENCE_FIELDS)}; "
+                f"valid fields are: {', '.join(FIELDS + SEQUENCE_FIELDS)}"
             )
         if raw is None:
             continue
@@ -150,6 +185,60 @@ def validate(metadata: Mapping[str, Any]) -> Metadata:
     return checked
 
 
+def _check_sequence(keyword: str, value: Any) -> Any:
+    """A new pydicom Sequence of new items, every element checked against its VR (recursively)."""
+    from pydicom import Dataset
+    from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+    from pydicom.sequence import Sequence
+
+    if isinstance(value, (str, bytes, Mapping, Dataset)) or not isinstance(value, Iterable):
+        raise MetadataError(f"{keyword} must be a list of items (datasets or mappings of DICOM keywords)")
+    items = []
+    for index, item in enumerate(value, 1):
+        where = f"{keyword} item {index}"
+        if isinstance(item, Dataset):
+            pairs = [(element.keyword or keyword_for_tag(element.tag), element.value) for element in item]
+        elif isinstance(item, Mapping):
+            pairs = list(item.items())
+        else:
+            raise MetadataError(f"{where} must be a dataset or a mapping of DICOM keywords, not {type(item).__name__}")
+        checked = Dataset()
+        for name, element_value in pairs:
+            if not name or not isinstance(name, str) or tag_for_keyword(name) is None:
+                raise MetadataError(f"{where}: {name!r} is not a DICOM keyword")
+            vr = dictionary_VR(name)
+            if vr == "SQ":
+                setattr(checked, name, _check_sequence(f"{where} {name}", element_value or []))
+                continue
+            text = _item_value(f"{where} {name}", vr, element_value)
+            setattr(checked, name, text)
+        items.append(checked)
+    return Sequence(items)
+
+
+def _item_value(where: str, vr: str, value: Any) -> Any:
+    """One element of a sequence item as text (or a number for the numeric VRs), VR-checked."""
+    from pydicom import config as pydicom_config
+    from pydicom.multival import MultiValue
+    from pydicom.valuerep import validate_value
+
+    if value is None:
+        return ""
+    if vr in ("US", "SS", "UL", "SL", "FL", "FD", "IS", "DS") and not isinstance(value, (str, list, MultiValue)):
+        return value
+    values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+    texts = []
+    for one in values:
+        text = str(one)  # a PersonName, UID or decoded text of the peer's character set
+        if text:
+            try:
+                validate_value(vr, text, pydicom_config.RAISE)
+            except (ValueError, KeyError) as error:
+                raise MetadataError(f"{where} {text!r}: {_first_line(error)}") from None
+        texts.append(text)
+    return texts if len(texts) > 1 else texts[0] if texts else ""
+
+
 def _check_person_name(keyword: str, value: str) -> None:
     # PS3.5 6.2: at most 64 characters per component group, at most five components.
     for group in value.split("="):
@@ -160,8 +249,218 @@ def _check_person_name(keyword: str, value: str) -> None:
 
 
 def needs_unicode(values: Iterable[Any]) -> bool:
-    """True when any text value is not plain ASCII (then ISO_IR 192 is needed)."""
-    return any(isinstance(v, str) and not v.isascii() for v in values)
+    """True when any text value, also inside sequence items, is not plain ASCII (then ISO_IR 192 is needed)."""
+    for value in values:
+        if isinstance(value, str):
+            if not value.isascii():
+                return True
+        elif isinstance(value, (list, tuple)):  # a pydicom Sequence or a multi-value
+            if needs_unicode(value):
+                return True
+        elif hasattr(value, "values") and hasattr(value, "keys"):  # a Dataset or a mapping
+            texts = [getattr(element, "value", element) for element in value.values()]
+            if needs_unicode(str(text) if hasattr(text, "original_string") else text for text in texts):
+                return True
+    return False
+
+
+_TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+
+
+def needs_unicode_in(elements: Dataset) -> bool:
+    """True when a text value anywhere in ``elements`` (sequences too) is not plain ASCII."""
+    for element in elements:
+        if element.VR == "SQ":
+            if any(needs_unicode_in(item) for item in element.value):
+                return True
+        elif element.VR in _TEXT_VRS and element.value is not None:
+            values = element.value if element.VM > 1 else [element.value]
+            if needs_unicode(str(value) for value in values):
+                return True
+    return False
+
+
+_OPTION_NAMES = tuple(field.name for field in dataclasses.fields(ConvertOptions))
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest candidate, or "" when none is close."""
+    candidates = list(candidates)
+    by_lower = {candidate.lower().replace("_", ""): candidate for candidate in candidates}
+    close = by_lower.get(name.lower().replace("_", ""))
+    if close is None:
+        matches = difflib.get_close_matches(name, candidates, n=1)
+        close = matches[0] if matches else None
+    return f"; did you mean {close!r}?" if close else ""
+
+
+def split_keywords(
+    keywords: Mapping[str, Any], options: ConvertOptions | None = None
+) -> tuple[ConvertOptions, Metadata]:
+    """Keyword arguments of ``DicomImage``/``convert``: options by name, metadata by DICOM keyword.
+
+    Parameters
+    ----------
+    keywords : Mapping[str, Any]
+        ``ConvertOptions`` field names (snake_case) and metadata fields (DICOM keywords).
+    options : ConvertOptions, optional
+        The options the named ones change (default: ``ConvertOptions()``).
+
+    Returns
+    -------
+    tuple of ConvertOptions and dict
+        The options, and the metadata not yet validated.
+
+    Raises
+    ------
+    MetadataError
+        A keyword is neither an option nor a metadata field; the message names it and
+        the closest valid name.
+    DicomifyError
+        An option's value is not valid.
+    """
+    for keyword in keywords:
+        if keyword not in FIELDS and keyword not in SEQUENCE_FIELDS and keyword not in _OPTION_NAMES:
+            raise MetadataError(_unknown_keyword(keyword))
+    chosen, metadata = split_options(keywords, options)
+    return chosen, dict(metadata)
+
+
+def _unknown_keyword(keyword: str) -> str:
+    _lazy.import_pydicom()
+    from pydicom.datadict import tag_for_keyword
+
+    if tag_for_keyword(keyword) is not None:
+        return (
+            f"{keyword!r} is a DICOM keyword but not a metadata field dicomify takes by keyword; "
+            "pass it in a pydicom Dataset as metadata= to copy it into the object"
+        )
+    hint = _did_you_mean(keyword, _OPTION_NAMES + FIELDS)
+    if not hint:
+        hint = f" (options: {', '.join(_OPTION_NAMES)}; metadata fields: {', '.join(FIELDS + SEQUENCE_FIELDS)})"
+    return f"unknown keyword argument {keyword!r}: neither a conversion option nor a metadata field{hint}"
+
+
+def gather(metadata: Mapping[str, Any] | Dataset | None, keywords: Mapping[str, Any]) -> tuple[Metadata, Dataset]:
+    """The ``metadata=`` argument and metadata keywords, validated; keywords win.
+
+    Parameters
+    ----------
+    metadata : Mapping[str, Any] or pydicom.Dataset or None
+        Metadata fields by DICOM keyword, or a Dataset (see :func:`from_dataset`).
+    keywords : Mapping[str, Any]
+        Metadata fields given as keyword arguments.
+
+    Returns
+    -------
+    tuple of dict and Dataset
+        The validated metadata fields, and the other elements to copy (often empty).
+
+    Raises
+    ------
+    MetadataError
+        A value does not fit its VR, or a name is not a metadata field.
+    """
+    _lazy.import_pydicom()
+    from pydicom.dataset import Dataset
+
+    if isinstance(metadata, Dataset):
+        fields, elements = from_dataset(metadata)
+    elif metadata is None or isinstance(metadata, Mapping):
+        fields, elements = validate(metadata or {}), Dataset()
+    else:
+        raise MetadataError(
+            f"metadata must be a mapping of DICOM keywords or a pydicom Dataset, not {type(metadata).__name__}"
+        )
+    fields.update(validate(keywords))
+    return fields, elements
+
+
+def from_dataset(dataset: Dataset) -> tuple[Metadata, Dataset]:
+    """A Dataset as metadata: its metadata fields, and its other elements checked for copying.
+
+    The metadata fields (:data:`FIELDS`, :data:`SEQUENCE_FIELDS`) are validated as if
+    given by keyword, and placed in their modules. Every
+    other element, sequences and their items included, is checked against its VR and
+    copied; empty top-level elements (a worklist's unanswered return keys) are left
+    out, as are File Meta elements and the Specific Character Set (dicomify chooses
+    the object's own).
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+        A worklist item, a study's reference dataset, or any patient/study/series values.
+
+    Returns
+    -------
+    tuple of dict and Dataset
+        The validated metadata fields, and fresh copies of the other elements.
+
+    Raises
+    ------
+    MetadataError
+        A value does not fit its VR, or the dataset describes pixels (Image Pixel and
+        presentation elements, group 0028, or Pixel Data): those come from the picture.
+    """
+    _lazy.import_pydicom()
+    from pydicom.dataset import Dataset
+
+    fields: dict[str, Any] = {}
+    elements = Dataset()
+    pixel_elements = []
+    for element in dataset:
+        if element.tag.group == 0x0002 or element.tag == 0x00080005:
+            continue
+        name = element.keyword or str(element.tag)
+        if element.tag.group in (0x0028, 0x7FE0):
+            pixel_elements.append(name)
+        elif element.is_empty:
+            continue
+        elif element.keyword in FIELDS:
+            fields[element.keyword] = _plain_value(element)
+        elif element.keyword in SEQUENCE_FIELDS:
+            fields[element.keyword] = element.value  # its items are checked by validate()
+        else:
+            elements.add(_checked_copy(element, name))
+    if pixel_elements:
+        raise MetadataError(
+            "the metadata dataset describes pixels, which come from the picture: "
+            f"{', '.join(pixel_elements)}; leave these elements out"
+        )
+    return validate(fields), elements
+
+
+def _plain_value(element: DataElement) -> Any:
+    """A metadata field's value as :func:`validate` takes it: text, or an int for IS."""
+    if element.VR == "IS" and element.VM == 1:
+        return int(element.value)
+    if element.VM > 1:
+        return "\\".join(str(value) for value in element.value)
+    return str(element.value)
+
+
+def _checked_copy(element: DataElement, where: str) -> DataElement:
+    """A copy of ``element`` whose value pydicom has checked against its VR."""
+    from pydicom import config as pydicom_config
+    from pydicom.dataelem import DataElement
+    from pydicom.dataset import Dataset
+
+    if element.VR == "SQ":
+        items = []
+        for index, item in enumerate(element.value):
+            copied = Dataset()
+            for inner in item:
+                copied.add(_checked_copy(inner, f"{where}[{index}].{inner.keyword or inner.tag}"))
+            items.append(copied)
+        return DataElement(element.tag, "SQ", items)
+    if element.tag.is_private or element.VR == "UN":
+        return copy.deepcopy(element)  # no VR rules to check against
+    try:
+        return DataElement(
+            element.tag, element.VR, copy.deepcopy(element.value), validation_mode=pydicom_config.RAISE
+        )
+    except ValueError as error:
+        raise MetadataError(f"{where} {element.value!r}: {_first_line(error)}") from None
 
 
 def load_json(path: str | Path) -> Metadata:
@@ -183,6 +482,10 @@ def from_reference(path: str | Path, include_series: bool) -> Metadata:
 
     Never copies the SOP Instance UID: every converted object gets its own.
     """
+    _lazy.import_pydicom()
+    import pydicom
+    from pydicom.datadict import dictionary_VR
+
     try:
         reference = pydicom.dcmread(path, stop_before_pixels=True)
     except (OSError, pydicom.errors.InvalidDicomError) as error:

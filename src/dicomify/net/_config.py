@@ -7,15 +7,18 @@ half-sent batch.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import NetworkError
 
-__all__ = ["DicomDestination", "Destination", "StowDestination", "TLSOptions"]
+__all__ = ["DicomDestination", "Destination", "StowDestination", "TLSOptions", "worklist_destination"]
 
 # PS3.8 9.3.2: an AE title is 1 to 16 characters of the Default Character
 # Repertoire, no backslash, no control characters, and not all spaces.
@@ -168,3 +171,86 @@ class StowDestination:
 
 
 Destination = DicomDestination | StowDestination
+
+
+#: environment variables naming the worklist SCP, below flags and above the config file
+WORKLIST_ENV = {
+    "host": "DICOMIFY_WORKLIST_HOST",
+    "port": "DICOMIFY_WORKLIST_PORT",
+    "called_aet": "DICOMIFY_WORKLIST_AEC",
+    "calling_aet": "DICOMIFY_WORKLIST_AET",
+}
+
+
+def worklist_destination(
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    called_aet: str | None = None,
+    calling_aet: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **options: Any,
+) -> DicomDestination:
+    """The worklist SCP from explicit values, else the environment, else a JSON config file.
+
+    Parameters
+    ----------
+    host, port, called_aet, calling_aet : optional
+        Explicit settings (command-line flags); they win.
+    config : path, optional
+        A JSON file with a ``"worklist"`` object of ``host``, ``port``,
+        ``called_aet``, ``calling_aet``, ``timeout``.
+    environ : mapping, optional
+        Where ``DICOMIFY_WORKLIST_HOST`` / ``_PORT`` / ``_AEC`` / ``_AET`` are read
+        (default ``os.environ``).
+    **options
+        Other :class:`DicomDestination` fields (timeout, retries, tls ...).
+
+    Raises
+    ------
+    NetworkError
+        No host anywhere, a port that is not a number, an unreadable config file.
+    """
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    if config is not None:
+        settings.update(_worklist_config(Path(config)))
+    for name, variable in WORKLIST_ENV.items():
+        if environ.get(variable):
+            settings[name] = environ[variable]
+    explicit = {"host": host, "port": port, "called_aet": called_aet, "calling_aet": calling_aet}
+    settings.update({name: value for name, value in explicit.items() if value is not None})
+    if not settings.get("host"):
+        raise NetworkError(
+            f"No worklist server: give --worklist-host, set {WORKLIST_ENV['host']}, or a config file with one."
+        )
+    if "port" in settings:
+        try:
+            settings["port"] = int(settings["port"])
+        except (TypeError, ValueError):
+            raise NetworkError(f"The worklist port {settings['port']!r} is not a number.") from None
+    timeout = settings.pop("timeout", None)
+    if timeout is not None and "timeout" not in options:
+        options["timeout"] = float(timeout)
+    return DicomDestination(**settings, **options)
+
+
+def _worklist_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise NetworkError(f"Cannot read the config file {str(path)!r}: {error.strerror or error}.") from None
+    except ValueError as error:
+        raise NetworkError(f"The config file {str(path)!r} is not valid JSON: {error}.") from None
+    section = data.get("worklist") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise NetworkError(f"The config file {str(path)!r} has no \"worklist\" object.")
+    known = {"host", "port", "called_aet", "calling_aet", "timeout"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise NetworkError(
+            f"The config file {str(path)!r} has unknown worklist settings {', '.join(unknown)}: "
+            f"use {', '.join(sorted(known))}."
+        )
+    return dict(section)

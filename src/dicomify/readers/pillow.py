@@ -1,13 +1,15 @@
 """PNG, APNG, BMP, GIF and WebP, decoded by Pillow.
 
-Animated GIF/APNG/WebP become one multi-frame picture, each frame as the viewer
-shows it (Pillow applies disposal and blending), always RGB so every frame has the
-same layout. 16-bit colour PNG is decoded by imagecodecs because Pillow reduces it
-to 8 bits.
+Animated GIF/WebP become one multi-frame picture, each frame as the viewer shows it
+(Pillow applies disposal and blending), always RGB so every frame has the same layout;
+APNG is composed by :mod:`.apng` the same way. 16-bit colour PNG, and 16-bit gray PNG
+with a tRNS colour key, are decoded by imagecodecs because Pillow reduces the one to
+8 bits and ignores the key of the other.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from ..errors import CorruptImageError
 from ..options import ConvertOptions
 from ..picture import Picture, frames_of
 from . import Reader, register
+from .apng import parse_apng
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
@@ -39,6 +42,20 @@ def sniff(head: bytes) -> bool:
 def _is_16bit_colour_png(head: bytes) -> bool:
     # IHDR follows the signature: bit depth at byte 24, colour type at 25 (PNG spec 11.2.2).
     return head.startswith(_PNG) and len(head) > 25 and head[24] == 16 and head[25] in (2, 4, 6)
+
+
+def _chunk_kinds_before_data(stream: BinaryIO) -> set[bytes]:
+    """The PNG chunk types before the first IDAT, read from the chunk headers only."""
+    kinds: set[bytes] = set()
+    stream.seek(8)
+    while True:
+        header = stream.read(8)
+        if len(header) < 8 or header[4:8] in (b"IDAT", b"IEND"):
+            break
+        kinds.add(header[4:8])
+        stream.seek(int.from_bytes(header[:4], "big") + 4, 1)
+    stream.seek(0)
+    return kinds
 
 
 def _png_chunks(data: bytes) -> tuple[set[bytes], bool]:
@@ -68,8 +85,15 @@ def _png_chunks(data: bytes) -> tuple[set[bytes], bool]:
 def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     head = stream.read(64)
     stream.seek(0)
-    if _is_16bit_colour_png(head):
-        return _read_16bit_png(stream, options)
+    if head.startswith(_PNG):
+        kinds = _chunk_kinds_before_data(stream)
+        if b"acTL" in kinds:
+            picture = _read_apng(stream, options)
+            if picture is not None:
+                return picture
+        # A 16-bit gray colour key (tRNS) is lost by Pillow's I;16 mode.
+        if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
+            return _read_16bit_png(stream, options)
     image = open_image(stream, options, formats=list(_FORMATS))
     source_format = "APNG" if image.format == "PNG" and getattr(image, "n_frames", 1) > 1 else _FORMATS.get(
         image.format or "", image.format or "picture"
@@ -122,6 +146,56 @@ def _read_animation(
         frames=frames,
         icc_profile=image.info.get("icc_profile"),
         frame_times_ms=tuple(durations) if has_timing else None,
+    )
+
+
+def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
+    """An animated PNG, or None when it holds one frame (read as a still picture)."""
+    data = stream.read()
+    stream.seek(0)
+    animation = parse_apng(data)
+    if animation is None:
+        return None
+    check_size(animation.width, animation.height, options)
+    # Keep the frames that decode, as browsers do with a damaged or miscounted APNG.
+    decodable = 0
+    try:
+        for _ in animation.rgba_frames():
+            decodable += 1
+    except CorruptImageError:
+        if decodable == 0:
+            raise
+    animation = dataclasses.replace(animation, frames=animation.frames[:decodable])
+    notes = []
+    if decodable != animation.declared_frames:
+        notes.append(f"the APNG declares {animation.declared_frames} frames; {decodable} decode")
+    if options.page is not None:
+        if not 0 <= options.page < decodable:
+            raise CorruptImageError(f"there is no frame {options.page} (the picture has {decodable})")
+    elif decodable <= 1:
+        return None
+    if animation.bit_depth == 16:
+        notes.append("16-bit APNG frames stored at 8 bits, as browsers show them")
+    background = options.background
+    page = options.page
+
+    def frames() -> Iterator[np.ndarray]:
+        for index, canvas in enumerate(animation.rgba_frames()):
+            if page is None or index == page:
+                shown = composite_alpha(canvas[..., :3], canvas[..., 3], background)
+                yield ((shown.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+    durations = animation.durations_ms
+    first = next(frames())
+    single = page is not None
+    return Picture(
+        source_format="APNG",
+        layout=layout_of(first),
+        number_of_frames=1 if single else decodable,
+        frames=frames_of([first]) if single else frames,
+        icc_profile=open_image(io.BytesIO(data), options, formats=["PNG"]).info.get("icc_profile"),
+        frame_times_ms=None if single or not any(durations) else durations,
+        notes=notes,
     )
 
 

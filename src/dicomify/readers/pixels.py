@@ -21,21 +21,46 @@ from PIL import Image
 from ..errors import UnsupportedFormatError
 from ..picture import FrameLayout
 
-__all__ = ["composite_alpha", "frame_from_array", "frame_from_pil", "layout_of", "orient"]
+__all__ = [
+    "composite_alpha",
+    "composite_associated",
+    "frame_from_array",
+    "frame_from_pil",
+    "full_range_window",
+    "layout_of",
+    "orient",
+    "value_range_window",
+]
 
 
-def layout_of(frame: np.ndarray) -> FrameLayout:
-    """The DICOM layout of a frame produced by :func:`frame_from_pil`/`frame_from_array`."""
+def layout_of(frame: np.ndarray, bits_stored: int | None = None) -> FrameLayout:
+    """The DICOM layout of a frame produced by :func:`frame_from_pil`/`frame_from_array`.
+
+    ``bits_stored`` is the source's real depth when it is less than the sample type's
+    (12-bit data in 16-bit samples); int8/int16 frames are signed.
+    """
     samples = 1 if frame.ndim == 2 else frame.shape[2]
-    bits = 16 if frame.dtype == np.uint16 else 8
+    bits = 16 if frame.dtype.itemsize == 2 else 8
     return FrameLayout(
         rows=frame.shape[0],
         columns=frame.shape[1],
         samples_per_pixel=samples,
         bits_allocated=bits,
-        bits_stored=bits,
+        bits_stored=bits_stored or bits,
         photometric="MONOCHROME2" if samples == 1 else "RGB",
+        signed=frame.dtype.kind == "i",
     )
+
+
+def full_range_window(bits_stored: int) -> tuple[float, float]:
+    """The VOI window (center, width) showing 0 .. 2**bits - 1 black to white."""
+    return float(2 ** (bits_stored - 1)), float(2**bits_stored)
+
+
+def value_range_window(low: float, high: float) -> tuple[float, float]:
+    """The VOI window showing ``low`` black and ``high`` white (PS3.3 C.11.2.1.2.1)."""
+    width = max(high - low + 1, 1.0)
+    return (low + high + 1) / 2, width
 
 
 # Alpha is blended this many pixels at a time, so the wide temporaries stay small
@@ -75,6 +100,25 @@ def composite_alpha(
         blended //= full
         out[top : top + rows] = blended
     return out
+
+
+def composite_associated(
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+) -> np.ndarray:
+    """Blend premultiplied (associated) ``color`` over a solid background: C + bg·(1 − α).
+
+    TIFF 6.0 section 18, ExtraSamples = 1: the colour is already multiplied by alpha.
+    Colour above alpha (not valid premultiplied data) is clipped to the sample range.
+    """
+    full = np.iinfo(color.dtype).max
+    if color.ndim == 2:
+        bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
+        a = alpha.astype(np.int64)
+    else:
+        bg_value = np.asarray([round(c * full / 255) for c in background], dtype=np.int64)
+        a = alpha.astype(np.int64)[..., None]
+    blended = color.astype(np.int64) + (bg_value * (full - a) + full // 2) // full
+    return np.minimum(blended, full).astype(color.dtype)
 
 
 def _luma(rgb: tuple[int, int, int]) -> float:
@@ -150,6 +194,13 @@ class PillowStrips:
 def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.ndarray:
     """Decode a Pillow image into a DICOM frame following the module's policy."""
     mode = image.mode
+    if mode in ("L", "RGB") and image.info.get("transparency") is not None:
+        # A tRNS colour key (PNG 11.3.2.1): that colour is fully transparent.
+        return frame_from_pil(image.convert("LA" if mode == "L" else "RGBA"), background)
+    if mode.startswith("I;16") and isinstance(image.info.get("transparency"), int):
+        values = np.asarray(image).astype(np.uint16, copy=False)
+        key = np.where(values == image.info["transparency"], np.uint16(0), np.uint16(65535))
+        return composite_alpha(values, key, background)
     if mode == "1":
         return np.asarray(image.convert("L"))
     if mode in ("L", "RGB"):

@@ -5,10 +5,18 @@
   reduced-resolution pages (thumbnails, NewSubfileType bit 0) are skipped.
   Pages that differ are refused with a message naming the first mismatch (convert one
   page with ``page``).
-* 1-bit and 2/4-bit become 8-bit gray (0..255, white-is-zero inverted as shown);
-  palette expands to RGB (gray when the palette is gray); CMYK becomes RGB exactly as
-  Pillow converts it; alpha (extra samples) is composited over the background.
-* 8/16-bit integer samples are kept; 32-bit integer and floating point samples are
+* 1-bit becomes 8-bit gray 0/255; white-is-zero is inverted as shown; palette expands
+  to RGB (gray when the palette is gray); CMYK (8/16-bit) becomes RGB as Pillow converts
+  it; L*a*b* and YCbCr become RGB (:mod:`.colour`); old-style JPEG and subsampled YCbCr
+  are decoded by :mod:`.tiff_special`.
+* Gray that does not fill its sample type (2..7 bits in 8, 9..15 in 16, or a smaller
+  MaxSampleValue) keeps its values with Bits Stored = its depth and a VOI window
+  showing its full range.
+* Extra samples: associated alpha composites as C + background·(1 − α), unassociated
+  as C·α + background·(1 − α); unspecified extra samples are dropped.
+* int8/int16 gray is kept signed (Pixel Representation 1) with a window from its
+  lowest to its highest value; 8/16-bit unsigned samples are kept; 32-bit integer and
+  floating point samples are
   mapped linearly into 16 bits with a Rescale Slope/Intercept that restores the
   values (exactly for integer data spanning at most 65536 values, otherwise to
   within half a step).
@@ -22,14 +30,23 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Picture
 from . import Reader, register
+from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, ycbcr_to_rgb
 from .opening import check_size
-from .pixels import frame_from_array, layout_of, orient
+from .pixels import (
+    composite_alpha,
+    composite_associated,
+    frame_from_array,
+    full_range_window,
+    layout_of,
+    orient,
+    value_range_window,
+)
+from .tiff_special import decode_old_jpeg, decode_subsampled_ycbcr, is_old_jpeg, is_subsampled_ycbcr
 
 _MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -66,36 +83,138 @@ def _kind(page: Any) -> _PageKind:
     )
 
 
-def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
+def _colour_samples(photometric: int) -> int:
+    """How many samples per pixel carry colour for a Photometric value (the rest are extra)."""
+    if photometric in (_MINISWHITE, _MINISBLACK, _PALETTE):
+        return 1
+    if photometric == _SEPARATED:
+        return 4
+    return 3
+
+
+def _decode(page: Any) -> np.ndarray:
+    """The page's stored samples, H×W×samples (chunky), or a finished RGB/gray frame
+    for the kinds tifffile cannot decode (see :mod:`.tiff_special`)."""
     try:
         array = page.asarray()
     except Exception as error:  # tifffile/imagecodecs raise many types for damaged data
         raise CorruptImageError(f"a TIFF page cannot be decoded ({error})") from error
-    photometric = int(page.photometric)
-    if array.ndim == 3 and int(page.planarconfig) == 2 and array.shape[0] == page.samplesperpixel:
+    samples = int(page.samplesperpixel)
+    if array.ndim == 3 and int(page.planarconfig) == 2 and array.shape[0] == samples and samples > 1:
         array = np.moveaxis(array, 0, -1)
+    return array if array.ndim == 3 else array[..., None]
+
+
+def _depth(page: Any) -> int | None:
+    """The real bit depth of unsigned gray/RGB samples that do not fill their type, if known.
+
+    From BitsPerSample (2..7 in 8-bit samples, 9..15 in 16-bit) or a MaxSampleValue
+    below the type's maximum (TIFF 6.0 section 8).
+    """
+    if int(page.photometric) not in (_MINISWHITE, _MINISBLACK, _RGB) or page.dtype.kind != "u":
+        return None
+    bits = int(page.bitspersample)
+    container = 8 * page.dtype.itemsize
+    if 1 < bits < container:
+        return bits
+    maximum = _tag_value(page, "MaxSampleValue")
+    if isinstance(maximum, tuple):
+        maximum = max(maximum[: _colour_samples(int(page.photometric))])
+    if isinstance(maximum, int) and 1 < maximum < 2**container - 1 and int(page.samplesperpixel) == 1:
+        return max(2, int(maximum).bit_length())
+    return None
+
+
+def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
+    if is_old_jpeg(page):
+        return decode_old_jpeg(page)
+    if is_subsampled_ycbcr(page):
+        return decode_subsampled_ycbcr(page)
+    array = _decode(page)
+    photometric = int(page.photometric)
+    colours = min(_colour_samples(photometric), array.shape[2])
+    color = array[..., :colours]
+    # ExtraSamples (TIFF 6.0 section 18): 1 associated (premultiplied) alpha,
+    # 2 unassociated alpha, 0 unspecified data that is not part of the picture. An
+    # extra sample the tag does not describe is taken as unassociated alpha.
+    kinds = [int(kind) for kind in page.extrasamples]
+    alpha: np.ndarray | None = None
+    associated = False
+    for index in range(array.shape[2] - colours):
+        kind = kinds[index] if index < len(kinds) else 2
+        if kind in (1, 2):
+            alpha, associated = array[..., colours + index], kind == 1
+            break
+    if color.dtype.kind == "i":
+        return _signed_frame(color, alpha, options)
     if photometric == _PALETTE:
-        colormap = np.asarray(page.colormap)
-        # Pillow's reading of TIFF palettes: the high byte of each 16-bit entry.
-        rgb = (colormap >> 8).astype(np.uint8).T if colormap.max() > 255 else colormap.astype(np.uint8).T
-        index = array.astype(np.intp)
-        if np.all(rgb[:, 0] == rgb[:, 1]) and np.all(rgb[:, 1] == rgb[:, 2]):
-            return np.ascontiguousarray(rgb[index, 0])
-        return np.ascontiguousarray(rgb[index])
-    if photometric == _SEPARATED:
-        if array.ndim != 3 or array.shape[2] < 4 or array.dtype != np.uint8:
-            raise UnsupportedFormatError("only 8-bit CMYK TIFF is supported")
-        cmyk = Image.fromarray(np.ascontiguousarray(array[..., :4]), "CMYK")
-        return np.asarray(cmyk.convert("RGB"))
-    if array.dtype == bool:
-        array = np.where(array, np.uint8(255), np.uint8(0))
-    elif array.dtype == np.uint8 and int(page.bitspersample) in (2, 4):
-        array = (array * (255 // (2 ** int(page.bitspersample) - 1))).astype(np.uint8)
+        color = _expand_palette(page, color[..., 0])
+    elif photometric == _SEPARATED:
+        if colours < 4:
+            raise UnsupportedFormatError(f"CMYK TIFF with {colours} inks is not supported")
+        if color.dtype not in (np.uint8, np.uint16):
+            raise UnsupportedFormatError(f"CMYK TIFF with {color.dtype} samples is not supported")
+        color = cmyk_to_rgb(color)
+    elif photometric in (CIELAB, ICCLAB, ITULAB):
+        if color.dtype not in (np.uint8, np.uint16) or colours != 3:
+            raise UnsupportedFormatError("L*a*b* TIFF is supported with three 8- or 16-bit samples")
+        color = lab_to_rgb(lab_values(color, photometric, _tag_value(page, "Decode")), color.dtype)
+    elif photometric == _YCBCR and int(page.compression) not in (6, 7):
+        # JPEG-compressed pages come out of the JPEG decoder as RGB already.
+        color = ycbcr_to_rgb(
+            color, _tag_value(page, "YCbCrCoefficients"), _tag_value(page, "ReferenceBlackWhite")
+        )
+    elif color.dtype == bool:
+        color = np.where(color, np.uint8(255), np.uint8(0))
     if photometric == _MINISWHITE:
-        array = np.iinfo(array.dtype).max - array
-    if array.ndim == 3 and array.shape[2] > 4:
-        array = array[..., :4]
-    return frame_from_array(array, options.background)
+        depth = _depth(page)
+        color = (2**depth - 1 if depth else np.iinfo(color.dtype).max) - color
+    frame = color[..., 0] if color.shape[2] == 1 else color
+    if alpha is None:
+        return frame_from_array(frame, options.background)
+    if alpha.dtype != frame.dtype:
+        raise UnsupportedFormatError(f"an alpha sample of {alpha.dtype} with {frame.dtype} colour is not supported")
+    depth = _depth(page)
+    if depth is not None:
+        # Composite at full scale, then back to the source's depth.
+        shift = 8 * frame.dtype.itemsize - depth
+        alpha = (alpha.astype(np.uint32) * np.iinfo(frame.dtype).max // (2**depth - 1)).astype(frame.dtype)
+        full = (frame.astype(np.uint32) << shift).astype(frame.dtype)
+        blended = (composite_associated if associated else composite_alpha)(full, alpha, options.background)
+        return (blended >> shift).astype(frame.dtype)
+    if associated:
+        return composite_associated(frame, alpha, options.background)
+    return composite_alpha(frame, alpha, options.background)
+
+
+def _expand_palette(page: Any, index: np.ndarray) -> np.ndarray:
+    colormap = np.asarray(page.colormap)
+    # Pillow's reading of TIFF palettes: the high byte of each 16-bit entry.
+    rgb = (colormap >> 8).astype(np.uint8).T if colormap.max() > 255 else colormap.astype(np.uint8).T
+    expanded = rgb[np.minimum(index.astype(np.intp), len(rgb) - 1)]
+    if np.all(rgb[:, 0] == rgb[:, 1]) and np.all(rgb[:, 1] == rgb[:, 2]):
+        return np.ascontiguousarray(expanded[..., :1])
+    return np.ascontiguousarray(expanded)
+
+
+def _signed_frame(color: np.ndarray, alpha: np.ndarray | None, options: ConvertOptions) -> np.ndarray:
+    """int8/int16 gray kept as two's complement samples (Pixel Representation 1)."""
+    if color.shape[2] != 1:
+        raise UnsupportedFormatError(
+            "signed integer colour TIFF is not supported (DICOM colour samples are unsigned)"
+        )
+    frame = color[..., 0]
+    if frame.dtype not in (np.int8, np.int16):
+        raise UnsupportedFormatError(f"{frame.dtype} samples are not supported")
+    if alpha is None:
+        return np.ascontiguousarray(frame)
+    # Alpha over a background mapped onto the signed range (white = the largest value).
+    info = np.iinfo(frame.dtype)
+    red, green, blue = options.background
+    level = info.min + (info.max - info.min) * (0.299 * red + 0.587 * green + 0.114 * blue) / 255
+    a = np.clip(alpha.astype(np.float64), 0, None) / float(np.iinfo(alpha.dtype).max)
+    blended = frame.astype(np.float64) * a + level * (1 - a)
+    return np.clip(np.rint(blended), info.min, info.max).astype(frame.dtype)
 
 
 def _tag_value(page: Any, name: str) -> Any:
@@ -142,6 +261,10 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     orientation = 1 if options.keep_orientation else int(_tag_value(pages[0], "Orientation") or 1)
     first_page = pages[0]
     needs_rescale = np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2
+    if np.dtype(first.dtype).kind == "i" and len(pages) > 1 and first.samples == 1:
+        # The multi-frame grayscale SC IODs hold unsigned samples only (PS3.3 A.8.3.4,
+        # A.8.4.4): signed pages are stored offset, a Modality LUT restoring the values.
+        needs_rescale = True
     if needs_rescale:
         return _read_rescaled(tiff, pages, orientation, options)
 
@@ -151,9 +274,24 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
 
     frame = next(frames())
     icc = _tag_value(first_page, "InterColorProfile")
+    depth = _depth(first_page) if not (is_old_jpeg(first_page) or is_subsampled_ycbcr(first_page)) else None
+    window = None
+    if frame.dtype.kind == "i":
+        # Signed data: shown from its lowest to its highest value, as viewers scale it.
+        low, high = np.inf, -np.inf
+        for signed in frames():  # one page in memory at a time
+            low, high = min(low, float(signed.min())), max(high, float(signed.max()))
+        window = value_range_window(low, high)
+    elif depth is not None and frame.ndim == 2:
+        window = full_range_window(depth)
+        if depth < 8 and len(pages) > 1:
+            # Multi-frame Grayscale Byte SC holds Bits Stored 8 (PS3.3 A.8.3.4): the
+            # values stay, the window alone shows their depth.
+            depth = None
     return Picture(
         source_format="TIFF",
-        layout=layout_of(frame),
+        layout=layout_of(frame, depth),
+        window=window,
         number_of_frames=len(pages),
         frames=frames,
         icc_profile=bytes(icc) if icc is not None and frame.ndim == 3 else None,
@@ -161,13 +299,22 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     )
 
 
+def _values(page: Any) -> np.ndarray:
+    """The gray samples of a page, extra samples dropped."""
+    array = _decode(page)[..., 0]
+    if int(page.photometric) == _MINISWHITE:
+        raise UnsupportedFormatError(f"white-is-zero {array.dtype} TIFF is not supported")
+    return array
+
+
 def _read_rescaled(tiff: Any, pages: list[Any], orientation: int, options: ConvertOptions) -> Picture:
-    """32-bit integer or float samples mapped into 16 bits with a Modality LUT."""
-    if int(pages[0].samplesperpixel) != 1:
-        raise UnsupportedFormatError("32-bit and floating point colour TIFF is not supported")
+    """32-bit integer, float or multi-page signed samples mapped into 16 bits with a
+    Modality LUT, and a window from the lowest to the highest value."""
+    if _colour_samples(int(pages[0].photometric)) != 1:
+        raise UnsupportedFormatError("32-bit, floating point and signed colour TIFF is not supported")
     low, high = np.inf, -np.inf
     for page in pages:  # one page in memory at a time
-        values = page.asarray()
+        values = _values(page)
         if np.dtype(values.dtype).kind == "f" and not np.all(np.isfinite(values)):
             raise UnsupportedFormatError("the TIFF holds NaN or infinite samples, which DICOM cannot restore")
         low, high = min(low, float(values.min())), max(high, float(values.max()))
@@ -178,12 +325,13 @@ def _read_rescaled(tiff: Any, pages: list[Any], orientation: int, options: Conve
 
     def frames() -> Iterator[np.ndarray]:
         for page in pages:
-            values = page.asarray().astype(np.float64)
+            values = _values(page).astype(np.float64)
             stored = np.rint((values - intercept) / slope)
             yield orient(np.clip(stored, 0, 65535).astype(np.uint16), orientation)
 
     frame = next(frames())
     return Picture(
+        window=value_range_window(0, round(span / slope)),
         source_format="TIFF",
         layout=layout_of(frame),
         number_of_frames=len(pages),

@@ -1,0 +1,57 @@
+"""Metafile fonts: system faces through fontconfig, bundled Liberation faces otherwise, and no
+third-party warning on stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dicomify.emf._fonts import typeface
+
+fontconfig = pytest.importorskip("fontconfig")
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def test_text_rendering_prints_no_fontconfig_warning() -> None:
+    # skia-python's own fontconfig (2.13) warns about the system configuration on first use;
+    # the renderer must never start it.
+    script = (
+        "from helpers.emf_build import emf, font, select, ext_text_out_w\n"
+        "from dicomify.emf import render\n"
+        "import numpy as np\n"
+        "img = np.asarray(render(emf(font(1, -20, 'Arial'), select(1), ext_text_out_w(10, 10, 'Hi'))))\n"
+        "assert (img < 128).any()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=TESTS,
+        env=None,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Fontconfig" not in done.stderr and done.stderr.strip() == ""
+
+
+def test_missing_face_falls_back_to_the_bundled_metric_twin() -> None:
+    # fontconfig would substitute its default sans for a missing face; a bundled Liberation
+    # face with the same metrics is the better stand-in.
+    assert typeface("No Such Face Anywhere", False, False).getFamilyName() == "Liberation Sans"
+    assert typeface("Times New Roman", True, False).getFamilyName() == "Liberation Serif"
+    assert typeface("Courier New", False, False).getFamilyName() == "Liberation Mono"
+
+
+def test_installed_face_is_found_by_name() -> None:
+    installed = sorted(
+        {str(f["family"]) for f in fontconfig.list(select=("family",)) if f.get("family")} - {"Liberation Sans"}
+    )
+    if not installed:
+        pytest.skip("no system fonts installed")
+    name = installed[0]
+    assert typeface(name, False, False).getFamilyName().lower() == name.lower()

@@ -1,0 +1,70 @@
+"""APNG files written chunk by chunk, so every disposal, blend, depth and colour type
+can be made exactly (Pillow's writer re-encodes frames and cannot write palette
+animations with disposal)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.pictures import png_chunk
+
+NONE, BACKGROUND, PREVIOUS = 0, 1, 2
+SOURCE, OVER = 0, 1
+
+
+@dataclass
+class Frame:
+    pixels: np.ndarray  # H×W (gray/palette) or H×W×C, uint8 or uint16
+    x: int = 0
+    y: int = 0
+    dispose: int = NONE
+    blend: int = SOURCE
+    delay_ms: int = 100
+
+
+def _rows(pixels: np.ndarray) -> bytes:
+    data = pixels.astype(">u2" if pixels.dtype == np.uint16 else "u1")
+    flat = data.reshape(data.shape[0], -1)
+    return b"".join(b"\x00" + row.tobytes() for row in flat)
+
+
+def apng_bytes(
+    width: int,
+    height: int,
+    colour_type: int,
+    frames: list[Frame],
+    *,
+    palette: np.ndarray | None = None,
+    trns: bytes | None = None,
+    declared: int | None = None,
+    default_is_first_frame: bool = True,
+) -> bytes:
+    """An APNG; ``colour_type`` 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA."""
+    depth = 16 if frames[0].pixels.dtype == np.uint16 else 8
+    out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0))
+    out += png_chunk(b"acTL", struct.pack(">II", len(frames) if declared is None else declared, 0))
+    if palette is not None:
+        out += png_chunk(b"PLTE", palette.astype(np.uint8).tobytes())
+    if trns is not None:
+        out += png_chunk(b"tRNS", trns)
+    sequence = 0
+    for index, frame in enumerate(frames):
+        h, w = frame.pixels.shape[:2]
+        out += png_chunk(
+            b"fcTL",
+            struct.pack(">IIIIIHHBB", sequence, w, h, frame.x, frame.y, frame.delay_ms, 1000, frame.dispose, frame.blend),
+        )
+        sequence += 1
+        compressed = zlib.compress(_rows(frame.pixels))
+        if index == 0 and default_is_first_frame:
+            out += png_chunk(b"IDAT", compressed)
+        else:
+            if index == 0:
+                raise ValueError("a hidden default image is not made by this helper")
+            out += png_chunk(b"fdAT", struct.pack(">I", sequence) + compressed)
+            sequence += 1
+    return out + png_chunk(b"IEND", b"")

@@ -1,0 +1,431 @@
+"""TIFF kinds whose pixels need more than a copy: L*a*b*, YCbCr, CMYK 16-bit, extra
+samples (associated, unassociated, unspecified), signed integers, deep gray, palette
+with alpha, old-style JPEG and subsampled YCbCr.
+
+Every input is made here (tifffile, Pillow, or tag by tag); every output is compared
+with a reference decoder or a formula, validated by dciodvfy and decoded by GDCM and
+dcmtk.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from helpers.pictures import RNG, composite, photo
+from helpers.roundtrip import convert_and_check, dcmtk_default, dcmtk_windowed
+from helpers.tiff_build import LONG, SHORT, tiff_bytes, ycbcr_subsampled
+from PIL import Image
+
+WHITE = (255, 255, 255)
+H, W = 24, 32  # multiples of the YCbCr subsampling blocks
+
+
+def _tiff(data: np.ndarray, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, data, **params)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- L*a*b*
+
+_M_RGB_TO_XYZ65 = np.linalg.inv(
+    np.array(
+        [
+            [3.2404542, -1.5371385, -0.4985314],
+            [-0.9692660, 1.8760108, 0.0415560],
+            [0.0556434, -0.2040259, 1.0572252],
+        ]
+    )
+)
+_D65_TO_D50 = np.array(
+    [[1.0478112, 0.0228866, -0.0501270], [0.0295424, 0.9904844, -0.0170491], [-0.0092345, 0.0150436, 0.7521316]]
+)
+_D50 = np.array([0.9642, 1.0, 0.8249])
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (0..1) to CIE L*a*b* relative to D50 (Bradford), the inverse of what a reader shows."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _M_RGB_TO_XYZ65.T @ _D65_TO_D50.T / _D50
+    e = 216 / 24389
+    f = np.where(xyz > e, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def _lab_samples(lab: np.ndarray, photometric: int, bits: int) -> np.ndarray:
+    full = 2**bits - 1
+    if photometric == 8:  # CIELab: a*, b* signed
+        scale = 1 if bits == 8 else 256
+        chroma = np.rint(lab[..., 1:] * scale).astype(np.int8 if bits == 8 else np.int16)
+        lightness = np.rint(lab[..., 0] * full / 100)
+        out = np.empty(lab.shape, np.uint8 if bits == 8 else np.uint16)
+        out[..., 0] = lightness
+        out[..., 1:] = chroma.view(out.dtype)
+        return out
+    if photometric == 9:  # ICCLab: a*, b* offset by 128
+        values = np.concatenate([lab[..., :1] * full / 100, (lab[..., 1:] + 128) * full / 255], -1)
+    else:  # ITULab, default Decode ranges
+        low, high = np.array([0, -85, -75]), np.array([100, 85, 125])
+        values = (lab - low) * full / (high - low)
+    return np.rint(values).astype(np.uint8 if bits == 8 else np.uint16)
+
+
+@pytest.mark.parametrize("photometric", [8, 9, 10], ids=["cielab", "icclab", "itulab"])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_lab_tiff_is_converted_to_the_colours_it_encodes(photometric: int, bits: int, tmp_path: Path) -> None:
+    rgb = photo(H, W)
+    lab = srgb_to_lab(rgb / 255.0)
+    data = _tiff(_lab_samples(lab, photometric, bits), photometric=photometric)
+    # The colours the samples were made from. 16-bit Lab is precise: within a level.
+    # 8-bit Lab steps (0.4 L*, 1 a*/b*) move dark saturated sRGB colours by up to a
+    # dozen levels, most colours by one.
+    expected = rgb if bits == 8 else (rgb.astype(np.uint16) * 257)
+    ds = convert_and_check(data, expected, tmp_path, tolerance=16 if bits == 8 else 257, name="lab.tif")
+    assert ds.PhotometricInterpretation == "RGB" and ds.BitsStored == bits
+    difference = np.abs(ds.pixel_array / (1.0 if bits == 8 else 257.0) - rgb)
+    assert np.percentile(difference, 90) <= (2 if bits == 8 else 0.5)
+
+
+def test_lab_tiff_matches_pillows_rendering(tmp_path: Path) -> None:
+    # Pillow (lcms) is a reference decoder for 8-bit CIELab; its 8-bit lookup tables
+    # are coarse in dark saturated colours, so compare the bulk of the picture.
+    rgb = photo(H, W)
+    data = _tiff(_lab_samples(srgb_to_lab(rgb / 255.0), 8, 8), photometric="cielab")
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.mode == "LAB"
+        pillow = np.asarray(image.convert("RGB"))
+    ds = convert_and_check(data, pillow, tmp_path, tolerance=40, name="lab.tif")
+    difference = np.abs(ds.pixel_array.astype(int) - pillow)
+    assert np.percentile(difference, 90) <= 4 and difference.mean() <= 2
+
+
+# ---------------------------------------------------------------- extra samples
+
+
+def _premultiply(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    full = np.iinfo(color.dtype).max
+    a = alpha if color.ndim == 2 else alpha[..., None]
+    return np.rint(color.astype(np.float64) * a / full).astype(color.dtype)
+
+
+def _associated_reference(pre: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    full = float(np.iinfo(pre.dtype).max)
+    if pre.ndim == 2:
+        r, g, b = background
+        bg = np.array((r * 299 + g * 587 + b * 114) / 1000 * full / 255)
+        a = alpha / full
+    else:
+        bg = np.array(background) * full / 255
+        a = (alpha / full)[..., None]
+    return np.rint(pre + bg * (1 - a)).astype(pre.dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", [1, 3], ids=["gray", "rgb"])
+@pytest.mark.parametrize("background", [WHITE, (0, 0, 0), (16, 128, 200)], ids=["white", "black", "colour"])
+def test_associated_alpha_composites_premultiplied_colour(
+    dtype: type, channels: int, background: tuple[int, int, int], tmp_path: Path
+) -> None:
+    full = np.iinfo(dtype).max
+    color = RNG.integers(0, full + 1, (H, W, channels), dtype=dtype).squeeze()
+    alpha = RNG.integers(0, full + 1, (H, W), dtype=dtype)
+    pre = _premultiply(color, alpha)
+    data = _tiff(
+        np.dstack([pre, alpha]), photometric="rgb" if channels == 3 else "minisblack", extrasamples=["assocalpha"]
+    )
+    expected = _associated_reference(pre, alpha, background)
+    convert_and_check(data, expected, tmp_path, tolerance=1, name="assoc.tif", background=background)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_unassociated_alpha_still_composites_straight_colour(dtype: type, tmp_path: Path) -> None:
+    full = np.iinfo(dtype).max
+    color = RNG.integers(0, full + 1, (H, W, 3), dtype=dtype)
+    alpha = RNG.integers(0, full + 1, (H, W), dtype=dtype)
+    data = _tiff(np.dstack([color, alpha]), photometric="rgb", extrasamples=["unassalpha"])
+    convert_and_check(data, composite(color, alpha, WHITE), tmp_path, tolerance=1, name="unassoc.tif")
+
+
+@pytest.mark.parametrize("channels", [1, 3], ids=["gray", "rgb"])
+@pytest.mark.parametrize("planar", [False, True], ids=["contig", "planar"])
+def test_unspecified_extra_samples_are_dropped(channels: int, planar: bool, tmp_path: Path) -> None:
+    color = RNG.integers(0, 256, (H, W, channels), dtype=np.uint8)
+    extra = RNG.integers(0, 256, (H, W, 2), dtype=np.uint8)
+    samples = np.dstack([color, extra])
+    if planar:
+        samples = np.moveaxis(samples, -1, 0)
+    data = _tiff(
+        samples,
+        photometric="rgb" if channels == 3 else "minisblack",
+        extrasamples=["unspecified", "unspecified"],
+        planarconfig="separate" if planar else "contig",
+    )
+    convert_and_check(data, color.squeeze(), tmp_path, name="extra.tif")
+
+
+def test_alpha_after_an_unspecified_sample_is_found(tmp_path: Path) -> None:
+    color = RNG.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    junk = RNG.integers(0, 256, (H, W), dtype=np.uint8)
+    alpha = RNG.integers(0, 256, (H, W), dtype=np.uint8)
+    data = _tiff(np.dstack([color, junk, alpha]), photometric="rgb", extrasamples=["unspecified", "unassalpha"])
+    convert_and_check(data, composite(color, alpha, WHITE), tmp_path, tolerance=1, name="extra.tif")
+
+
+# ---------------------------------------------------------------- signed integers
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("layout", ["plain", "extra", "planar-extra"])
+def test_signed_integer_tiff_keeps_its_values(dtype: type, layout: str, tmp_path: Path) -> None:
+    info = np.iinfo(dtype)
+    values = RNG.integers(info.min // 2, info.max // 2, (H, W), dtype=dtype)
+    values[0, 0], values[0, 1] = info.min // 2, info.max // 2 - 1
+    if layout == "plain":
+        data = _tiff(values, photometric="minisblack")
+    else:
+        extra = RNG.integers(info.min, info.max, (H, W), dtype=dtype)
+        stacked = np.stack([values, extra]) if layout.startswith("planar") else np.dstack([values, extra])
+        data = _tiff(
+            stacked,
+            photometric="minisblack",
+            extrasamples=["unspecified"],
+            planarconfig="separate" if layout.startswith("planar") else "contig",
+        )
+    ds = convert_and_check(data, values, tmp_path, name="signed.tif")
+    assert ds.PixelRepresentation == 1 and ds.BitsStored == 8 * np.dtype(dtype).itemsize
+    low, high = int(values.min()), int(values.max())
+    assert float(ds.WindowCenter) == pytest.approx((low + high + 1) / 2)
+    assert float(ds.WindowWidth) == pytest.approx(high - low + 1)
+    # dcmtk shows the window: lowest value black, highest white.
+    shown = dcmtk_windowed(tmp_path / "out.dcm", tmp_path)
+    expected = np.rint((values.astype(np.float64) - low) * 255 / (high - low))
+    assert np.abs(shown.astype(int) - expected).max() <= 2
+
+
+def test_signed_multipage_tiff(tmp_path: Path) -> None:
+    pages = RNG.integers(-1000, 1000, (3, H, W), dtype=np.int16)
+    data = _tiff(pages, photometric="minisblack")
+    # The multi-frame grayscale SC IODs are unsigned: stored offset, restored by the
+    # Modality LUT.
+    ds = convert_and_check(data, pages - int(pages.min()), tmp_path, name="signed.tif")
+    assert ds.NumberOfFrames == 3 and ds.PixelRepresentation == 0
+    assert float(ds.RescaleIntercept) == pages.min() and float(ds.RescaleSlope) == 1
+    from pydicom.pixels import apply_rescale
+
+    assert np.array_equal(apply_rescale(ds.pixel_array, ds), pages)
+
+
+def test_signed_colour_tiff_is_refused_with_the_reason(tmp_path: Path) -> None:
+    import dicomify
+
+    data = _tiff(RNG.integers(-5, 5, (H, W, 3), dtype=np.int16), photometric="rgb")
+    with pytest.raises(dicomify.UnsupportedFormatError, match="signed integer colour"):
+        dicomify.DicomImage(data)
+
+
+# ---------------------------------------------------------------- CMYK 16-bit
+
+
+@pytest.mark.parametrize("planar", [False, True], ids=["contig", "planar"])
+def test_cmyk16_becomes_rgb16(planar: bool, tmp_path: Path) -> None:
+    cmyk = RNG.integers(0, 65536, (H, W, 4), dtype=np.uint16)
+    data = _tiff(
+        np.moveaxis(cmyk, -1, 0) if planar else cmyk,
+        photometric="separated",
+        planarconfig="separate" if planar else "contig",
+    )
+    c = cmyk.astype(np.float64) / 65535
+    expected = np.rint((1 - c[..., :3]) * (1 - c[..., 3:]) * 65535).astype(np.uint16)
+    ds = convert_and_check(data, expected, tmp_path, tolerance=1, name="cmyk16.tif")
+    assert ds.BitsStored == 16 and ds.PhotometricInterpretation == "RGB"
+
+
+def test_cmyk8_still_matches_pillow(tmp_path: Path) -> None:
+    cmyk = RNG.integers(0, 256, (H, W, 4), dtype=np.uint8)
+    data = _tiff(cmyk, photometric="separated")
+    expected = np.asarray(Image.fromarray(cmyk, "CMYK").convert("RGB"))
+    convert_and_check(data, expected, tmp_path, name="cmyk8.tif")
+
+
+# ---------------------------------------------------------------- YCbCr
+
+
+def _pillow_ycbcr(ycc: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(ycc, "YCbCr").convert("RGB"))
+
+
+def test_uncompressed_ycbcr_is_converted_to_rgb(tmp_path: Path) -> None:
+    ycc = RNG.integers(16, 240, (H, W, 3), dtype=np.uint8)
+    data = tiff_bytes(
+        W, H, {258: (SHORT, [8, 8, 8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [1, 1])},
+        ycc.tobytes(),
+    )
+    convert_and_check(data, _pillow_ycbcr(ycc), tmp_path, tolerance=1, name="ycc.tif")
+
+
+@pytest.mark.parametrize("subsampling", [(2, 2), (2, 1), (4, 1), (4, 2)])
+def test_subsampled_ycbcr_without_jpeg(subsampling: tuple[int, int], tmp_path: Path) -> None:
+    h, v = subsampling
+    units, ycc = ycbcr_subsampled(photo(H, W), h, v)
+    data = tiff_bytes(
+        W,
+        H,
+        {258: (SHORT, [8, 8, 8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [h, v])},
+        units,
+    )
+    convert_and_check(data, _pillow_ycbcr(ycc), tmp_path, tolerance=1, name="ycc.tif")
+
+
+def test_subsampled_ycbcr_lzw(tmp_path: Path) -> None:
+    import imagecodecs
+
+    units, ycc = ycbcr_subsampled(photo(H, W), 2, 2)
+    data = tiff_bytes(
+        W,
+        H,
+        {258: (SHORT, [8, 8, 8]), 259: (SHORT, [5]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [2, 2])},
+        bytes(imagecodecs.lzw_encode(units)),
+    )
+    convert_and_check(data, _pillow_ycbcr(ycc), tmp_path, tolerance=1, name="ycc.tif")
+
+
+def test_truncated_subsampled_ycbcr_is_a_clear_error(tmp_path: Path) -> None:
+    import dicomify
+
+    units, _ = ycbcr_subsampled(photo(H, W), 2, 2)
+    tags = {258: (SHORT, [8, 8, 8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [2, 2])}
+    with pytest.raises(dicomify.CorruptImageError, match="truncated"):
+        dicomify.DicomImage(tiff_bytes(W, H, tags, units[: len(units) // 2]))
+
+
+# ---------------------------------------------------------------- old-style JPEG
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("strips", ["whole-stream", "scan-only"])
+def test_old_style_jpeg_tiff(strips: str, tmp_path: Path) -> None:
+    import struct
+
+    rgb = photo(H, W)
+    jpeg = _jpeg(rgb)
+    tags = {
+        258: (SHORT, [8, 8, 8]),
+        259: (SHORT, [6]),
+        262: (SHORT, [6]),
+        277: (SHORT, [3]),
+        513: (LONG, [-1]),
+        514: (LONG, [len(jpeg)]),
+    }
+    data = bytearray(tiff_bytes(W, H, tags, jpeg))
+    if strips == "scan-only":
+        # libtiff's layout: the strips point at the entropy-coded data after SOS.
+        sos = jpeg.find(b"\xff\xda")
+        scan = sos + 2 + int.from_bytes(jpeg[sos + 2 : sos + 4], "big")
+        count = struct.unpack("<H", data[8:10])[0]
+        for i in range(count):
+            entry = 10 + 12 * i
+            tag = struct.unpack("<H", data[entry : entry + 2])[0]
+            if tag == 273:
+                data[entry + 8 : entry + 12] = struct.pack("<I", struct.unpack("<I", data[entry + 8 : entry + 12])[0] + scan)
+            elif tag == 279:
+                data[entry + 8 : entry + 12] = struct.pack("<I", len(jpeg) - scan)
+    expected = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    convert_and_check(bytes(data), expected, tmp_path, name="ojpeg.tif")
+
+
+def test_old_style_jpeg_without_interchange_stream_is_refused(tmp_path: Path) -> None:
+    import dicomify
+
+    jpeg = _jpeg(photo(H, W))
+    tags = {258: (SHORT, [8, 8, 8]), 259: (SHORT, [6]), 262: (SHORT, [6]), 277: (SHORT, [3])}
+    with pytest.raises(dicomify.UnsupportedFormatError, match="JPEGInterchangeFormat"):
+        dicomify.DicomImage(tiff_bytes(W, H, tags, jpeg[200:]))
+
+
+# ---------------------------------------------------------------- palette with alpha
+
+
+def test_palette_tiff_with_alpha(tmp_path: Path) -> None:
+    indices = RNG.integers(0, 16, (H, W), dtype=np.uint8)
+    alpha = RNG.integers(0, 256, (H, W), dtype=np.uint8)
+    palette = RNG.integers(0, 256, (256, 3), dtype=np.uint16)
+    colormap = (palette * 257).T.reshape(-1).tolist()
+    tags = {
+        258: (SHORT, [8, 8]),
+        259: (SHORT, [1]),
+        262: (SHORT, [3]),
+        277: (SHORT, [2]),
+        320: (SHORT, colormap),
+        338: (SHORT, [2]),
+    }
+    data = tiff_bytes(W, H, tags, np.dstack([indices, alpha]).tobytes())
+    rgb = palette[indices].astype(np.uint8)
+    convert_and_check(data, composite(rgb, alpha, WHITE), tmp_path, tolerance=1, name="palette-alpha.tif")
+
+
+# ---------------------------------------------------------------- deep gray
+
+
+@pytest.mark.parametrize("bits", [10, 12, 14])
+def test_deep_gray_in_16_bits_gets_bits_stored_and_window(bits: int, tmp_path: Path) -> None:
+    values = RNG.integers(0, 2**bits, (H, W), dtype=np.uint16)
+    values[0, :2] = (0, 2**bits - 1)
+    data = _tiff(values, photometric="minisblack", bitspersample=bits)
+    ds = convert_and_check(data, values, tmp_path, name="deep.tif")
+    assert ds.BitsStored == bits and ds.HighBit == bits - 1
+    assert (float(ds.WindowCenter), float(ds.WindowWidth)) == (2 ** (bits - 1), 2**bits)
+    expected = values * 255.0 / (2**bits - 1)
+    for shown in (dcmtk_windowed(tmp_path / "out.dcm", tmp_path), dcmtk_default(tmp_path / "out.dcm", tmp_path)):
+        assert np.abs(shown - expected).max() <= 1.0
+
+
+def test_max_sample_value_gives_the_depth(tmp_path: Path) -> None:
+    values = RNG.integers(0, 4096, (H, W), dtype=np.uint16)
+    data = _tiff(values, photometric="minisblack", extratags=[(281, "H", 1, 4095, True)])
+    ds = convert_and_check(data, values, tmp_path, name="deep.tif")
+    assert ds.BitsStored == 12
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4, 5, 6, 7])
+def test_low_bit_gray_gets_bits_stored_and_window(bits: int, tmp_path: Path) -> None:
+    values = RNG.integers(0, 2**bits, (H, W), dtype=np.uint8)
+    values[0, :2] = (0, 2**bits - 1)
+    data = _tiff(values, photometric="minisblack", bitspersample=bits)
+    ds = convert_and_check(data, values, tmp_path, name="low.tif")
+    assert ds.BitsStored == bits
+    # dcmj2pnm applies the window only when asked (a viewer applies it by default);
+    # without it dcmtk shifts the stored bits up, dark by at most one step.
+    expected = values * 255.0 / (2**bits - 1)
+    assert np.abs(dcmtk_windowed(tmp_path / "out.dcm", tmp_path) - expected).max() <= 1.0
+    assert np.abs(dcmtk_default(tmp_path / "out.dcm", tmp_path) - expected).max() <= 256 / 2**bits
+
+
+def test_low_bit_white_is_zero_is_inverted_within_its_depth(tmp_path: Path) -> None:
+    values = RNG.integers(0, 16, (H, W), dtype=np.uint8)
+    data = _tiff(values, photometric="miniswhite", bitspersample=4)
+    ds = convert_and_check(data, 15 - values, tmp_path, name="low.tif")
+    assert ds.BitsStored == 4
+
+
+def test_deep_gray_multipage(tmp_path: Path) -> None:
+    pages = RNG.integers(0, 4096, (3, H, W), dtype=np.uint16)
+    data = _tiff(pages, photometric="minisblack", bitspersample=12)
+    ds = convert_and_check(data, pages, tmp_path, name="deep.tif")
+    assert ds.BitsStored == 12 and ds.NumberOfFrames == 3
+
+
+def test_low_bit_multipage_keeps_values_with_a_window(tmp_path: Path) -> None:
+    pages = RNG.integers(0, 16, (3, H, W), dtype=np.uint8)
+    data = _tiff(pages, photometric="minisblack", bitspersample=4)
+    ds = convert_and_check(data, pages, tmp_path, name="low.tif")
+    # Multi-frame Grayscale Byte SC holds Bits Stored 8; the window shows the depth.
+    assert ds.BitsStored == 8 and (float(ds.WindowCenter), float(ds.WindowWidth)) == (8, 16)
