@@ -15,7 +15,6 @@ _lazy.import_pydicom()  # first, without what it imports for its test-data downl
 import io
 import logging
 import os
-import struct
 from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any, BinaryIO
@@ -27,12 +26,12 @@ from pydicom.dataset import Dataset
 
 from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
-from .errors import CorruptImageError, DicomifyError, InputError, OutputError
+from .errors import DicomifyError, InputError, OutputError
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
 from .options import ConvertOptions
 from .picture import Picture
-from .readers import read_picture
+from .readers import decoding, read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
@@ -142,23 +141,21 @@ class DicomImage:
         except DicomifyError as error:
             self.close()
             raise error.with_source(self.source_name) from None
-        except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
-            # Safety net: a decoder library tripping over damaged data must still give
-            # one clear line, not a traceback (each reader maps the errors it expects).
+        except BaseException:
             self.close()
-            logger.debug("unexpected decoder failure", exc_info=True)
-            raise CorruptImageError(
-                f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
-            ) from None
+            raise
         if not isinstance(self.dataset["PixelData"].value, FrameStream):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
     def _read(self, source: Source) -> Picture:
+        # The decoder safety net covers reading only (read_picture has its own).
         if isinstance(source, Image.Image):
-            return picture_from_pil(source, self.options)
+            with decoding():
+                return picture_from_pil(source, self.options)
         if isinstance(source, np.ndarray):
-            return picture_from_array(source, self.options)
+            with decoding():
+                return picture_from_array(source, self.options)
         stream = _open(source)
         # A caller's own stream stays theirs to close.
         self._stream = None if stream is source else stream

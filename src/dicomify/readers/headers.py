@@ -6,7 +6,6 @@ here walks the structure once, touches no pixel data and ends on any loop or ove
 
 * TIFF: the chain of IFDs (TIFF 6.0 section 2; BigTIFF), ending on a loop;
 * GIF: image descriptors and graphic control extensions (GIF89a sections 20, 23);
-* APNG: ``acTL``/``fcTL`` chunks (APNG specification 4.1, 4.2);
 * WebP: ``VP8X`` canvas and ``ANMF`` frames (WebP container specification).
 """
 
@@ -80,21 +79,25 @@ class Animation:
     durations: tuple[float, ...]
 
 
-def scan_animation(data: bytes, source_format: str) -> Animation | None:
-    """The frame count, canvas and frame times of a GIF, APNG or WebP (None for others)."""
+def scan_animation(data: bytes, source_format: str, limit: int) -> Animation:
+    """The frame count, canvas and frame times of a GIF or WebP.
+
+    Raises ImageTooLargeError past ``limit`` frames (the scan stops there).
+    """
+    scan = _scan_gif if source_format == "GIF" else _scan_webp
     try:
-        if source_format == "GIF":
-            return _scan_gif(data)
-        if source_format == "APNG":
-            return _scan_apng(data)
-        if source_format == "WebP":
-            return _scan_webp(data)
+        return scan(data, limit)
     except (IndexError, struct.error) as error:
         raise CorruptImageError(f"the {source_format} structure is truncated ({error})") from None
-    return None
 
 
-def _scan_gif(data: bytes) -> Animation:
+def _too_many(limit: int) -> ImageTooLargeError:
+    return ImageTooLargeError(
+        f"the picture has more than {limit} frames; raise --max-frames if it is trusted"
+    )
+
+
+def _scan_gif(data: bytes, limit: int) -> Animation:
     width, height, flags = struct.unpack_from("<HHB", data, 6)
     at = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
     durations: list[float] = []
@@ -126,33 +129,14 @@ def _scan_gif(data: bytes) -> Animation:
             at += 1
             durations.append(float(pending or 0))
             pending = None
+            if len(durations) > limit:
+                raise _too_many(limit)
         else:
             at += 1  # Pillow skips stray bytes between blocks; so do we
     return Animation(frames=len(durations), width=max_w, height=max_h, durations=tuple(durations))
 
 
-def _scan_apng(data: bytes) -> Animation:
-    width, height = struct.unpack_from(">II", data, 16)
-    at = 8
-    durations: list[float] = []
-    default_image = False  # an IDAT before any fcTL is a frame of its own in Pillow
-    while at + 8 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, at)
-        if kind == b"fcTL" and length >= 26:
-            delay_num, delay_den = struct.unpack_from(">HH", data, at + 8 + 20)
-            durations.append(float(delay_num) / float(delay_den or 100) * 1000)
-        elif kind == b"IDAT" and not durations:
-            default_image = True
-        elif kind == b"IEND":
-            break
-        at += 12 + length
-    if default_image:
-        durations.insert(0, 0.0)
-    # APNG frames must lie inside the canvas (Pillow refuses them otherwise).
-    return Animation(frames=len(durations), width=width, height=height, durations=tuple(durations))
-
-
-def _scan_webp(data: bytes) -> Animation:
+def _scan_webp(data: bytes, limit: int) -> Animation:
     at = 12
     width = height = 0
     durations: list[float] = []
@@ -164,5 +148,7 @@ def _scan_webp(data: bytes) -> Animation:
             height = 1 + int.from_bytes(data[payload + 7 : payload + 10], "little")
         elif kind == b"ANMF":
             durations.append(float(int.from_bytes(data[payload + 12 : payload + 15], "little")))
+            if len(durations) > limit:
+                raise _too_many(limit)
         at = payload + size + (size & 1)
     return Animation(frames=len(durations), width=width, height=height, durations=tuple(durations))

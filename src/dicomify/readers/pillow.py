@@ -16,14 +16,25 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from ..errors import CorruptImageError
 from ..options import ConvertOptions
-from ..picture import Picture, frames_of
+from ..picture import FrameLayout, Picture, frames_of
 from . import Reader, register
 from .apng import parse_apng
-from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
+from .headers import Animation, scan_animation
+from .opening import (
+    check_object,
+    check_size,
+    exif_datetime,
+    exif_orientation,
+    load,
+    max_frames,
+    open_image,
+    seek,
+    upright,
+)
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -95,17 +106,27 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
             return _read_16bit_png(stream, options)
     image = open_image(stream, options, formats=list(_FORMATS))
-    source_format = "APNG" if image.format == "PNG" and getattr(image, "n_frames", 1) > 1 else _FORMATS.get(
+    if image.format in ("GIF", "WEBP"):
+        # Counted from the headers: Pillow's n_frames for GIF walks the whole file.
+        stream.seek(0)
+        scan = scan_animation(stream.read(), _FORMATS[image.format], limit=max_frames(options))
+        frame_count = max(1, scan.frames)
+    else:
+        scan = None
+        frame_count = getattr(image, "n_frames", 1)
+    source_format = "APNG" if image.format == "PNG" and frame_count > 1 else _FORMATS.get(
         image.format or "", image.format or "picture"
     )
-    frame_count = getattr(image, "n_frames", 1)
     if options.page is not None:
         if not 0 <= options.page < frame_count:
             raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
+    if scan is not None:
+        # GIF frames may grow the canvas past the logical screen: the largest one counts.
+        check_size(scan.width or image.width, scan.height or image.height, options)
     if frame_count > 1 and options.page is None:
-        return _read_animation(image, source_format, frame_count, options)
+        return _read_animation(image, source_format, frame_count, scan, options)
     if options.page:
-        image.seek(options.page)
+        seek(image, options.page)
     return picture_from_image(load(image), source_format, options)
 
 
@@ -123,29 +144,40 @@ def picture_from_image(image: Image.Image, source_format: str, options: ConvertO
 
 
 def _read_animation(
-    image: Image.Image, source_format: str, frame_count: int, options: ConvertOptions
+    image: Image.Image, source_format: str, frame_count: int, scan: Animation | None, options: ConvertOptions
 ) -> Picture:
-    check_size(image.width, image.height, options, frame_count)
-    durations: list[float] = []
-    for frame in ImageSequence.Iterator(image):
-        load(frame)  # WebP sets the duration only once the frame is loaded
-        durations.append(float(frame.info.get("duration", 0) or 0))
+    """GIF/WebP frames, each decoded once, while the encoder takes them (one in memory).
+
+    The layout is the canvas's, always RGB, and the frame times come from the headers,
+    so nothing is decoded before the frames are asked for.
+    """
+    rows = max(image.height, scan.height if scan is not None else 0)
+    columns = max(image.width, scan.width if scan is not None else 0)
+    layout = FrameLayout(rows, columns, 3, 8, 8, "RGB")
+    check_object(frame_count, layout.frame_bytes, options)
+    durations = scan.durations[:frame_count] if scan is not None else ()
 
     def frames() -> Iterator[np.ndarray]:
-        for frame in ImageSequence.Iterator(image):
-            load(frame)
+        for index in range(frame_count):
+            seek(image, index)
+            frame = load(image)
             rgba = np.asarray(frame.convert("RGBA"))
-            yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
+            shown = composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
+            if shown.shape[:2] != (rows, columns):
+                # Pillow grows a GIF's canvas frame by frame; every frame gets the final one.
+                canvas = np.empty((rows, columns, 3), np.uint8)
+                canvas[...] = options.background
+                canvas[: shown.shape[0], : shown.shape[1]] = shown
+                shown = canvas
+            yield shown
 
-    first = next(frames())
-    has_timing = any(durations)
     return Picture(
         source_format=source_format,
-        layout=layout_of(first),
+        layout=layout,
         number_of_frames=frame_count,
         frames=frames,
         icc_profile=image.info.get("icc_profile"),
-        frame_times_ms=tuple(durations) if has_timing else None,
+        frame_times_ms=tuple(durations) if any(durations) else None,
     )
 
 
@@ -157,6 +189,13 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
     if animation is None:
         return None
     check_size(animation.width, animation.height, options)
+    for frame in animation.frames:  # APNG 4.2: frames lie inside the canvas
+        if frame.x + frame.width > animation.width or frame.y + frame.height > animation.height:
+            raise CorruptImageError(
+                f"an APNG frame ({frame.width}x{frame.height} at {frame.x},{frame.y}) lies outside "
+                f"the {animation.width}x{animation.height} canvas"
+            )
+    check_object(len(animation.frames), animation.width * animation.height * 3, options)
     # Keep the frames that decode, as browsers do with a damaged or miscounted APNG.
     decodable = 0
     try:

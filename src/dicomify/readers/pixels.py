@@ -91,13 +91,12 @@ def composite_alpha(
         a = alpha[top : top + rows].astype(wide)
         if color.ndim == 3:
             a = a[..., None]
-        blended = color[top : top + rows].astype(wide)
-        blended *= a
+        blended: np.ndarray = color[top : top + rows].astype(wide)
+        np.multiply(blended, a, out=blended)
         np.subtract(full, a, out=a)  # a now holds 1 - alpha
-        a = a * bg
-        blended += a
-        blended += full // 2
-        blended //= full
+        np.add(blended, a * bg, out=blended)
+        np.add(blended, full // 2, out=blended, casting="unsafe")
+        np.floor_divide(blended, full, out=blended, casting="unsafe")
         out[top : top + rows] = blended
     return out
 
