@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests use, then runs them.
 #   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb
-#   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF)
+#   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF),
+#   chromium (the serve page's end-to-end tests, driven by Playwright with executable_path)
 #   Python: this package with its test extra, in a virtual environment (.venv, see _venv.sh)
 # Then the checks: ruff, mypy, the API reference built with warnings as errors, and pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k matrix).
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 
-apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1
+apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver
 
 "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 

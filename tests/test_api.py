@@ -180,7 +180,7 @@ def test_exported_members() -> None:
     """__all__ lists exactly the public names (httpx's test_exported_members)."""
     public = {name for name in dir(dicomify) if not name.startswith("_")}
     modules = {"api", "iod", "cli", "encode", "errors", "export", "media", "picture", "options", "readers", "report"}
-    assert set(dicomify.__all__) - {"__version__"} == public - modules - {"emf", "net", "batch"}
+    assert set(dicomify.__all__) - {"__version__"} == public - modules - {"emf", "net", "batch", "serve"}
 
 
 def test_large_native_picture_is_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

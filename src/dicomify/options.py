@@ -44,6 +44,9 @@ class ConvertOptions:
     # Resource limits per object (None: the defaults in docs/limits.md).
     max_frames: int | None = None
     max_bytes: int | None = None
+    all_images: bool = False
+    # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
+    keep_jpeg_metadata: bool = False
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums and colour names for the background.

@@ -1,20 +1,72 @@
 """The picture model: what every reader hands to the DICOM builder.
 
-A reader turns source bytes into a :class:`Picture`: either decoded frames (numpy
-arrays, produced lazily so a 1000-page TIFF never sits in memory whole) or, for
-JPEG passthrough, the untouched codestreams with the facts needed to label them.
+A reader turns source bytes into a :class:`Picture`: either decoded frames, produced
+lazily so a 1000-page TIFF never sits in memory whole, or, for JPEG passthrough, the
+untouched codestreams (:class:`Encapsulated`) with the facts needed to label them.
+
+A decoded frame (:data:`Frame`) is one of two types, and encoders tell them apart by
+type, never by who made them:
+
+* a numpy array, shape (rows, columns) or (rows, columns, 3);
+* a :class:`StripFrame`: a frame too large to copy, whose samples come as bands of
+  whole rows (a huge picture still held by its decoder).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+__all__ = ["Encapsulated", "Frame", "FrameLayout", "Photometric", "Picture", "StripFrame", "frames_of"]
 
 Photometric = Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_FULL"]
+
+
+class StripFrame(ABC):
+    """A frame served as bands of whole rows, for frames too large to copy into an array.
+
+    Encoders write native Pixel Data strip by strip, so peak memory stays near the
+    decoder's own copy of the picture; ``np.asarray(frame)`` joins the strips for an
+    encoder that needs an array (lossless compression).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (rows, columns) or (rows, columns, samples), as the frame's array would have.
+    dtype : numpy dtype
+        The samples' type, as the frame's array would have.
+    """
+
+    def __init__(self, shape: tuple[int, ...], dtype: DTypeLike) -> None:
+        self.shape = shape
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @abstractmethod
+    def strips(self) -> Iterator[bytes | memoryview]:
+        """The samples as little-endian bytes: bands of whole rows, top to bottom."""
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = np.empty(self.shape, self.dtype)
+        flat = array.reshape(-1).view(np.uint8)
+        position = 0
+        for strip in self.strips():
+            flat[position : position + len(strip)] = np.frombuffer(strip, np.uint8)
+            position += len(strip)
+        return array if dtype is None else array.astype(dtype)
+
+
+#: One decoded frame: an array, or a frame served in strips.
+Frame: TypeAlias = np.ndarray | StripFrame
 
 
 @dataclass(frozen=True)
@@ -50,15 +102,15 @@ class Encapsulated:
 class Picture:
     """A decoded (or passthrough) picture, ready for the DICOM builder.
 
-    ``frames`` yields one array per frame, shape (rows, columns) or (rows, columns, 3),
-    dtype uint8 or uint16 matching ``layout``. It may be called more than once. It is
+    ``frames`` yields one :data:`Frame` per frame, shape (rows, columns) or (rows,
+    columns, 3), dtype matching ``layout``. It may be called more than once. It is
     None when the picture is only available as ``encapsulated`` codestreams.
     """
 
     source_format: str
     layout: FrameLayout
     number_of_frames: int
-    frames: Callable[[], Iterator[np.ndarray]] | None
+    frames: Callable[[], Iterator[Frame]] | None
     encapsulated: Encapsulated | None = None
     icc_profile: bytes | None = None
     content_datetime: dt.datetime | None = None
@@ -73,6 +125,6 @@ class Picture:
     notes: list[str] = field(default_factory=list)
 
 
-def frames_of(arrays: list[np.ndarray]) -> Callable[[], Iterator[np.ndarray]]:
+def frames_of(frames: Sequence[Frame]) -> Callable[[], Iterator[Frame]]:
     """Frames already in memory, as the ``Picture.frames`` callable."""
-    return lambda: iter(arrays)
+    return lambda: iter(frames)

@@ -9,11 +9,16 @@ usable report (``--skip-existing`` / ``--skip-sent`` read it back).
 from __future__ import annotations
 
 import csv
+import errno
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from ._files import os_reason
+from ._text import printable
+from .errors import OutputError
 
 __all__ = ["REPORT_COLUMNS", "ReportWriter", "read_report"]
 
@@ -36,28 +41,78 @@ def _is_csv(path: Path) -> bool:
     return path.suffix.lower() == ".csv"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    """A cell that a spreadsheet shows as text and that stays on one line.
+
+    Control characters become escapes; a cell that would start a formula gets a
+    leading ``'`` (and so does one that starts with ``'``, so that reading strips
+    exactly what was added).
+    """
+    value = printable(value)
+    return "'" + value if value.startswith((*_FORMULA_START, "'")) else value
+
+
+def _csv_value(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
 class ReportWriter:
-    """Write report rows to ``path`` (CSV for ``.csv``, JSON lines otherwise)."""
+    """Write report rows to ``path`` (CSV for ``.csv``, JSON lines otherwise).
+
+    JSON lines keep every value exactly (a file name that is not UTF-8 is written with
+    JSON's ``\\udcXX`` escapes and read back unchanged). CSV cells are made safe for a
+    spreadsheet: no formulas, no control characters (those are written as escapes).
+
+    Raises
+    ------
+    OutputError
+        The report cannot be created, or a row cannot be written (a full disk).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(self.path, "w", encoding="utf-8", newline="")
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # backslashreplace: an undecodable file name (a lone surrogate) becomes
+            # "\\udcXX", which in a JSON string is that very character again.
+            self._file: IO[str] = open(self.path, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        except OSError as error:
+            raise OutputError(f"report {self.path}: cannot write ({os_reason(error)})") from None
         self._csv: csv.DictWriter[str] | None = None
         if _is_csv(self.path):
             self._csv = csv.DictWriter(self._file, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
-            self._csv.writeheader()
+            self._guarded(self._csv.writeheader)
+
+    def _guarded(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+            self._file.flush()
+        except OSError as error:
+            raise OutputError(f"report {self.path}: cannot write ({os_reason(error)})") from None
 
     def write(self, row: Mapping[str, Any]) -> None:
         full = {column: "" if row.get(column) is None else str(row.get(column)) for column in REPORT_COLUMNS}
         if self._csv is not None:
-            self._csv.writerow(full)
+            writer = self._csv
+            self._guarded(lambda: writer.writerow({k: _csv_cell(v) for k, v in full.items()}))
         else:
-            self._file.write(json.dumps(full, ensure_ascii=False) + "\n")
-        self._file.flush()
+            line = json.dumps(full, ensure_ascii=False) + "\n"
+            self._guarded(lambda: self._file.write(line))
 
     def close(self) -> None:
-        self._file.close()
+        """Close the report; a failure to flush its last bytes is an :class:`OutputError`."""
+        if self._file.closed:
+            return
+        try:
+            self._file.close()
+        except OSError as error:
+            raise OutputError(f"report {self.path}: cannot write ({os_reason(error)})") from None
 
     def __enter__(self) -> ReportWriter:
         return self
@@ -76,7 +131,8 @@ def read_report(path: str | Path) -> Iterator[dict[str, str]]:
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as file:
         if _is_csv(path):
-            yield from csv.DictReader(file)
+            for row in csv.DictReader(file):
+                yield {key: _csv_value(value or "") for key, value in row.items()}
         else:
             for line in file:
                 if line.strip():

@@ -11,9 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .._text import printable
 from .._version import __version__
 from ..errors import DicomifyError
-from . import convert, export, media, send, worklist
+from . import convert, export, media, send, serve, watch, worklist
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "entry_point", "main"]
 
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dicomify {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, send, worklist, export, media):
+    for module in (convert, send, serve, watch, worklist, export, media):
         module.register(subparsers)
     return parser
 
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except DicomifyError as error:
-        print(f"dicomify: error: {error}", file=sys.stderr)
+        print(printable(f"dicomify: error: {error}"), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("dicomify: interrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._text import printable
 from ..errors import DicomifyError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
@@ -72,6 +73,12 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--decode-jpeg", action="store_true", help="store JPEG decoded instead of byte-exact")
     group.add_argument(
+        "--keep-jpeg-metadata",
+        action="store_true",
+        help="keep EXIF/XMP/IPTC/comment segments inside a JPEG stored byte-exact (removed by default: "
+        "they can hold GPS positions and serial numbers)",
+    )
+    group.add_argument(
         "--keep-orientation",
         action="store_true",
         help="ignore EXIF orientation: keep the JPEG bytes as they are even when rotated",
@@ -85,6 +92,11 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-pixels",
         type=int,
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
+    )
+    group.add_argument(
+        "--all-images",
+        action="store_true",
+        help="HEIF/HEIC with several images (burst, Live Photo): every image as a frame, not only the primary one",
     )
 
     meta = parser.add_argument_group("metadata (checked against each attribute's VR)")
@@ -258,10 +270,12 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
         compression=Compression(args.compress),
         decode_jpeg=args.decode_jpeg,
         keep_orientation=args.keep_orientation,
+        keep_jpeg_metadata=args.keep_jpeg_metadata,
         background=parse_color(args.background),
         dpi=args.dpi,
         page=args.page,
         max_pixels=args.max_pixels,
+        all_images=args.all_images,
     )
 
 
@@ -403,11 +417,11 @@ def run_batch(
                 report.write(result.as_row())
             if result.status == "failed":
                 progress.clear()
-                print(f"dicomify: {result.source}: {result.message}", file=sys.stderr)
+                print(printable(f"dicomify: {result.source}: {result.message}"), file=sys.stderr)
             elif result.send_status == "failed":
                 not_sent += 1
                 progress.clear()
-                print(f"dicomify: {result.output}: not sent: {result.message}", file=sys.stderr)
+                print(printable(f"dicomify: {result.output}: not sent: {result.message}"), file=sys.stderr)
             progress.update(result.status)
     finally:
         progress.close()

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from .._text import printable
 from ..errors import NetworkError
 from ..net import (
     Destination,
@@ -201,9 +202,9 @@ def run_send(args: argparse.Namespace) -> int:
             if writer is not None:
                 writer.write(result.report_row())
             if result.status is SendStatus.FAILED:
-                print(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}", file=sys.stderr)
+                print(printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"), file=sys.stderr)
             elif not args.quiet:
-                print(f"{result.status.value}: {result.source}", file=sys.stderr)
+                print(printable(f"{result.status.value}: {result.source}"), file=sys.stderr)
     finally:
         results.close()  # releases the association now, also after an error
         if writer is not None:

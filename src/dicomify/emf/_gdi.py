@@ -221,12 +221,14 @@ class Device:
         device_to_output: skia.Matrix,
         *,
         wmf: bool = False,
+        transparent: bool = False,
     ):
         self.width = width
         self.height = height
         self.surface = skia.Surface(width, height)
         self.canvas = self.surface.getCanvas()
-        self.canvas.clear(skia.ColorWHITE)
+        # Transparent only for a trial playback that asks where anything was drawn (coverage()).
+        self.canvas.clear(skia.ColorTRANSPARENT if transparent else skia.ColorWHITE)
         self.device_to_output = device_to_output
         self.wmf = wmf
         # Reference-device pixels per millimetre, for the fixed mapping modes.
@@ -1020,6 +1022,13 @@ class Device:
         self.drew = True
 
     # -- result ----------------------------------------------------------------------------
+
+    def coverage(self) -> np.ndarray:
+        """Where anything was drawn (any colour, white included): an (h, w) bool array."""
+        info = skia.ImageInfo.Make(self.width, self.height, skia.kAlpha_8_ColorType, skia.kPremul_AlphaType)
+        alpha = np.empty((self.height, self.width), np.uint8)
+        self.surface.readPixels(info, alpha, self.width)
+        return alpha >= 64
 
     def pixels(self) -> np.ndarray:
         """The canvas as an (h, w, 3) uint8 RGB array."""

@@ -49,21 +49,74 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
     width_units, height_units = abs(right - left), abs(bottom - top)
     if width_units == 0 or height_units == 0 or inch == 0:
         raise CorruptImageError(f"the WMF bounding box {bbox} (units per inch {inch}) is empty")
-    canvas = output_canvas(
-        width_units / inch * 25.4,
-        height_units / inch * 25.4,
-        dpi=dpi,
-        max_pixels=max_pixels,
-    )
+    width_mm, height_mm = width_units / inch * 25.4, height_units / inch * 25.4
+    canvas = output_canvas(width_mm, height_mm, dpi=dpi, max_pixels=max_pixels)
     dev = Device(canvas.width, canvas.height, skia.Matrix(), wmf=True)
-    s = dev.state
-    s.map_mode = _gdi.MM_ANISOTROPIC
-    s.window_org = (float(min(left, right)), float(min(top, bottom)))
-    s.window_ext = (float(width_units), float(height_units))
-    s.viewport_ext = (float(canvas.width), float(canvas.height))
+    # The placeable header (or first window) frames the picture, and the file's window maps
+    # onto that frame. Some writers put the window in the wrong place, so that a drawing no
+    # larger than the frame runs out of it (a circle whose polygon starts a pen margin
+    # late): Windows shows the whole drawing, so the frame is moved over it.
+    _map_window(dev, bbox, _frame_over_drawing(data, records_at, bbox, width_mm / height_mm))
     dev.device_px_per_mm = (canvas.dpi / 25.4, canvas.dpi / 25.4)
     _WmfPlayer(data, records_at, dev).play()
     return dev.pixels(), dev.drew
+
+
+# Trial playback: the frame takes this many pixels on its longer side, centred in a canvas
+# three frames wide and high; a drawing reaching more than OVERFLOW_PX past the frame's
+# edge (anti-aliasing and half a pen width stay below it) counts as overflowing.
+TRIAL_SIDE = 128
+OVERFLOW_PX = 2
+
+
+def _map_window(dev: Device, bbox: tuple[int, int, int, int], area: tuple[float, float, float, float]) -> None:
+    """The initial mapping: the frame's window onto the device, showing ``area`` of it
+    (fractions of the frame, (0, 0, 1, 1) for the frame itself) across the whole canvas."""
+    left, top, right, bottom = bbox
+    u0, v0, u1, v1 = area
+    s = dev.state
+    s.map_mode = _gdi.MM_ANISOTROPIC
+    s.window_org = (float(min(left, right)), float(min(top, bottom)))
+    s.window_ext = (float(abs(right - left)), float(abs(bottom - top)))
+    vex, vey = dev.width / (u1 - u0), dev.height / (v1 - v0)
+    s.viewport_ext = (vex, vey)
+    s.viewport_org = (-u0 * vex, -v0 * vey)
+
+
+def _frame_over_drawing(
+    data: bytes, records_at: int, bbox: tuple[int, int, int, int], aspect: float
+) -> tuple[float, float, float, float]:
+    """Where the frame goes, in fractions of it: (0, 0, 1, 1) where it is, moved along an
+    axis on which the drawing is no larger than the frame but runs out of it.
+
+    A drawing larger than the frame (a background bleeding past the page, a cropped
+    picture) keeps the frame: cutting it there is what the file asks for.
+    """
+    fw = max(1, round(TRIAL_SIDE * min(1.0, aspect)))
+    fh = max(1, round(TRIAL_SIDE * min(1.0, 1 / aspect)))
+    dev = Device(3 * fw, 3 * fh, skia.Matrix(), wmf=True, transparent=True)
+    _map_window(dev, bbox, (-1.0, -1.0, 2.0, 2.0))
+    dev.device_px_per_mm = (fw / 25.4, fh / 25.4)  # only the fixed mapping modes use it
+    try:
+        _WmfPlayer(data, records_at, dev).play()
+    except CorruptImageError:
+        return (0.0, 0.0, 1.0, 1.0)  # the real playback reports the damage
+    covered = dev.coverage()
+    rows = np.flatnonzero(covered.any(axis=1))
+    cols = np.flatnonzero(covered.any(axis=0))
+    if not len(rows):
+        return (0.0, 0.0, 1.0, 1.0)
+    u0, v0 = _axis_place(int(cols[0]), int(cols[-1]) + 1, fw), _axis_place(int(rows[0]), int(rows[-1]) + 1, fh)
+    return (u0, v0, u0 + 1.0, v0 + 1.0)
+
+
+def _axis_place(start: int, end: int, frame: int) -> float:
+    """The frame's new start on one axis (fractions of the frame), from the drawing's extent
+    in trial pixels (the frame spans ``frame`` .. ``2 * frame``)."""
+    inside = start >= frame - OVERFLOW_PX and end <= 2 * frame + OVERFLOW_PX
+    if inside or end - start > frame + OVERFLOW_PX:
+        return 0.0
+    return ((start + end) / 2 - frame) / frame - 0.5  # centred on the drawing
 
 
 def _window_of(data: bytes, at: int) -> tuple[int, int, int, int]:

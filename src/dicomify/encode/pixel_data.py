@@ -24,7 +24,7 @@ from pydicom.uid import UID, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from ..errors import DicomifyError
 from ..options import Compression
-from ..picture import FrameLayout, Picture
+from ..picture import Frame, FrameLayout, Picture, StripFrame
 
 __all__ = ["FrameStream", "set_pixel_data"]
 
@@ -40,18 +40,17 @@ _COMPRESSION_UIDS = {
 }
 
 
-def _check_shape(frame: np.ndarray, layout: FrameLayout) -> None:
+def _check_shape(frame: Frame, layout: FrameLayout) -> None:
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if frame.shape != expected:
         raise DicomifyError(f"a frame has shape {frame.shape}, the first had {expected}")
 
 
-def _frame_bytes(frame: np.ndarray, layout: FrameLayout) -> bytes | memoryview:
+def _frame_bytes(frame: Frame, layout: FrameLayout) -> bytes | memoryview:
     """The frame's samples as little-endian bytes, without copying when they already are."""
     _check_shape(frame, layout)
-    strips = getattr(frame, "strips", None)
-    if strips is not None:
-        return b"".join(strips())
+    if isinstance(frame, StripFrame):
+        return b"".join(frame.strips())
     dtype = ("<i2" if layout.signed else "<u2") if layout.bits_allocated == 16 else ("i1" if layout.signed else "u1")
     # A view, not .tobytes(): for a 1.2 GB frame a second copy would double peak memory.
     return np.ascontiguousarray(frame.astype(dtype, copy=False)).data.cast("B")
@@ -82,16 +81,14 @@ class FrameStream(io.BufferedIOBase):
         self._current_start = 0
 
     def _pieces(self) -> Iterator[bytes | memoryview]:
-        # A frame is one piece, or several when the reader serves it in row strips
-        # (a huge picture still held by Pillow, see readers.pixels.PillowStrips).
+        # A frame is one piece, or several when it comes in row strips (StripFrame).
         assert self._picture.frames is not None
         for frame in self._picture.frames():
-            strips = getattr(frame, "strips", None)
-            if strips is None:
-                yield _frame_bytes(frame, self._picture.layout)
-            else:
+            if isinstance(frame, StripFrame):
                 _check_shape(frame, self._picture.layout)
-                yield from strips()
+                yield from frame.strips()
+            else:
+                yield _frame_bytes(frame, self._picture.layout)
 
     def readable(self) -> bool:
         return True

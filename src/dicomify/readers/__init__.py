@@ -77,7 +77,7 @@ def _readers() -> list[Reader]:
             if not _builtins_loaded:
                 # Imported for their register() side effect; the sniffers accept
                 # disjoint magics, so the registration order does not matter.
-                from . import emf, jpeg, pillow, tiff  # noqa: F401
+                from . import emf, heif, jpeg, pillow, tiff  # noqa: F401
 
                 _builtins_loaded = True
     return _READERS
@@ -141,5 +141,5 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture:
             _guard_frames(picture)
             return picture
     raise UnsupportedFormatError(
-        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, EMF or WMF)"
+        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF or WMF)"
     )

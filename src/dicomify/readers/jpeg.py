@@ -30,6 +30,7 @@ from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Encapsulated, FrameLayout, Picture, frames_of
 from . import Reader, register
+from .jpeg_segments import strip_metadata
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import frame_from_pil, layout_of
 
@@ -173,7 +174,8 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
             frames=None,
             encapsulated=Encapsulated(
                 transfer_syntax=transfer_syntax,
-                fragments=(data,),
+                # Camera metadata (EXIF, XMP ...) would hide inside Pixel Data.
+                fragments=(data if options.keep_jpeg_metadata else strip_metadata(data),),
                 lossy=lossy,
                 lossy_method="ISO_10918_1" if lossy else None,
             ),

@@ -21,6 +21,7 @@ __all__ = [
     "bomb_error",
     "check_object",
     "check_size",
+    "datetime_of_exif",
     "exif_datetime",
     "exif_orientation",
     "load",
@@ -58,6 +59,7 @@ _PLUGINS = {
     "GIF": "GifImagePlugin",
     "WEBP": "WebPImagePlugin",
     "JPEG": "JpegImagePlugin",
+    "AVIF": "AvifImagePlugin",
 }
 
 
@@ -200,6 +202,14 @@ def exif_datetime(image: Image.Image) -> dt.datetime | None:
     """DateTimeOriginal (or DateTime) from EXIF, if present and well-formed."""
     try:
         exif = image.getexif()
+    except Exception:  # a broken EXIF block must not stop the conversion
+        return None
+    return datetime_of_exif(exif)
+
+
+def datetime_of_exif(exif: Image.Exif) -> dt.datetime | None:
+    """DateTimeOriginal (or DateTime) of parsed EXIF, if present and well-formed."""
+    try:
         value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     except Exception:  # a broken EXIF block must not stop the conversion
         return None

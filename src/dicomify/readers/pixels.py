@@ -13,13 +13,12 @@ The conversion policy lives here, shared by every reader:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from ..errors import UnsupportedFormatError
-from ..picture import FrameLayout
+from ..picture import Frame, FrameLayout, StripFrame
 
 __all__ = [
     "composite_alpha",
@@ -33,7 +32,7 @@ __all__ = [
 ]
 
 
-def layout_of(frame: np.ndarray, bits_stored: int | None = None) -> FrameLayout:
+def layout_of(frame: Frame, bits_stored: int | None = None) -> FrameLayout:
     """The DICOM layout of a frame produced by :func:`frame_from_pil`/`frame_from_array`.
 
     ``bits_stored`` is the source's real depth when it is less than the sample type's
@@ -159,20 +158,17 @@ STRIP_THRESHOLD = 64 * 1024 * 1024
 STRIP_BYTES = 16 * 1024 * 1024
 
 
-class PillowStrips:
+class PillowStrips(StripFrame):
     """A decoded 8-bit L/RGB Pillow image as a frame, read in row strips.
 
     ``np.asarray(image)`` would hold Pillow's pixels, a joined ``tobytes()`` copy and the
     chunks it was joined from at once: over three times the picture. Served in strips,
     a 20000x20000 RGB picture (1.2 GB) converts with peak memory near 1.0x its size.
-    It quacks like the frame arrays (``shape``, ``ndim``, ``dtype``, ``np.asarray``).
     """
 
     def __init__(self, image: Image.Image) -> None:
+        super().__init__((image.height, image.width) + ((3,) if image.mode == "RGB" else ()), np.uint8)
         self.image = image
-        self.shape: tuple[int, ...] = (image.height, image.width) + ((3,) if image.mode == "RGB" else ())
-        self.ndim = len(self.shape)
-        self.dtype = np.dtype(np.uint8)
 
     def strips(self) -> Iterator[bytes]:
         width, height = self.image.size
@@ -180,17 +176,8 @@ class PillowStrips:
         for top in range(0, height, rows):
             yield self.image.crop((0, top, width, min(height, top + rows))).tobytes()
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = np.empty(self.shape, np.uint8)
-        flat = array.reshape(-1)
-        position = 0
-        for strip in self.strips():
-            flat[position : position + len(strip)] = np.frombuffer(strip, np.uint8)
-            position += len(strip)
-        return array if dtype is None else array.astype(dtype)
 
-
-def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.ndarray:
+def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> Frame:
     """Decode a Pillow image into a DICOM frame following the module's policy."""
     mode = image.mode
     if mode in ("L", "RGB") and image.info.get("transparency") is not None:
@@ -204,7 +191,7 @@ def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> np.n
         return np.asarray(image.convert("L"))
     if mode in ("L", "RGB"):
         if image.width * image.height * len(mode) > STRIP_THRESHOLD:
-            return PillowStrips(image)  # type: ignore[return-value]
+            return PillowStrips(image)
         return np.asarray(image)
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
         return np.asarray(image).astype(np.uint16, copy=False)

@@ -1,0 +1,282 @@
+"""The watch folder: pictures dropped into a folder are converted, sent, and filed away.
+
+Layout under the watched folder ``IN``::
+
+    IN/picture.jpg              a new file (and IN/picture.json, its metadata, optional)
+    IN/.dicomify-work/          the file in hand, with its .dcm once converted
+    IN/done/                    sources delivered (or converted, without a PACS)
+    IN/failed/                  sources that cannot be converted, with the reason in the report
+    IN/out/                     the .dcm files when no PACS is configured
+    IN/watch-report.jsonl       one line per finished file
+
+A file is picked up only once its size and modification time have stayed the
+same for ``settle_seconds`` (it is no longer being written). It is moved into the
+work folder before anything else, so after a crash or restart the work folder says
+exactly what was in hand: a source with its .dcm is sent again as the same object
+(same SOP Instance UID, so the PACS keeps one copy), a source without one is
+converted again. A PACS that refuses or is down leaves the file in the work folder
+to be retried, never in failed/. SIGTERM lets the file in hand finish.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DicomifyError, MetadataError
+from ..iod.metadata import FIELDS, validate
+from ..net import Destination, SendStatus
+from ..options import ConvertOptions
+from .config import ServeConfig
+
+__all__ = ["Watcher", "compile_pattern"]
+
+logger = logging.getLogger("dicomify.watch")
+
+WORK, DONE, FAILED, OUT = ".dicomify-work", "done", "failed", "out"
+REPORT = "watch-report.jsonl"
+DICOM_SUFFIX = ".dicomify.dcm"  # the object made from NAME, beside it in the work folder
+RETRY_SECONDS = 30.0
+
+
+def compile_pattern(pattern: str, source: str = "the configuration") -> re.Pattern[str]:
+    """The file-name rule: named groups must be metadata keywords.
+
+    Raises
+    ------
+    DicomifyError
+        Not a regular expression, or a group that is not a metadata field.
+    """
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise DicomifyError(f"{source}: [watch] filename_pattern is not a regular expression ({error})") from None
+    unknown = sorted(set(compiled.groupindex) - set(FIELDS))
+    if unknown:
+        raise DicomifyError(f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field")
+    return compiled
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    since: float
+
+
+def _unique(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/name.1`` ... when a file of that name was filed before."""
+    target = folder / name
+    counter = 1
+    while target.exists():
+        target = folder / f"{name}.{counter}"
+        counter += 1
+    return target
+
+
+class Watcher:
+    """Watch one folder; :meth:`run` until ``stop`` is set, or :meth:`poll` once (tests)."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        config: ServeConfig,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise DicomifyError(f"{self.folder}: the folder to watch does not exist")
+        self.config = config
+        self.settings = config.watch
+        self.destination: Destination | None = config.pacs
+        self.options: ConvertOptions = config.options
+        self.pattern = compile_pattern(self.settings.filename_pattern) if self.settings.filename_pattern else None
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self._seen: dict[str, _Seen] = {}
+        self._retry_after = 0.0
+        for name in (WORK, DONE, FAILED) + (() if self.destination is not None else (OUT,)):
+            (self.folder / name).mkdir(exist_ok=True)
+        self.work = self.folder / WORK
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        logger.info("watching a folder (every %.1f s)", self.settings.poll_seconds)
+        while not self.stop.is_set():
+            self.poll()
+            self.stop.wait(self.settings.poll_seconds)
+        logger.info("watch stopped")
+
+    def poll(self) -> int:
+        """One pass: retry what is in hand, then take every settled new file. Returns files finished."""
+        finished = self._resume()
+        for path in self._settled():
+            if self.stop.is_set():
+                break
+            finished += self._take(path)
+        return finished
+
+    # -- finding settled files -------------------------------------------------------------
+
+    def _is_candidate(self, entry: os.DirEntry[str]) -> bool:
+        if entry.name.startswith(".") or entry.name == REPORT or not entry.is_file(follow_symlinks=False):
+            return False
+        return not (self.settings.sidecar and entry.name.lower().endswith(".json"))
+
+    def _settled(self) -> list[Path]:
+        now = self.clock()
+        ready: list[Path] = []
+        present: set[str] = set()
+        with os.scandir(self.folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if not self._is_candidate(entry):
+                    continue
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                present.add(entry.name)
+                seen = self._seen.get(entry.name)
+                if seen is None or (seen.size, seen.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+                    seen = self._seen[entry.name] = _Seen(stat.st_size, stat.st_mtime_ns, now)
+                    # Seen for the first time: settled already if nothing wrote to it for a while
+                    # (a writer updates the modification time with every write).
+                    if time.time() - stat.st_mtime < self.settings.settle_seconds:
+                        continue
+                elif now - seen.since < self.settings.settle_seconds:
+                    continue
+                if self._sidecar_settled(entry.name):
+                    ready.append(Path(entry.path))
+        for name in set(self._seen) - present:
+            del self._seen[name]
+        return ready
+
+    def _sidecar(self, folder: Path, name: str) -> Path | None:
+        if not self.settings.sidecar:
+            return None
+        path = folder / (Path(name).stem + ".json")
+        return path if path.is_file() else None
+
+    def _sidecar_settled(self, name: str) -> bool:
+        sidecar = self._sidecar(self.folder, name)
+        if sidecar is None:
+            return True
+        stat = sidecar.stat()
+        return time.time() - stat.st_mtime >= self.settings.settle_seconds
+
+    # -- one file ---------------------------------------------------------------------------
+
+    def _take(self, path: Path) -> int:
+        """Move a settled file into the work folder, then handle it there."""
+        self._seen.pop(path.name, None)
+        target = _unique(self.work, path.name)
+        sidecar = self._sidecar(self.folder, path.name)
+        try:
+            if sidecar is not None:
+                os.replace(sidecar, target.with_name(target.stem + ".json"))
+            os.replace(path, target)
+        except FileNotFoundError:
+            return 0  # taken away meanwhile
+        return self._handle(target)
+
+    def _resume(self) -> int:
+        finished = 0
+        for source in sorted(self.work.iterdir()):
+            if self.stop.is_set():
+                break
+            if source.name.endswith(DICOM_SUFFIX) or source.name.startswith("."):
+                continue
+            if self.settings.sidecar and source.suffix.lower() == ".json":
+                continue
+            finished += self._handle(source)
+        return finished
+
+    def _metadata(self, source: Path) -> dict[str, Any]:
+        metadata: dict[str, Any] = dict(self.config.metadata)
+        if self.pattern is not None:
+            match = self.pattern.fullmatch(source.name)
+            if match:
+                metadata.update({k: v for k, v in match.groupdict().items() if v})
+        sidecar = self._sidecar(source.parent, source.name)
+        if sidecar is not None:
+            try:
+                data = json.loads(sidecar.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise MetadataError(f"{sidecar.name}: not a readable JSON object ({error})") from None
+            if not isinstance(data, dict):
+                raise MetadataError(f"{sidecar.name}: must hold a JSON object of DICOM keywords")
+            metadata.update(data)
+        return validate(metadata)
+
+    def _handle(self, source: Path) -> int:
+        from ..api import convert
+
+        dicom = source.with_name(source.name + DICOM_SUFFIX)
+        if not dicom.exists():
+            try:
+                convert(source, dicom, options=self.options, **self._metadata(source))
+            except DicomifyError as error:
+                self._finish(
+                    source, FAILED, {"status": "failed", "message": str(error).replace(str(source), source.name)}
+                )
+                return 1
+        if self.destination is None:
+            output = _unique(self.folder / OUT, Path(source.name).stem + ".dcm")
+            os.replace(dicom, output)
+            self._finish(source, DONE, {"status": "converted", "output": str(output.relative_to(self.folder))})
+            return 1
+        if self.clock() < self._retry_after:
+            return 0
+        from ..net import send_files
+
+        result = next(iter(send_files([dicom], self.destination)))
+        if result.status is SendStatus.FAILED:
+            # The PACS is down or refused: keep it in hand and try again later, never lose it.
+            self._retry_after = self.clock() + RETRY_SECONDS
+            logger.warning("sending failed, retrying in %.0f s: %s", RETRY_SECONDS, result.message)
+            self._report(
+                {
+                    "source": source.name,
+                    "status": "retry",
+                    "sop_instance_uid": result.sop_instance_uid,
+                    "message": result.message,
+                }
+            )
+            return 0
+        self._retry_after = 0.0
+        dicom.unlink()
+        self._finish(
+            source,
+            DONE,
+            {"status": result.status.value, "sop_instance_uid": result.sop_instance_uid, "message": result.message},
+        )
+        return 1
+
+    def _finish(self, source: Path, where: str, row: Mapping[str, Any]) -> None:
+        target = _unique(self.folder / where, source.name)
+        sidecar = self._sidecar(source.parent, source.name)
+        if sidecar is not None:
+            os.replace(sidecar, _unique(self.folder / where, sidecar.name))
+        dicom = source.with_name(source.name + DICOM_SUFFIX)
+        dicom.unlink(missing_ok=True)
+        os.replace(source, target)
+        self._report({"source": source.name, "moved_to": str(target.relative_to(self.folder)), **row})
+        logger.info("a file went to %s/", where)  # no name: names may hold patient IDs
+        logger.debug("%s -> %s", source.name, target)
+
+    def _report(self, row: Mapping[str, Any]) -> None:
+        line = json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **row}, ensure_ascii=False)
+        with open(self.folder / REPORT, "a", encoding="utf-8") as report:
+            report.write(line + "\n")
+            report.flush()
+            os.fsync(report.fileno())
