@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, TypeVar
 
 import numpy as np
 import pydicom
@@ -73,6 +73,17 @@ def _open(source: Any) -> BinaryIO:
         f"cannot read a picture from {type(source).__name__}; give a path, bytes, a binary "
         "file object, a Pillow image or a numpy array"
     )
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _unwrapped(error: _E) -> _E:
+    """The error as raised, not pydicom's copy of it: pydicom re-raises what fails inside
+    an element as the same type, its message holding the tag and a whole traceback."""
+    while type(error.__cause__) is type(error) and str(error).startswith("With tag "):
+        error = error.__cause__  # type: ignore[assignment]
+    return error
 
 
 class DicomImage:
@@ -212,9 +223,10 @@ class DicomImage:
         try:
             pydicom.dcmwrite(file, self.dataset, enforce_file_format=True)
         except DicomifyError as error:
-            raise error.with_source(self.source_name) from None
+            raise _unwrapped(error).with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
-            raise OutputError(f"the DICOM object cannot be encoded ({error})", source=self.source_name) from None
+            reason = _unwrapped(error)
+            raise OutputError(f"the DICOM object cannot be encoded ({reason})", source=self.source_name) from None
 
     def close(self) -> None:
         """Release the source file (kept open for lazily decoded multi-page sources)."""

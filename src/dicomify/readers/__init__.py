@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError, ImageTooLargeError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Picture
+from ..picture import Frame, Picture
 from .opening import check_object
 
 __all__ = ["DECODER_FAILURES", "Reader", "decoding", "read_picture", "register"]
@@ -98,7 +97,9 @@ def decoding() -> Iterator[None]:
         raise ImageTooLargeError(f"Pillow refuses the picture as a decompression bomb ({error})") from None
     except DECODER_FAILURES as error:
         logger.debug("unexpected decoder failure", exc_info=True)
-        raise CorruptImageError(f"the picture cannot be decoded ({type(error).__name__}: {error})") from None
+        raise CorruptImageError(
+            f"the picture is damaged in a way its reader does not recognise ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _guard_frames(picture: Picture) -> None:
@@ -108,7 +109,7 @@ def _guard_frames(picture: Picture) -> None:
         return
     announced = picture.number_of_frames
 
-    def guarded() -> Iterator[np.ndarray]:
+    def guarded() -> Iterator[Frame]:
         produced = 0
         with decoding():
             for frame in frames():

@@ -146,6 +146,12 @@ def _scan_webp(data: bytes, limit: int) -> Animation:
         if kind == b"VP8X":
             width = 1 + int.from_bytes(data[payload + 4 : payload + 7], "little")
             height = 1 + int.from_bytes(data[payload + 7 : payload + 10], "little")
+        elif kind == b"VP8L" and not width and data[payload] == 0x2F:  # a still lossless picture
+            bits = int.from_bytes(data[payload + 1 : payload + 5], "little")
+            width, height = 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+        elif kind == b"VP8 " and not width:  # a still lossy picture: the key frame's size
+            width = int.from_bytes(data[payload + 6 : payload + 8], "little") & 0x3FFF
+            height = int.from_bytes(data[payload + 8 : payload + 10], "little") & 0x3FFF
         elif kind == b"ANMF":
             durations.append(float(int.from_bytes(data[payload + 12 : payload + 15], "little")))
             if len(durations) > limit:

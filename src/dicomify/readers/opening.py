@@ -159,7 +159,17 @@ def open_image(stream: BinaryIO, options: ConvertOptions, formats: list[str] | N
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise CorruptImageError(f"the picture is damaged ({error})") from error
     check_size(image.width, image.height, options)
+    check_object(1, image.width * image.height * _output_bytes_per_pixel(image.mode), options)
     return image
+
+
+def _output_bytes_per_pixel(mode: str) -> int:
+    """Bytes per pixel of the DICOM frame a Pillow mode becomes (palettes counted as RGB)."""
+    if mode in ("1", "L", "LA", "La"):
+        return 1
+    if mode.startswith("I"):
+        return 2
+    return 3
 
 
 def load(image: Image.Image) -> Image.Image:

@@ -105,24 +105,26 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         # A 16-bit gray colour key (tRNS) is lost by Pillow's I;16 mode.
         if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
             return _read_16bit_png(stream, options)
-    image = open_image(stream, options, formats=list(_FORMATS))
-    if image.format in ("GIF", "WEBP"):
-        # Counted from the headers: Pillow's n_frames for GIF walks the whole file.
+    scan = None
+    if head[:6] in (b"GIF87a", b"GIF89a") or head[8:12] == b"WEBP":
+        # Counted and sized from the headers, before Pillow allocates a canvas (WebP does
+        # so while opening) or walks every frame (GIF's n_frames).
+        data = stream.read()
         stream.seek(0)
-        scan = scan_animation(stream.read(), _FORMATS[image.format], limit=max_frames(options))
-        frame_count = max(1, scan.frames)
-    else:
-        scan = None
-        frame_count = getattr(image, "n_frames", 1)
+        scan = scan_animation(data, "GIF" if head.startswith(b"GIF") else "WebP", limit=max_frames(options))
+        if scan.width and scan.height:
+            # GIF frames may grow the canvas past the logical screen: the largest counts.
+            check_size(scan.width, scan.height, options)
+            frames = 1 if options.page is not None else max(1, scan.frames)
+            check_object(frames, scan.width * scan.height * 3, options)
+    image = open_image(stream, options, formats=list(_FORMATS))
+    frame_count = max(1, scan.frames) if scan is not None else getattr(image, "n_frames", 1)
     source_format = "APNG" if image.format == "PNG" and frame_count > 1 else _FORMATS.get(
         image.format or "", image.format or "picture"
     )
     if options.page is not None:
         if not 0 <= options.page < frame_count:
             raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
-    if scan is not None:
-        # GIF frames may grow the canvas past the logical screen: the largest one counts.
-        check_size(scan.width or image.width, scan.height or image.height, options)
     if frame_count > 1 and options.page is None:
         return _read_animation(image, source_format, frame_count, scan, options)
     if options.page:
