@@ -31,7 +31,7 @@ def main() -> None:
     from PIL import Image
 
     from dicomify._files import atomic_output
-    from dicomify.batch.engine import tune_allocator
+    from dicomify.batch import tune_allocator
     from dicomify.encode.pixel_data import set_pixel_data
     from dicomify.options import ConvertOptions
     from dicomify.readers import read_picture

@@ -86,7 +86,7 @@ def main() -> None:
     total = sum(v for k, v in steps.items() if k not in ("plain copy (floor)", "read file"))
     print(f"  {'dicomify beyond the copy':28s} {total / len(files) * 1000:6.2f} ms")
 
-    from dicomify.batch.engine import Task, convert_task
+    from dicomify.batch import Task, convert_task
 
     profile = cProfile.Profile()
     profile.enable()

@@ -96,7 +96,8 @@ def main() -> None:
     version = subprocess.run(["img2dcm", "--version"], capture_output=True, text=True).stdout.splitlines()
     lines = [
         f"`{command.strip()}` — {platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores; {version[0] if version else 'img2dcm'}; {args.runs} runs each, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"{version[0].strip(' $') if version else 'img2dcm'}; {args.runs} runs each, "
         "median (best) wall seconds of a fresh process",
         "",
         "| command | " + " | ".join(f"{label} median (best)" for label in labels) + " |",

@@ -166,3 +166,33 @@ def test_dataset_metadata_in_the_photographic_iod(jpeg: Path, tmp_path: Path) ->
     dicomify.convert(jpeg, tmp_path / "out.dcm", options=ConvertOptions(iod="photo"), metadata=item)
     assert dciodvfy_errors(tmp_path / "out.dcm") == []
     assert pydicom.dcmread(tmp_path / "out.dcm").Modality == "XC"
+
+
+def test_convert_many_names_an_unknown_keyword(tmp_path: Path, jpeg: Path) -> None:
+    with pytest.raises(MetadataError, match="unknown keyword argument 'compresion'.*did you mean 'compression'"):
+        dicomify.convert_many([jpeg], tmp_path / "out", compresion="rle")
+    run = dicomify.convert_many(
+        [jpeg], tmp_path / "out", jobs=1, metadata={"PatientID": "7"}, decode_jpeg=True, compression="rle"
+    )
+    [outcome] = list(run)
+    written = pydicom.dcmread(outcome.output)
+    assert (written.PatientID, written.file_meta.TransferSyntaxUID) == ("7", pydicom.uid.RLELossless)
+
+
+def test_order_sequences_in_a_dataset_are_metadata_fields(jpeg: Path, tmp_path: Path) -> None:
+    item = worklist_item()
+    request = Dataset()
+    request.RequestedProcedureID = "RP-9"
+    request.ScheduledProcedureStepID = "SPS-3"
+    item.RequestAttributesSequence = Sequence([request])
+    image = dicomify.DicomImage(jpeg, metadata=item)
+    assert [r.RequestedProcedureID for r in image.metadata["RequestAttributesSequence"]] == ["RP-9"]
+    image.save(tmp_path / "out.dcm")
+    written = pydicom.dcmread(tmp_path / "out.dcm")
+    assert written.RequestAttributesSequence[0].ScheduledProcedureStepID == "SPS-3"
+    assert dciodvfy_errors(tmp_path / "out.dcm") == []
+    bad = Dataset()
+    bad.add(DataElement(0x00401001, "SH", "R" * 20, validation_mode=pydicom.config.IGNORE))  # SH: at most 16
+    item.RequestAttributesSequence = Sequence([bad])
+    with pytest.raises(MetadataError, match="RequestAttributesSequence item 1 RequestedProcedureID"):
+        dicomify.DicomImage(jpeg, metadata=item)

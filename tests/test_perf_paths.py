@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 import dicomify
-from dicomify.batch.engine import Task, _chunks
+from dicomify.batch.plan import Task
+from dicomify.batch.schedule import chunks as _chunks
 
 SRC = str(Path(dicomify.__file__).resolve().parents[1])
 

@@ -1,9 +1,10 @@
 """The per-file report of a batch: JSON lines or CSV, chosen by the file extension.
 
-One row per input. ``convert`` fills the conversion columns, ``send`` (and
-``convert --send``) the delivery columns; a column that does not apply stays empty.
-Rows are flushed as they are written so an interrupted batch still leaves a
-usable report (``--skip-existing`` / ``--skip-sent`` read it back).
+One row per input: an :class:`~dicomify.outcome.Outcome`. ``convert`` fills the
+conversion columns, ``send`` (and ``convert --send``) the delivery columns; a column
+that does not apply stays empty. Rows are flushed as they are written so an
+interrupted batch still leaves a usable report; :func:`delivered_objects` reads one
+back for ``skip_sent`` (``--skip-sent``), the one place reports are read for that.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -19,8 +21,9 @@ from typing import IO, Any
 from ._files import os_reason
 from ._text import printable
 from .errors import OutputError
+from .outcome import Outcome
 
-__all__ = ["REPORT_COLUMNS", "ReportWriter", "read_report"]
+__all__ = ["REPORT_COLUMNS", "ReportWriter", "delivered_objects", "is_delivered", "read_outcomes", "read_report"]
 
 REPORT_COLUMNS = (
     "source",
@@ -96,7 +99,10 @@ class ReportWriter:
         except OSError as error:
             raise OutputError(f"report {self.path}: cannot write ({os_reason(error)})") from None
 
-    def write(self, row: Mapping[str, Any]) -> None:
+    def write(self, row: Outcome | Mapping[str, Any]) -> None:
+        """Write one row (an :class:`Outcome`, or a mapping by column name) and flush it."""
+        if isinstance(row, Outcome):
+            row = row.report_row()
         full = {column: "" if row.get(column) is None else str(row.get(column)) for column in REPORT_COLUMNS}
         if self._csv is not None:
             writer = self._csv
@@ -126,7 +132,7 @@ class ReportWriter:
         self.close()
 
 
-def read_report(path: str | Path) -> Iterator[dict[str, str]]:
+def read_report(path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
     """Rows of a report written by :class:`ReportWriter` (either format)."""
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as file:
@@ -137,3 +143,48 @@ def read_report(path: str | Path) -> Iterator[dict[str, str]]:
             for line in file:
                 if line.strip():
                     yield json.loads(line)
+
+
+def read_outcomes(path: str | os.PathLike[str]) -> Iterator[Outcome]:
+    """The :class:`Outcome` of every row of a report (see :meth:`Outcome.from_row`).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    ValueError
+        When it is not a report (bad JSON, unknown status words).
+    """
+    for row in read_report(path):
+        yield Outcome.from_row(row)
+
+
+def _key(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def delivered_objects(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
+    """(real path of the DICOM file, SOP Instance UID) of every object a report says was delivered.
+
+    The file is the row's ``output`` for a conversion report and its ``source`` for a
+    send report; rows whose send status is stored, stored-decoded or skipped (written
+    only for objects an even earlier run stored) count. :func:`is_delivered` asks
+    whether an object is in the set.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    ValueError
+        When it is not a report.
+    """
+    return {
+        (_key(outcome.sent_file), outcome.sop_instance_uid)
+        for outcome in read_outcomes(path)
+        if outcome.delivered and outcome.sop_instance_uid and outcome.sent_file
+    }
+
+
+def is_delivered(delivered: set[tuple[str, str]], file: str, sop_instance_uid: str) -> bool:
+    """Whether ``file`` holding ``sop_instance_uid`` is among :func:`delivered_objects`."""
+    return bool(file) and (_key(file), sop_instance_uid) in delivered

@@ -15,10 +15,12 @@ from dicomify import ConvertOptions
 from dicomify._files import remove_stale_temporaries
 from dicomify.batch import BatchResult, Grouping, convert_many
 from dicomify.batch.discover import Input, anchor_of, assign_outputs, discover
-from dicomify.batch.engine import Task, convert_task
 from dicomify.batch.grouping import assign_groups
 from dicomify.batch.manifest import read_manifest
+from dicomify.batch.plan import Task
+from dicomify.batch.worker import convert_task
 from dicomify.errors import DicomifyError, InputError, MetadataError
+from dicomify.outcome import SendStatus
 
 # --- discovery and output paths -------------------------------------------------------
 
@@ -121,7 +123,8 @@ def test_given_values_win_and_a_shared_series_uid_across_folders_is_refused() ->
     given = {"StudyInstanceUID": "1.2.3", "SeriesNumber": 7, "InstanceNumber": 9}
     groups = assign_groups([("/a", given), ("/a", given)], Grouping.RUN)
     assert groups[0]["StudyInstanceUID"] == "1.2.3"
-    assert [(g["SeriesNumber"], g["InstanceNumber"]) for g in groups] == [(7, 9), (7, 9)]
+    # A number given alike for several files is where they start counting.
+    assert [(g["SeriesNumber"], g["InstanceNumber"]) for g in groups] == [(7, 9), (7, 10)]
     with pytest.raises(DicomifyError, match="SeriesInstanceUID 1.2.4 is given for files"):
         assign_groups([("/a", {"SeriesInstanceUID": "1.2.4"}), ("/b", {"SeriesInstanceUID": "1.2.4"})], "folder")
 
@@ -256,12 +259,12 @@ def test_on_converted_may_replace_the_result(tmp_path: Path) -> None:
 
     def send(result: BatchResult) -> BatchResult:
         seen.append(result.output)
-        return dataclasses.replace(result, send_status="stored", send_transfer_syntax=result.transfer_syntax)
+        return dataclasses.replace(result, send_status=SendStatus.STORED, sent_transfer_syntax=result.transfer_syntax)
 
     results = list(convert_many([tmp_path / "photos"], tmp_path / "out", jobs=1, on_converted=send))
     assert len(seen) == 3
-    assert {r.send_status for r in results} == {"stored", ""}
-    assert all(r.send_status == "" for r in results if r.status == "failed")
+    assert {r.send_status for r in results} == {"stored", None}
+    assert all(r.send_status is None for r in results if r.status == "failed")
 
 
 def test_skip_existing_reports_the_existing_uids_and_stale_parts_are_removed(tmp_path: Path) -> None:
@@ -333,14 +336,14 @@ def test_a_worker_that_dies_fails_only_its_file(tmp_path: Path, monkeypatch: pyt
 
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the poisoned function reaches the workers only when they are forked")
-    from dicomify.batch import engine
+    from dicomify.batch import worker
 
     # Enough files that some are still unsent when the worker dies: those carry on in a
     # fresh pool, the ones in flight are retried one by one.
     for i in range(40):
         picture(tmp_path / "in" / f"ok{i:02d}.jpg", seed=i)
     picture(tmp_path / "in" / "ok05-poison.jpg")
-    monkeypatch.setattr(engine, "convert_task", _die_on_poison)
+    monkeypatch.setattr(worker, "convert_task", _die_on_poison)
     results = {Path(r.source).name: r for r in convert_many([tmp_path / "in"], tmp_path / "out", jobs=2)}
     assert results.pop("ok05-poison.jpg").message.startswith("the worker process died")
     assert {r.status for r in results.values()} == {"converted"} and len(results) == 40
@@ -364,6 +367,6 @@ def test_a_resumed_batch_stays_one_study_and_its_series(tmp_path: Path) -> None:
 
 
 def test_tune_allocator_is_safe_to_call() -> None:
-    from dicomify.batch.engine import tune_allocator
+    from dicomify.batch import tune_allocator
 
     assert tune_allocator() in (True, False)  # True on glibc; never raises

@@ -14,7 +14,7 @@ import pydicom
 import pytest
 from helpers.batch_tree import picture, tree
 
-from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, main
+from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 from dicomify.cli.progress import Progress
 from dicomify.report import read_report
 
@@ -71,31 +71,31 @@ def test_single_file_paths_still_work(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "message", "code"),
     [
-        (["-", "{one}"], "'-' (stdin) converts one picture"),
-        (["{one}", "{one}", "-o", "-"], "need an output folder"),
-        (["{one}", "--jobs", "0"], "--jobs 0 must be 1 or more"),
-        (["{one}", "-o", "{one}", "--report", "{tmp}/r.csv"], "refusing to overwrite the input"),
-        (["{tmp}/missing.jpg", "-o", "{tmp}/m.dcm", "--report", "{tmp}/r.csv"], "no such file"),
-        (["{tmp}/missing", "{one}"], "missing: no such file or folder"),
-        (["{one}", "-o", "{tmp}/x.dcm", "--dask-scheduler", "tcp://127.0.0.1:1"], "--dask-scheduler needs several"),
-        (["{tmp}", "--series-per-folder", "--series-uid", "1.2.3", "--set", "PatientID=1"], "given for files"),
+        (["-", "{one}"], "'-' (stdin) converts one picture", EXIT_USAGE),
+        (["{one}", "{one}", "-o", "-"], "need an output folder", EXIT_USAGE),
+        (["{one}", "--jobs", "0"], "--jobs 0 must be 1 or more", EXIT_USAGE),
+        (["{one}", "-o", "{one}", "--report", "{tmp}/r.csv"], "refusing to overwrite the input", EXIT_FAILED),
+        (["{tmp}/missing.jpg", "-o", "{tmp}/m.dcm", "--report", "{tmp}/r.csv"], "no such file", EXIT_FAILED),
+        (["{tmp}/missing", "{one}"], "missing: no such file or folder", EXIT_FAILED),
+        (["{one}", "-o", "{tmp}/x.dcm", "--dask-scheduler", "tcp://127.0.0.1:1"], "--dask-scheduler needs several", EXIT_USAGE),
+        (["{tmp}", "--series-per-folder", "--series-uid", "1.2.3", "--set", "PatientID=1"], "given for files", EXIT_FAILED),
     ],
 )
-def test_bad_batch_command_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+def test_bad_batch_command_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str, code: int) -> None:
     one = picture(tmp_path / "one.jpg")
     picture(tmp_path / "sub" / "two.jpg")
     values = {"one": str(one), "tmp": str(tmp_path)}
     argv = [a.format(**values) for a in argv]
     if "-o" not in argv:
         argv += ["-o", str(tmp_path / "out")]
-    assert main(["convert", *argv]) == EXIT_FAILED
+    assert main(["convert", *argv]) == code
     assert message in capsys.readouterr().err
 
 
 def test_no_sources_needs_a_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["convert", "-o", str(tmp_path / "out")]) == EXIT_FAILED
+    assert main(["convert", "-o", str(tmp_path / "out")]) == EXIT_USAGE
     assert "give pictures, folders or --manifest" in capsys.readouterr().err
 
 
@@ -267,5 +267,5 @@ def test_delivery_hook_failures_set_the_exit_code(tmp_path: Path, capsys: pytest
     one = tmp_path / "photos" / "a" / "one.jpg"
     args = build_parser().parse_args(["convert", str(one), "-o", str(tmp_path / "one.dcm"), "-q"])
     assert run(args, on_converted=send) == EXIT_OK and sent[-1] == str(tmp_path / "one.dcm")
-    assert main(["convert", "-", "-o", str(tmp_path / "x.dcm"), "--report", str(report)]) == EXIT_FAILED
+    assert main(["convert", "-", "-o", str(tmp_path / "x.dcm"), "--report", str(report)]) == EXIT_USAGE
     assert "batch flags" in capsys.readouterr().err

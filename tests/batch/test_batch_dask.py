@@ -73,9 +73,9 @@ def test_cli_dask_scheduler(tmp_path: Path, cluster: object) -> None:
 
 
 def test_cli_unreachable_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import dicomify.cli.convert
+    import dicomify.batch.cluster
 
-    monkeypatch.setattr(dicomify.cli.convert, "DASK_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(dicomify.batch.cluster, "DASK_CONNECT_TIMEOUT", 1)
     tree(tmp_path)
     code = main(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--dask-scheduler", "tcp://127.0.0.1:9"])
     assert code == 1

@@ -79,7 +79,7 @@ def test_bad_metadata_is_refused(
     flags: list[str], words: str, jpeg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.dcm"
-    assert run("convert", str(jpeg), "-o", str(out), *flags) == 1
+    assert run("convert", str(jpeg), "-o", str(out), *flags) == 2  # a bad flag value is a usage error
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
     assert not out.exists()

@@ -7,6 +7,7 @@ imported. Timings are not asserted here; they are in benchmarks/startup.py.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def imported_by(*argv: str) -> tuple[int, set[str]]:
 
 @pytest.mark.parametrize(
     "argv",
-    [("--version",), ("--help",), ("convert", "--help"), ("send", "--help"), ("echo", "--help")],
+    [("--version",), ("--help",), *((command, "--help") for command in ("convert", "send", "echo", "serve", "watch", "worklist", "export", "media"))],
     ids=" ".join,
 )
 def test_version_and_help_import_no_heavy_package(argv: tuple[str, ...]) -> None:
@@ -76,3 +77,41 @@ def test_jpeg_conversion_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert (tmp_path / "photo.dcm").is_file()
     assert {"pydicom", "numpy", "PIL"} <= names  # the probe does see imports
     assert not names & {"pynetdicom", "httpx", "dask", "distributed", "skia", "tifffile", "requests"}
+
+
+def test_the_command_list_matches_the_commands_own_help() -> None:
+    # dicomify --help shows COMMANDS' lines without importing the modules: they must be
+    # the lines the modules register themselves.
+    from dicomify.cli import COMMANDS, build_parser
+
+    lazy, full = build_parser([]).format_help(), build_parser(None).format_help()
+    assert lazy == full
+    assert all(name in full for name in COMMANDS)
+    subparsers = next(a for a in build_parser(None)._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(subparsers.choices) == list(COMMANDS)  # every registered command is listed
+
+
+@pytest.mark.parametrize("command", ["convert", "send", "echo", "serve", "watch", "worklist", "export", "media"])
+def test_a_command_gets_its_full_parser(command: str) -> None:
+    from dicomify.cli import build_parser
+
+    lazy = build_parser([command, "--help"])
+    subparsers = next(a for a in lazy._actions if isinstance(a, argparse._SubParsersAction))
+    full = next(a for a in build_parser(None)._actions if isinstance(a, argparse._SubParsersAction))
+    assert subparsers.choices[command].format_help() == full.choices[command].format_help()
+
+
+@pytest.mark.parametrize(
+    "argv, modules",
+    [(["--help"], []), (["--version"], []), (["echo", "--help"], ["send"]), (["media", "--help"], ["media"])],
+)
+def test_only_the_chosen_command_module_is_imported(argv: list[str], modules: list[str]) -> None:
+    code = (
+        "import sys\nfrom dicomify.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "from dicomify.cli import COMMANDS\n"
+        "commands = {f'dicomify.cli.{module}' for module, _ in COMMANDS.values()}\n"
+        "print(sorted(m.rpartition('.')[2] for m in sys.modules if m in commands), file=sys.stderr)"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, check=True)
+    assert done.stderr.strip().splitlines()[-1] == str(modules)

@@ -72,9 +72,7 @@ def test_window_origin_that_cuts_the_drawing_is_moved_over_it() -> None:
 def test_drawing_larger_than_its_frame_is_cut_as_the_file_asks() -> None:
     # A background bleeding past the frame on every side is not a misplaced window.
     blue = wrec(0x02FC, 0, 0, 0x00FF, 0)
-    img = np.asarray(
-        render(wmf(blue, wrec(0x012D, 0), wrec(0x041B, 120, 120, -20, -20), bbox=(0, 0, 100, 100)))
-    )
+    img = np.asarray(render(wmf(blue, wrec(0x012D, 0), wrec(0x041B, 120, 120, -20, -20), bbox=(0, 0, 100, 100))))
     assert img.shape == (100, 100, 3) and (img == (0, 0, 255)).all()
 
 

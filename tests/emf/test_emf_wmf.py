@@ -5,9 +5,11 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pytest
 from helpers.emf_build import wmf, wrec
 
 from dicomify.emf import is_wmf, render
+from dicomify.errors import CorruptImageError
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -142,3 +144,92 @@ def test_bare_wmf_sized_by_its_window() -> None:
     img = np.asarray(render(data))
     assert img.shape == (50, 80, 3)
     assert at(img, 40, 25) == RED
+
+
+# -- embedded bitmaps: what GDI tolerates ---------------------------------------------------
+
+
+def stretch_dib_record(bmi: bytes, bits: bytes, w: int, h: int, usage: int = 0) -> bytes:
+    """META_STRETCHDIB of a raw BITMAPINFO + bits onto (10, 10)-(90, 90), SRCCOPY."""
+    body = struct.pack("<I9h", 0x00CC0020, usage, h, w, 0, 0, 80, 80, 10, 10) + bmi + bits
+    body += b"\x00" * (len(body) & 1)
+    return struct.pack("<IH", 3 + len(body) // 2, 0x0F43) + body
+
+
+def info_header(w: int, h: int, bit_count: int, colors_used: int = 0) -> bytes:
+    return struct.pack("<IiiHHIIiiII", 40, w, h, 1, bit_count, 0, 0, 0, 0, colors_used, 0)
+
+
+def test_colour_table_larger_than_256_is_read_as_gdi_does() -> None:
+    # biClrUsed = 1000: GDI reads 256 entries, so the pixels start after them.
+    palette = bytes((0, 0, 255, 0)) + bytes(4 * 255)  # entry 0 red (BGR0)
+    bits = bytes(4 * 2)  # 2x2 pixels of index 0, rows padded to 4 bytes
+    img = np.asarray(render(wmf(stretch_dib_record(info_header(2, 2, 8, 1000) + palette, bits, 2, 2))))
+    assert at(img, 50, 50) == RED
+
+
+def test_palette_index_colour_table_is_two_bytes_an_entry() -> None:
+    # DIB_PAL_COLORS: a table of 16-bit palette indices, not RGBQUADs; the pixels follow it.
+    table = struct.pack("<2H", 0, 1)
+    bits = bytes((0x40, 0, 0, 0, 0x40, 0, 0, 0))  # 1-bit, 2x2, rows padded to 4 bytes
+    img = np.asarray(render(wmf(stretch_dib_record(info_header(2, 2, 1) + table, bits, 2, 2, usage=1))))
+    assert at(img, 5, 5) == WHITE  # outside the bitmap
+    assert at(img, 30, 50) != WHITE or at(img, 70, 50) != WHITE  # drawn (grey ramp), not refused
+
+
+def test_rows_missing_at_the_end_are_drawn_as_zeros() -> None:
+    # 24-bit, 1 pixel wide, 3 rows bottom-up (4 bytes a row): the writer stopped after two
+    # rows and left off the last padding. GDI and LibreOffice draw what is there.
+    bits = bytes((255, 0, 0, 0)) + bytes((0, 0, 255))  # bottom row blue, middle row red (BGR)
+    img = np.asarray(render(wmf(stretch_dib_record(info_header(1, 3, 24), bits, 1, 3))))
+    near = [np.abs(img[y, 50].astype(int) - c).max() <= 8 for y, c in ((80, BLUE), (50, RED), (20, (0, 0, 0)))]
+    assert all(near), [at(img, 50, y) for y in (80, 50, 20)]
+
+
+def test_bitmap_without_pixels_is_skipped() -> None:
+    img = np.asarray(render(wmf(brush(*RED), wrec(0x012D, 0), wrec(0x041B, 20, 20, 0, 0),
+                                stretch_dib_record(info_header(2, 2, 24), b"", 2, 2))))
+    assert at(img, 10, 10) == RED and at(img, 50, 50) == WHITE
+
+
+def test_bitmap_header_cut_short_is_damage() -> None:
+    with pytest.raises(CorruptImageError, match="colour table"):
+        render(wmf(stretch_dib_record(info_header(2, 2, 8), bytes(40), 2, 2)))
+
+
+def bitblt16(rop: int, rows: list[int], width: int, stretch: bool = False) -> bytes:
+    """META_BITBLT (or META_STRETCHBLT to twice the size) of a monochrome Bitmap16 at (20, 20)."""
+    height = len(rows)
+    bitmap = struct.pack("<4hBB", 0, width, height, 2, 1, 1) + b"".join(struct.pack(">H", r) for r in rows)
+    if stretch:
+        params = struct.pack("<I8h", rop, height, width, 0, 0, 2 * height, 2 * width, 20, 20)
+        func = 0x0B23
+    else:
+        params = struct.pack("<I6h", rop, 0, 0, height, width, 20, 20)
+        func = 0x0922
+    body = params + bitmap
+    return struct.pack("<IH", 3 + len(body) // 2, func) + body
+
+
+def test_monochrome_bitmap16_takes_text_and_background_colours() -> None:
+    # Windows 3.0 BitBlt of a device-dependent monochrome bitmap: 0 bits in the text colour,
+    # 1 bits in the background colour. Top half 0 bits, bottom half 1 bits (rows top first).
+    rows = [0x0000] * 8 + [0xFFFF] * 8
+    records = (
+        wrec(0x0209, 0x00FF, 0),  # SetTextColor red
+        wrec(0x0201, 0x0000, 0x00FF),  # SetBkColor blue
+    )
+    img = np.asarray(render(wmf(*records, bitblt16(0x00CC0020, rows, 16))))
+    assert at(img, 25, 22) == RED and at(img, 25, 32) == BLUE and at(img, 10, 10) == WHITE
+    img = np.asarray(render(wmf(*records, bitblt16(0x00CC0020, rows, 16, stretch=True))))
+    assert at(img, 30, 25) == RED and at(img, 30, 45) == BLUE and at(img, 55, 55) == WHITE
+
+
+def test_bitmap16_mask_with_srcand_keeps_the_background() -> None:
+    # A mask (0 = icon, 1 = keep) ANDed onto a white page with black text and white
+    # background colours leaves white where the mask is 1 and black where it is 0.
+    rows = [0xFF00] * 16
+    img = np.asarray(
+        render(wmf(wrec(0x0209, 0, 0), wrec(0x0201, 0xFFFF, 0x00FF), bitblt16(0x008800C6, rows, 16)))
+    )
+    assert at(img, 22, 25) == WHITE and at(img, 32, 25) == (0, 0, 0)

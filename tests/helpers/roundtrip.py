@@ -29,7 +29,9 @@ def convert_and_check(
     difference = np.abs(pixels.astype(np.int64) - expected.astype(np.int64))
     assert difference.max() <= tolerance, f"largest difference {difference.max()}"
     assert dciodvfy_errors(target) == []
-    assert np.array_equal(gdcm_decodes(target, tmp_path), pixels)
+    gdcm = gdcm_decodes(target, tmp_path)
+    assert gdcm.shape == expected.shape
+    assert np.abs(gdcm.astype(np.int64) - expected.astype(np.int64)).max() <= tolerance
     rendered = dcmtk_decodes(target, tmp_path)
     assert rendered is not None
     return ds

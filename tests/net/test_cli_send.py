@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydicom.uid import generate_uid
 
-from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, main
+from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 from dicomify.cli.send import add_destination_arguments, destination_from_args
 from dicomify.net import DicomDestination, StowDestination
 from dicomify.report import read_report
@@ -157,7 +157,7 @@ def test_misuse_is_one_line_and_exit_failed(
 ) -> None:
     monkeypatch.delenv("DICOMIFY_PASSWORD", raising=False)
     make(tmp_path, "native", seed=300)
-    assert main(["send", str(tmp_path), *flags]) == EXIT_FAILED
+    assert main(["send", str(tmp_path), *flags]) == EXIT_USAGE  # bad destination flags
     err = capsys.readouterr().err
     assert err.startswith("dicomify: error: ") and message in err and err.count("\n") == 1
 
@@ -180,9 +180,9 @@ def test_destination_arguments_contract_for_convert() -> None:
     assert isinstance(web, StowDestination) and web.token == "abc"
     with pytest.raises(SystemExit):
         parser.parse_args(["--host", "pacs", "--stow", "http://pacs"])  # one destination at a time
-    from dicomify.errors import NetworkError
+    from dicomify.cli.exitcodes import UsageError
 
-    with pytest.raises(NetworkError, match="--port needs a destination"):
+    with pytest.raises(UsageError, match="--port needs a destination"):
         destination_from_args(parser.parse_args(["--port", "11112"]))
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dicomify.cli import EXIT_FAILED, EXIT_OK, main
+from dicomify.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from dicomify.report import read_report
 
 from .net_samples import Sample, picture
@@ -106,7 +106,7 @@ def test_server_down_then_rerun_sends_only_what_is_missing(
 )
 def test_send_flags_misuse(flags: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Image.fromarray(picture()).save(tmp_path / "a.png")
-    assert main(["convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.dcm"), *flags]) == EXIT_FAILED
+    assert main(["convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.dcm"), *flags]) == EXIT_USAGE
     assert words in capsys.readouterr().err
     assert not (tmp_path / "a.dcm").exists()
 
@@ -114,5 +114,5 @@ def test_send_flags_misuse(flags: list[str], words: str, tmp_path: Path, capsys:
 def test_send_to_stdout_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     Image.fromarray(picture()).save(tmp_path / "a.png")
     command = ["convert", str(tmp_path / "a.png"), "-o", "-", "--send", "--host", "127.0.0.1"]
-    assert main(command) == EXIT_FAILED
+    assert main(command) == EXIT_USAGE
     assert "not '-'" in capsys.readouterr().err

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._text import printable
-from ..errors import DicomifyError
+from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
+from ..outcome import ConvertStatus
+from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
 
 if TYPE_CHECKING:
-    from ..batch import BatchResult
+    from ..batch import BatchRun, Step
+    from ..net import Destination
 
-OnConverted = Callable[["BatchResult"], "BatchResult | None"]
-
-__all__ = ["add_batch_arguments", "add_conversion_arguments", "metadata_from_args", "options_from_args", "register", "run", "run_batch"]
+__all__ = [
+    "add_batch_arguments",
+    "add_conversion_arguments",
+    "add_delivery_arguments",
+    "metadata_from_args",
+    "options_from_args",
+    "register",
+    "run",
+    "run_command",
+]
 
 # Metadata flags: --patient-name → PatientName, and so on for every field.
 _FLAG_NAMES = {
@@ -167,63 +177,6 @@ def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
     add_destination_arguments(parser)
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """`dicomify convert`, with delivery when --send is given."""
-    from .send import destination_from_args
-
-    destination = destination_from_args(args)
-    if not args.send:
-        if destination is not None or args.skip_sent:
-            raise DicomifyError("--host/--stow/--skip-sent only apply with --send")
-        return run(args)
-    if destination is None:
-        raise DicomifyError("--send needs a destination: --host HOST (C-STORE) or --stow URL (STOW-RS)")
-    if args.output == "-":
-        raise DicomifyError("--send sends output files: give -o FILE.dcm or -o OUTDIR, not '-'")
-    delivered = _delivered_outputs(args.skip_sent) if args.skip_sent else set()
-    from ..net import open_sender
-
-    with open_sender(destination) as sender:
-        return run(args, on_converted=_send_hook(sender, delivered))
-
-
-def _delivered_outputs(report: str) -> set[tuple[str, str]]:
-    """(real output path, SOP Instance UID) of the rows an earlier run delivered."""
-    from ..report import read_report
-
-    if not os.path.isfile(report):
-        raise DicomifyError(f"--skip-sent {report}: no such report")
-    try:
-        return {
-            (os.path.realpath(row.get("output", "")), row.get("sop_instance_uid", ""))
-            for row in read_report(report)
-            if row.get("send_status") in ("stored", "stored-decoded", "skipped") and row.get("output")
-        }
-    except (ValueError, OSError) as error:
-        raise DicomifyError(f"--skip-sent {report}: cannot read the report ({error})") from None
-
-
-def _send_hook(sender: Any, delivered: set[tuple[str, str]]) -> OnConverted:
-    """Send each converted (or kept) output in this process, over the sender's association."""
-    import dataclasses
-
-    def on_converted(result: BatchResult) -> BatchResult | None:
-        if result.status not in ("converted", "skipped"):
-            return None
-        if (os.path.realpath(result.output), result.sop_instance_uid) in delivered:
-            return dataclasses.replace(result, send_status="skipped")
-        sent = sender.send(result.output)
-        message = "; ".join(text for text in (result.message, sent.message) if text)
-        return dataclasses.replace(
-            result,
-            send_status=sent.status.value,
-            send_transfer_syntax=sent.sent_transfer_syntax,
-            message=message,
-        )
-
-    return on_converted
-
-
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of batch mode (several files, folders, a manifest)."""
     group = parser.add_argument_group("batch")
@@ -239,14 +192,16 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave outputs that already exist alone (resumes an interrupted batch)",
     )
-    group.add_argument(
+    # Two ways of saying the same thing: both at once is a contradiction, not an override.
+    grouping = group.add_mutually_exclusive_group()
+    grouping.add_argument(
         "--group",
         choices=["run", "folder", "file"],
         default="run",
         help="run: one study and series per run (default); folder: one series per input folder; "
         "file: every file its own study and series",
     )
-    group.add_argument(
+    grouping.add_argument(
         "--series-per-folder",
         dest="group",
         action="store_const",
@@ -271,43 +226,75 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> ConvertOptions:
-    return ConvertOptions(
-        iod=Iod(args.iod),
-        compression=Compression(args.compress),
-        decode_jpeg=args.decode_jpeg,
-        keep_orientation=args.keep_orientation,
-        keep_jpeg_metadata=args.keep_jpeg_metadata,
-        background=parse_color(args.background),
-        dpi=args.dpi,
-        page=args.page,
-        max_pixels=args.max_pixels,
-        max_frames=args.max_frames,
-        max_bytes=args.max_bytes,
-        all_images=args.all_images,
-    )
+    """The conversion options the flags give; a bad value is a :class:`UsageError`."""
+    try:
+        return ConvertOptions(
+            iod=Iod(args.iod),
+            compression=Compression(args.compress),
+            decode_jpeg=args.decode_jpeg,
+            keep_orientation=args.keep_orientation,
+            keep_jpeg_metadata=args.keep_jpeg_metadata,
+            background=parse_color(args.background),
+            dpi=args.dpi,
+            page=args.page,
+            max_pixels=args.max_pixels,
+            max_frames=args.max_frames,
+            max_bytes=args.max_bytes,
+            all_images=args.all_images,
+        )
+    except DicomifyError as error:
+        raise UsageError(str(error)) from None
 
 
 def metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags."""
-    metadata: dict[str, Any] = order_metadata_from_args(args)
+    """Merge metadata sources; later ones win: --order / --study-in-pacs, reference DICOM, JSON file, --set, flags.
+
+    A bad value in a flag or ``--set`` is a :class:`UsageError`; a bad file is not.
+    """
     if args.study_from and args.series_from:
-        raise DicomifyError("give either --study-from or --series-from, not both")
-    if args.study_from:
-        metadata.update(from_reference(args.study_from, include_series=False))
-    if args.series_from:
-        metadata.update(from_reference(args.series_from, include_series=True))
-    if args.metadata:
-        metadata.update(load_json(args.metadata))
+        raise UsageError("give either --study-from or --series-from, not both")
+    given: dict[str, Any] = {}
     for item in args.set:
         keyword, separator, value = item.partition("=")
         if not separator:
-            raise DicomifyError(f"--set {item!r} is not KEYWORD=VALUE")
-        metadata[keyword.strip()] = value
+            raise UsageError(f"--set {item!r} is not KEYWORD=VALUE")
+        given[keyword.strip()] = value
     for keyword in FIELDS:
         value = getattr(args, f"meta_{keyword}")
         if value is not None:
-            metadata[keyword] = value
+            given[keyword] = value
+    try:
+        validate(given)
+    except DicomifyError as error:
+        raise UsageError(str(error)) from None
+    metadata: dict[str, Any] = order_metadata_from_args(args)
+    if args.study_from:
+        metadata.update(from_reference(args.study_from, include_series=False))
+        # A new series in that study: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.study_from, "SeriesNumber"))
+    if args.series_from:
+        metadata.update(from_reference(args.series_from, include_series=True))
+        # More objects in that series: numbered after the reference's, not 1 again.
+        metadata.update(_number_after(args.series_from, "InstanceNumber"))
+    if args.metadata:
+        metadata.update(load_json(args.metadata))
+    metadata.update(given)
     return validate(metadata)
+
+
+def _number_after(reference: str, keyword: str) -> dict[str, int]:
+    """``{keyword: the reference's number + 1}`` (the first of the new ones), or nothing.
+
+    Batch grouping counts on from it (docs/batch.md), so the new objects do not repeat
+    numbers the reference's series or study already has.
+    """
+    import pydicom
+
+    try:
+        value = pydicom.dcmread(reference, stop_before_pixels=True, specific_tags=[keyword]).get(keyword)
+        return {keyword: int(value) + 1} if value not in (None, "") else {}
+    except (OSError, ValueError, TypeError, pydicom.errors.InvalidDicomError):
+        return {}  # from_reference has read it already; a bad number is simply not used
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
@@ -319,30 +306,113 @@ def _is_batch(args: argparse.Namespace) -> bool:
     return args.output != "-" and (args.output.endswith(("/", os.sep)) or os.path.isdir(args.output))
 
 
-def run(args: argparse.Namespace, on_converted: OnConverted | None = None) -> int:
-    """``on_converted`` is the hook for delivery (``--send``): see :func:`run_batch`."""
+def _check_usage(args: argparse.Namespace, sending: bool) -> None:
+    """Refuse flags that do not fit together, before anything is read or written."""
     if args.jobs is not None and args.jobs < 1:
-        raise DicomifyError(f"--jobs {args.jobs} must be 1 or more")
+        raise UsageError(f"--jobs {args.jobs} must be 1 or more")
+    if sending and args.output == "-":
+        raise UsageError("--send sends output files: give -o FILE.dcm or -o OUTDIR, not '-'")
+    engine = _is_batch(args) or args.report or args.skip_existing or sending
+    if args.sources == ["-"] and engine:
+        raise UsageError(
+            "stdin ('-') converts one picture to -o; batch flags (--report, --skip-existing ...) need files"
+        )
+    if "-" in args.sources and len(args.sources) > 1:
+        raise UsageError("'-' (stdin) converts one picture; it cannot be mixed with other sources or a folder")
+    if engine and args.output == "-":
+        raise UsageError("several pictures need an output folder (-o OUTDIR), not '-'")
+    if not args.sources and not args.manifest:
+        raise UsageError("give pictures, folders or --manifest FILE.csv")
+    if args.dask_scheduler and not _is_batch(args):
+        raise UsageError("--dask-scheduler needs several pictures, a folder or a manifest")
+
+
+def _destination(args: argparse.Namespace) -> Destination | None:
+    """The --send destination, None without --send."""
+    from .send import destination_from_args
+
+    destination = destination_from_args(args)
+    if not args.send:
+        if destination is not None or args.skip_sent:
+            raise UsageError("--host/--stow/--skip-sent only apply with --send")
+        return None
+    if destination is None:
+        raise UsageError("--send needs a destination: --host HOST (C-STORE) or --stow URL (STOW-RS)")
+    return destination
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`dicomify convert`, with delivery when --send is given."""
+    return run(args, destination=_destination(args))
+
+
+def run(
+    args: argparse.Namespace, on_converted: Step | None = None, destination: Destination | None = None
+) -> int:
+    """Convert as the flags say; with ``destination``, send each output as it is written.
+
+    ``on_converted`` is a step run on every converted file (see
+    :meth:`dicomify.batch.BatchRun.then`); with one, the batch engine is used even for
+    one file, as with ``--send``.
+    """
+    _check_usage(args, sending=destination is not None or on_converted is not None)
     options = options_from_args(args)
     metadata = metadata_from_args(args)
-    if _is_batch(args) or args.report or args.skip_existing or on_converted is not None:
-        return run_batch(args, options, metadata, on_converted)
-    if args.dask_scheduler:
-        raise DicomifyError("--dask-scheduler needs several pictures, a folder or a manifest")
+    engine = _is_batch(args) or args.report or args.skip_existing or on_converted or destination
+    if not engine:
+        return _convert_one(args, options, metadata)
+    from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
+
+    with contextlib.ExitStack() as stack:
+        executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+        batch: BatchRun
+        if _is_batch(args):
+            settings: dict[str, Any] = {
+                "manifest": args.manifest,
+                "options": options,
+                "metadata": metadata,
+                "executor": executor,
+                "jobs": args.jobs,
+                "group": args.group,
+                "skip_existing": args.skip_existing,
+                "on_converted": on_converted,
+                "tune_allocator": True,  # this process is the batch's own
+                "follow_links": args.follow_links,
+            }
+            if destination is not None:
+                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+            else:
+                batch = convert_many(args.sources, args.output, **settings)
+        else:  # one file to an explicit output path, with --report, --skip-existing or --send
+            batch = convert_file(
+                args.sources[0],
+                args.output,
+                options=options,
+                metadata=metadata,
+                skip_existing=args.skip_existing,
+                on_converted=on_converted,
+            )
+            if destination is not None:
+                batch = deliver(batch, destination, skip_sent=args.skip_sent)
+        return _show(batch, args.report, args.quiet)
+
+
+def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: dict[str, Any]) -> int:
+    from ..api import convert
+    from ..batch.plan import same_file
+
     source_arg = args.sources[0]
     source: Any = sys.stdin.buffer if source_arg == "-" else source_arg
     target: Any = sys.stdout.buffer if args.output == "-" else args.output
-    if source_arg != "-" and args.output != "-" and _same_file(source_arg, args.output):
-        raise DicomifyError(f"{args.output}: refusing to overwrite the input")
-    from ..api import convert
-
+    if source_arg != "-" and args.output != "-" and same_file(source_arg, args.output):
+        raise OutputError(f"{args.output}: refusing to overwrite the input")
     try:
         convert(source, target, options=options, **metadata)
     except DicomifyError:
         if target is sys.stdout.buffer:
             _drop_stdout()
         raise
-    return 0
+    return ExitCode.OK
 
 
 def _drop_stdout() -> None:
@@ -358,118 +428,32 @@ def _drop_stdout() -> None:
         pass
 
 
-def run_batch(
-    args: argparse.Namespace,
-    options: ConvertOptions,
-    metadata: dict[str, Any],
-    on_converted: OnConverted | None = None,
-) -> int:
-    """Batch mode: plan, convert in parallel, report; the exit code says how it went.
-
-    ``on_converted(result)`` runs in this process for each converted (or skipped) file
-    as it finishes and may return a replacement result with the ``send_*`` fields set:
-    that is where ``--send`` hands each output to the delivery step.
-    """
-    from ..batch import convert_many
-    from ..batch.engine import BatchRun, Task, tune_allocator
+def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
+    """Run the batch: progress on a terminal, one line per failure, the report, the exit code."""
     from ..report import ReportWriter
-    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
     from .progress import Progress
 
-    if args.sources == ["-"]:
-        raise DicomifyError("stdin ('-') converts one picture to -o; batch flags (--report, --skip-existing ...) need files")
-    if "-" in args.sources:
-        raise DicomifyError("'-' (stdin) converts one picture; it cannot be mixed with other sources or a folder")
-    if args.output == "-":
-        raise DicomifyError("several pictures need an output folder (-o OUTDIR), not '-'")
-    if not args.sources and not args.manifest:
-        raise DicomifyError("give pictures, folders or --manifest FILE.csv")
-    client = None
-    if not _is_batch(args):
-        # One file to an explicit output path, with --report or --skip-existing.
-        source = args.sources[0]
-        if not os.path.isfile(source):
-            raise DicomifyError(f"{source}: no such file")
-        if _same_file(source, args.output):
-            raise DicomifyError(f"{args.output}: refusing to overwrite the input")
-        batch = BatchRun([Task(source, args.output, metadata)], [], options, None, 1, args.skip_existing, on_converted)
-    else:
-        executor = None
-        if args.dask_scheduler:
-            executor, client = _dask_executor(args.dask_scheduler)
-        try:
-            batch = convert_many(
-                args.sources,
-                args.output,
-                manifest=args.manifest,
-                options=options,
-                executor=executor,
-                jobs=args.jobs,
-                group=args.group,
-                skip_existing=args.skip_existing,
-                on_converted=on_converted,
-                follow_links=args.follow_links,
-                **metadata,
-            )
-        except BaseException:
-            if client is not None:
-                client.close()
-            raise
-    tune_allocator()  # this process is ours: files converted here (--jobs 1) fault less
-    report = ReportWriter(args.report) if args.report else None
-    progress = Progress(batch.total, enabled=not args.quiet and sys.stderr.isatty())
-    not_sent = 0  # converted, but the delivery step (on_converted) failed to send it
+    report = ReportWriter(report_path) if report_path else None
+    progress = Progress(batch.total, enabled=not quiet and sys.stderr.isatty())
     try:
-        for result in batch:
+        for outcome in batch:
             if report is not None:
-                report.write(result.as_row())
-            if result.status == "failed":
+                report.write(outcome)
+            if outcome.status is ConvertStatus.FAILED:
                 progress.clear()
-                print(printable(f"dicomify: {result.source}: {result.message}"), file=sys.stderr)
-            elif result.send_status == "failed":
-                not_sent += 1
+                print(printable(f"dicomify: {outcome.source}: {outcome.message}"), file=sys.stderr)
+            elif outcome.send_status is not None and not outcome.send_status.delivered:
                 progress.clear()
-                print(printable(f"dicomify: {result.output}: not sent: {result.message}"), file=sys.stderr)
-            progress.update(result.status)
+                print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
+            progress.update(outcome.status.value)
     finally:
         progress.close()
         if report is not None:
             report.close()
-        if client is not None:
-            client.close()
-    counts = progress.counts
-    if not args.quiet:
-        summary = progress.summary(args.report)
-        print(summary.replace(" of ", f", {not_sent} not sent of ", 1) if not_sent else summary, file=sys.stderr)
-    failed = counts["failed"] + not_sent
-    if failed == 0:
-        return EXIT_OK
-    if failed >= batch.total:
-        return EXIT_FAILED
-    return EXIT_PARTIAL
-
-
-# Seconds to wait for the Dask scheduler before giving up.
-DASK_CONNECT_TIMEOUT = 30
-
-
-def _dask_executor(address: str) -> tuple[Any, Any]:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise DicomifyError(
-            "--dask-scheduler needs dask.distributed: pip install 'dicomify[dask]'"
-        ) from None
-    try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as error:
-        raise DicomifyError(f"cannot reach the Dask scheduler at {address} ({error})") from None
-    # pure=False: two files are never "the same task" to Dask.
-    return client.get_executor(pure=False), client
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    tally = batch.tally
+    if not quiet:
+        summary = progress.summary(report_path)
+        if tally.not_sent:
+            summary = summary.replace(" of ", f", {tally.not_sent} not sent of ", 1)
+        print(summary, file=sys.stderr)
+    return for_counts(tally.total, tally.unsuccessful)

@@ -25,6 +25,7 @@ from ..net import (
     TLSOptions,
 )
 from ..report import ReportWriter
+from .exitcodes import ExitCode, UsageError, for_counts
 
 __all__ = ["add_destination_arguments", "destination_from_args", "register", "run_echo", "run_send"]
 
@@ -42,7 +43,17 @@ _DICOM_ONLY = (
     ("tls_key", "--tls-key"),
     ("no_hostname_check", "--tls-no-hostname-check"),
 )
-_STOW_ONLY = (("user", "--user"), ("password", "--password"), ("token", "--token"), ("batch_size", "--batch-size"))
+_STOW_ONLY = (
+    ("user", "--user"),
+    ("password", "--password"),
+    ("password_file", "--password-file"),
+    ("token", "--token"),
+    ("token_file", "--token-file"),
+    ("batch_size", "--batch-size"),
+)
+# PS3.8 D.1 lets a peer announce any size, but below DCMTK's minimum (ASC_MINIMUMPDUSIZE)
+# every data set is cut into thousands of tiny PDUs: a typing mistake, not a wish.
+MIN_PDU = 4096
 
 
 def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -98,6 +109,15 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
     group.add_argument(
         "--token", metavar="TOKEN", help=f"HTTP bearer token for --stow (default: the {TOKEN_ENV} environment variable)"
     )
+    group.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the --user password from FILE (its first line): kept out of the process list",
+    )
+    group.add_argument(
+        "--token-file", type=Path, metavar="FILE", help="read the bearer token from FILE (its first line)"
+    )
     group.add_argument("--batch-size", type=int, metavar="N", help="instances per STOW-RS request (default 20)")
 
 
@@ -109,22 +129,31 @@ def _given(args: argparse.Namespace, dest: str) -> bool:
 def destination_from_args(args: argparse.Namespace) -> Destination | None:
     """The destination the flags name, None when neither --host nor --stow is given.
 
-    Raises :class:`NetworkError` for flags that do not fit together or bad values.
+    Raises :class:`UsageError` for flags that do not fit together or bad values.
     """
+    try:
+        return _destination(args)
+    except NetworkError as error:  # the library's check of a value the flags gave
+        raise UsageError(str(error)) from None
+
+
+def _destination(args: argparse.Namespace) -> Destination | None:
     if args.host is None and args.stow is None:
         stray = [flag for dest, flag in _DICOM_ONLY + _STOW_ONLY if _given(args, dest)]
         if stray:
-            raise NetworkError(f"{stray[0]} needs a destination: add --host HOST or --stow URL.")
+            raise UsageError(f"{stray[0]} needs a destination: add --host HOST or --stow URL.")
         return None
     if args.host is not None:
         stray = [flag for dest, flag in _STOW_ONLY if _given(args, dest)]
         if stray:
-            raise NetworkError(f"{stray[0]} applies to --stow, not to a DICOM --host.")
+            raise UsageError(f"{stray[0]} applies to --stow, not to a DICOM --host.")
         tls = None
         if args.tls or args.tls_ca or args.tls_cert or args.tls_key or args.no_hostname_check:
             tls = TLSOptions(
                 ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key, check_hostname=not args.no_hostname_check
             )
+        if args.max_pdu is not None and args.max_pdu != 0 and not MIN_PDU <= args.max_pdu <= 0xFFFFFFFF:
+            raise UsageError(f"--max-pdu {args.max_pdu} is outside {MIN_PDU}..4294967295 (0: no limit).")
         return DicomDestination(
             host=args.host,
             port=104 if args.port is None else args.port,
@@ -138,9 +167,15 @@ def destination_from_args(args: argparse.Namespace) -> Destination | None:
         )
     stray = [flag for dest, flag in _DICOM_ONLY if _given(args, dest)]
     if stray:
-        raise NetworkError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
-    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV) if args.user else None
-    token = args.token if args.token is not None else None if args.user else os.environ.get(TOKEN_ENV)
+        raise UsageError(f"{stray[0]} applies to a DICOM --host, not to --stow (use --tls-ca for https).")
+    if args.tls_ca is not None and not str(args.stow).lower().startswith("https://"):
+        raise UsageError(f"--tls-ca applies to an https:// STOW URL; {args.stow} is not encrypted.")
+    password = _secret(args.password, args.password_file, "--password")
+    if password is None and args.user:
+        password = os.environ.get(PASSWORD_ENV)
+    token = _secret(args.token, args.token_file, "--token")
+    if token is None and not args.user:
+        token = os.environ.get(TOKEN_ENV)
     return StowDestination(
         url=args.stow,
         username=args.user,
@@ -152,6 +187,23 @@ def destination_from_args(args: argparse.Namespace) -> Destination | None:
         ca=args.tls_ca,
         batch_size=args.batch_size or 20,
     )
+
+
+def _secret(given: str | None, file: Path | None, flag: str) -> str | None:
+    """A secret from its flag or from the first line of its file (never both)."""
+    if file is None:
+        return given
+    if given is not None:
+        raise UsageError(f"give {flag} or {flag}-file, not both.")
+    try:
+        with open(file, encoding="utf-8") as handle:
+            first = handle.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise UsageError(f"{flag}-file {file}: cannot read it ({reason}).") from None
+    if not first:
+        raise UsageError(f"{flag}-file {file}: the first line is empty.")
+    return first
 
 
 def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is private
@@ -187,8 +239,6 @@ def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is privat
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
-
     destination = destination_from_args(args)
     assert destination is not None  # the parser requires --host or --stow
     from ..net import send_files
@@ -198,10 +248,10 @@ def run_send(args: argparse.Namespace) -> int:
     writer = ReportWriter(args.report) if args.report else None
     try:
         for result in results:
-            counts[result.status] += 1
+            counts[SendStatus(result.status)] += 1
             if writer is not None:
                 writer.write(result.report_row())
-            if result.status is SendStatus.FAILED:
+            if not result.ok:  # failed, or unconfirmed: not known to be stored
                 print(printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"), file=sys.stderr)
             elif not args.quiet:
                 print(printable(f"{result.status.value}: {result.source}"), file=sys.stderr)
@@ -212,27 +262,23 @@ def run_send(args: argparse.Namespace) -> int:
     total = sum(counts.values())
     if total == 0:
         print("dicomify: error: no DICOM files found in " + ", ".join(map(repr, args.sources)) + ".", file=sys.stderr)
-        return EXIT_FAILED
-    failed = counts[SendStatus.FAILED]
+        return ExitCode.FAILED
+    failed = counts[SendStatus.FAILED] + counts[SendStatus.UNCONFIRMED]
     if not args.quiet:
         print(
             f"{total} file(s): {counts[SendStatus.STORED] + counts[SendStatus.STORED_DECODED]} stored"
             f" ({counts[SendStatus.STORED_DECODED]} decoded first), {counts[SendStatus.SKIPPED]} skipped,"
-            f" {failed} failed, to {destination}.",
+            f" {counts[SendStatus.FAILED]} failed, {counts[SendStatus.UNCONFIRMED]} unconfirmed, to {destination}.",
             file=sys.stderr,
         )
-    if failed == 0:
-        return EXIT_OK
-    return EXIT_FAILED if failed == total else EXIT_PARTIAL
+    return for_counts(total, failed)
 
 
 def run_echo(args: argparse.Namespace) -> int:
-    from . import EXIT_FAILED, EXIT_OK
-
     destination = destination_from_args(args)
     assert destination is not None
     from ..net import echo
 
     outcome = echo(destination)
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return EXIT_OK if outcome.ok else EXIT_FAILED
+    return ExitCode.OK if outcome.ok else ExitCode.FAILED

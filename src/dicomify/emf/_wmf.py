@@ -15,7 +15,7 @@ import skia
 
 from ..errors import CorruptImageError
 from . import _gdi
-from ._dib import decode_dib
+from ._dib import BI_BITFIELDS, BI_RGB, check_size, decode_dib
 from ._emf import _codepage, _opaque, logfont
 from ._gdi import Brush, Device, Pen, color_of
 from ._records import DAMAGED_RECORD_ERRORS
@@ -25,6 +25,7 @@ from ._sniff import WMF_PLACEABLE_KEY
 log = logging.getLogger(__name__)
 
 ETO_OPAQUE, ETO_CLIPPED = 2, 4
+DIB_RGB_COLORS, DIB_PAL_COLORS = 0, 1
 
 
 def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
@@ -178,6 +179,8 @@ class _WmfPlayer:
             except DAMAGED_RECORD_ERRORS as exc:
                 raise CorruptImageError(f"WMF record {func:#06x} at offset {off} is damaged ({exc})") from None
             off += size * 2
+        if not dev.drew:  # cut short (no end-of-file record) before anything was drawn
+            raise CorruptImageError(f"the WMF ends at byte {off} without its end-of-file record, with nothing drawn")
 
     def record(self, off: int, size: int, func: int) -> None:
         dev = self.dev
@@ -284,13 +287,15 @@ class _WmfPlayer:
         elif func == 0x02FB:
             self.add_object(logfont(self.data, off + 6, wide=False))
         elif func == 0x0142:  # DIBCreatePatternBrush
-            _style, _usage = p(2, "H")
+            _style, usage = p(2, "H")
             try:
-                bits_at = off + 10 + self._bits_at(off + 10)
-                rgba = decode_dib(self.data[off + 10 : bits_at], self.data[bits_at : off + size * 2])
-                self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, rgba))
+                pattern = self.dib(off, off + 10, off + size * 2, usage)
             except CorruptImageError:
+                pattern = None
+            if pattern is None:
                 self.add_object(Brush(_gdi.BS_SOLID, (128, 128, 128)))
+            else:
+                self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, pattern))
         elif func in (
             0x00F7,
             0x06FF,
@@ -329,6 +334,8 @@ class _WmfPlayer:
             dev.pattern_blit((x, y, w, h), (rop_lo & 0xFFFF) | ((rop_hi & 0xFFFF) << 16))
         elif func in (0x0940, 0x0B41, 0x0F43):
             self.dib_blit(off, size, func)
+        elif func in (0x0922, 0x0B23):
+            self.bitmap16_blit(off, size, func)
         elif func == 0x041F:  # SetPixel: colour, y, x
             c_lo, c_hi, y, x = p(4, "H")
             path = skia.Path()
@@ -344,20 +351,60 @@ class _WmfPlayer:
         else:
             log.debug("WMF record %#06x at offset %d skipped", func, off)
 
-    def _bits_at(self, bmi_at: int) -> int:
-        header_size = struct.unpack_from("<I", self.data, bmi_at)[0]
+    def dib(self, off: int, bmi_at: int, end: int, usage: int = DIB_RGB_COLORS) -> np.ndarray | None:
+        """Decode the DIB of the record at ``off`` (header at ``bmi_at``, record end ``end``),
+        tolerating what GDI tolerates; None when it holds no pixels at all.
+
+        The colour table is sized as GDI sizes it (Wine's ``bitmap_info_size``): ``biClrUsed``
+        at most 256 entries, 2-byte palette indices for DIB_PAL_COLORS, the three masks of a
+        BI_BITFIELDS BITMAPINFOHEADER. Pixel rows missing at the end (writers that cut the
+        last row's padding, or the last rows) are drawn as zeros rather than refusing the
+        picture; a header or colour table cut short is damage.
+        """
+        data = self.data
+        if bmi_at + 16 > end:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} is too short for a bitmap header")
+        header_size = struct.unpack_from("<I", data, bmi_at)[0]
+        entry = 2 if usage == DIB_PAL_COLORS else 3 if header_size == 12 else 4
         if header_size == 12:
-            bit_count = struct.unpack_from("<H", self.data, bmi_at + 10)[0]
-            return 12 + (3 << bit_count if bit_count <= 8 else 0)
-        bit_count, compression = struct.unpack_from("<HI", self.data, bmi_at + 14)
-        used = struct.unpack_from("<I", self.data, bmi_at + 32)[0]
-        colors = used or ((1 << bit_count) if bit_count <= 8 else 0)
-        extra = 12 if compression == 3 and header_size == 40 else 0
-        return header_size + 4 * colors + extra
+            width, height, _planes, bit_count = struct.unpack_from("<4H", data, bmi_at + 4)
+            compression, used, masks = BI_RGB, 0, 0
+        elif 40 <= header_size <= end - bmi_at:
+            width, height, _planes, bit_count, compression = struct.unpack_from("<iiHHI", data, bmi_at + 4)
+            used = struct.unpack_from("<I", data, bmi_at + 32)[0]
+            masks = 12 if compression == BI_BITFIELDS and header_size == 40 else 0
+        else:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} has a bitmap header of {header_size} bytes")
+        colors = min(used, 256) if used else (1 << bit_count if bit_count <= 8 else 0)
+        table_at = bmi_at + header_size + masks
+        bits_at = table_at + colors * entry
+        if bits_at > end:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} is too short for its colour table")
+        header = bytearray(data[bmi_at:table_at])
+        table = data[table_at:bits_at]
+        if header_size >= 40:
+            # The decoder reads exactly the entries the pixels can index; more is GDI slack.
+            kept = min(colors, 1 << bit_count) if bit_count <= 8 else 0
+            struct.pack_into("<I", header, 32, kept)
+            table = table[: kept * entry]
+        if usage == DIB_PAL_COLORS:
+            # Indices into a logical palette we do not keep: the decoder's grey ramp stands in.
+            table = b""
+        bits = data[bits_at:end]
+        if not bits:
+            log.debug("WMF bitmap record at offset %d holds no pixels; skipped", off)
+            return None
+        if compression in (BI_RGB, BI_BITFIELDS) and width > 0:
+            needed = (width * bit_count + 31) // 32 * 4 * abs(height)
+            if len(bits) < needed:
+                log.debug("WMF bitmap at offset %d lacks %d bytes of pixels; zeros drawn", off, needed - len(bits))
+                bits = bits + bytes(needed - len(bits))
+        return decode_dib(bytes(header) + table, bits)
 
     def dib_blit(self, off: int, size: int, func: int) -> None:
         end = off + size * 2
         rop = struct.unpack_from("<I", self.data, off + 6)[0]
+        usage = DIB_RGB_COLORS
         # Without a bitmap (record size (func >> 8) + 3 words, MS-WMF 2.3.1.2.2 / 2.3.1.3.2)
         # the blit is a pattern blit and a reserved word precedes the destination.
         no_bitmap = func != 0x0F43 and size == (func >> 8) + 3
@@ -375,17 +422,16 @@ class _WmfPlayer:
             dest = (xd, yd, wd, hd)
             bmi_at = off + 26
         else:  # StretchDIB: rop, usage, hSrc, wSrc, ySrc, xSrc, hDest, wDest, yDest, xDest
-            _usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
+            usage, hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<9h", self.data, off + 10)
             src = (xs, ys, ws, hs)
             dest = (xd, yd, wd, hd)
             bmi_at = off + 28
         if no_bitmap:
             self.dev.pattern_blit(dest, rop)
             return
-        bits_at = bmi_at + self._bits_at(bmi_at)
-        if bits_at > end:
-            raise CorruptImageError(f"WMF bitmap record at offset {off} is truncated")
-        rgba = decode_dib(self.data[bmi_at:bits_at], self.data[bits_at:end])
+        rgba = self.dib(off, bmi_at, end, usage)
+        if rgba is None:
+            return
         h = rgba.shape[0]
         bottom_up = (
             struct.unpack_from("<I", self.data, bmi_at)[0] == 12
@@ -395,3 +441,47 @@ class _WmfPlayer:
         if bottom_up:
             sy = h - sy - sh
         self.dev.draw_bitmap(_opaque(rgba), dest, (sx, sy, sw, sh), rop=rop)
+
+    def bitmap16_blit(self, off: int, size: int, func: int) -> None:
+        """META_BITBLT / META_STRETCHBLT (MS-WMF 2.3.1.1, 2.3.1.4): a Windows 3.0 device-dependent
+        Bitmap16. Monochrome ones (the common case, masks and patterns) are drawn as GDI draws a
+        monochrome bitmap on a colour device: 0 bits in the text colour, 1 bits in the
+        background colour; 24- and 32-bit ones as they are. Other depths depend on the palette
+        of the device that wrote them and are skipped, as LibreOffice does."""
+        end = off + size * 2
+        rop = struct.unpack_from("<I", self.data, off + 6)[0]
+        stretch = func == 0x0B23
+        fixed = 9 if stretch else 7  # parameter words after the raster operation
+        if size == (func >> 8) + 3:  # no bitmap: a pattern blit, a reserved word before the destination
+            hd, wd, yd, xd = struct.unpack_from("<4h", self.data, off + (20 if stretch else 16))
+            self.dev.pattern_blit((xd, yd, wd, hd), rop)
+            return
+        if stretch:
+            hs, ws, ys, xs, hd, wd, yd, xd = struct.unpack_from("<8h", self.data, off + 10)
+        else:
+            ys, xs, hd, wd, yd, xd = struct.unpack_from("<6h", self.data, off + 10)
+            hs, ws = hd, wd
+        bm_at = off + 10 + 2 * (fixed - 1)
+        if bm_at + 10 > end:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} is too short for its bitmap")
+        _type, width, height, width_bytes, planes, bits_pixel = struct.unpack_from("<4hBB", self.data, bm_at)
+        if width <= 0 or height <= 0 or width_bytes < (width * bits_pixel + 7) // 8:
+            raise CorruptImageError(f"WMF bitmap record at offset {off} has an invalid bitmap ({width}x{height})")
+        check_size(width, height)
+        rows = np.frombuffer(self.data, np.uint8, min(width_bytes * height, end - bm_at - 10), bm_at + 10)
+        if rows.size < width_bytes * height:  # rows missing at the end: zeros, as for DIBs
+            rows = np.concatenate([rows, np.zeros(width_bytes * height - rows.size, np.uint8)])
+        rows = rows.reshape(height, width_bytes)
+        if planes == 1 and bits_pixel == 1:
+            ones = np.unpackbits(rows, axis=1)[:, :width].astype(bool)
+            rgba = np.empty((height, width, 4), np.uint8)
+            rgba[..., :3] = np.where(ones[..., None], self.dev.state.bk_color, self.dev.state.text_color)
+            rgba[..., 3] = 255
+        elif planes == 1 and bits_pixel in (24, 32):
+            k = bits_pixel // 8
+            bgr = rows[:, : width * k].reshape(height, width, k)
+            rgba = np.dstack([bgr[..., 2], bgr[..., 1], bgr[..., 0], np.full((height, width), 255, np.uint8)])
+        else:
+            log.debug("WMF bitmap of %d planes x %d bits at offset %d skipped", planes, bits_pixel, off)
+            return
+        self.dev.draw_bitmap(rgba, (xd, yd, wd, hd), (xs, ys, ws, hs), rop=rop)

@@ -11,7 +11,7 @@ from typing import Protocol
 from pydicom import Dataset
 
 from ..errors import NetworkError
-from ..report import read_report
+from ..report import delivered_objects, is_delivered
 from ._config import Destination, DicomDestination, StowDestination
 from ._dimse import DimseSender, dimse_echo
 from ._items import SendItem, find_dicom_files, header_of
@@ -19,10 +19,6 @@ from ._result import EchoResult, SendResult, SendStatus
 from ._stow import StowSender, stow_echo
 
 __all__ = ["Sender", "echo", "open_sender", "send_files", "stored_in_report"]
-
-#: send_status values of a report row that mean "the peer has it"
-_DELIVERED = {SendStatus.STORED.value, SendStatus.STORED_DECODED.value, SendStatus.SKIPPED.value}
-
 
 class Sender(Protocol):
     """What :func:`open_sender` yields."""
@@ -59,25 +55,22 @@ def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] | 
         yield sender
 
 
-def _key(path: str) -> str:
-    return str(Path(path).resolve()) if path else ""
-
-
 def stored_in_report(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
-    """(resolved source path, SOP Instance UID) of every row a previous run delivered.
+    """(real path of the DICOM file, SOP Instance UID) of every object a previous run delivered.
 
-    Rows whose ``send_status`` is stored, stored-decoded or skipped (skipped is only
-    written for objects an even earlier run stored) count as delivered.
+    See :func:`dicomify.report.delivered_objects`: the file is the source of a ``send``
+    report row and the output of a ``convert --send`` one.
+
+    Raises
+    ------
+    NetworkError
+        When the report does not exist or cannot be read.
     """
     path = Path(report)
     if not path.is_file():
         raise NetworkError(f"The report {str(path)!r} to resume from does not exist.")
     try:
-        return {
-            (_key(row.get("source", "")), row.get("sop_instance_uid", ""))
-            for row in read_report(path)
-            if row.get("send_status", "") in _DELIVERED and row.get("sop_instance_uid")
-        }
+        return delivered_objects(path)
     except (ValueError, OSError) as error:
         raise NetworkError(f"Cannot read the report {str(path)!r}: {error}.") from error
 
@@ -119,7 +112,7 @@ def _send_all(
         header = header_of(item)
         if header is not None:
             source = "" if isinstance(item, Dataset) else os.fspath(item)
-            if source and (_key(source), header.sop_instance_uid) in delivered:
+            if is_delivered(delivered, source, header.sop_instance_uid):
                 yield SendResult(
                     source=source,
                     status=SendStatus.SKIPPED,

@@ -221,6 +221,11 @@ def associate(
     ext_neg: Sequence[Any] | None = None,
 ) -> tuple[Association, str]:
     """Associate; (association, "") on success, or (association, why not)."""
+    unknown = _unresolvable(destination)
+    if unknown:
+        # pynetdicom resolves the name inside associate() and lets socket.gaierror
+        # escape; an association that never started stands for the failed attempt.
+        return Association(ae, "requestor"), unknown
     watch = _Watch()
     bound = [(evt.EVT_CONN_OPEN, watch.on_open), (evt.EVT_CONN_CLOSE, watch.on_close), *handlers]
     kwargs: dict[str, Any] = {
@@ -246,6 +251,16 @@ def associate(
             return assoc, message
     _no_delay(assoc)
     return assoc, ""
+
+
+def _unresolvable(destination: DicomDestination) -> str:
+    """Why the peer's host name does not resolve, or "" when it does."""
+    try:
+        socket.getaddrinfo(destination.host, destination.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return f"cannot resolve the host name {destination.host!r} ({reason})"
+    return ""
 
 
 def _no_delay(assoc: Association) -> None:

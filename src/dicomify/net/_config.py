@@ -153,6 +153,22 @@ class StowDestination:
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise NetworkError(f"The STOW-RS batch size must be 1 or more, not {self.batch_size!r}.")
 
+    def redact(self, text: str) -> str:
+        """``text`` with this destination's password and token replaced by ``***``."""
+        for secret in (self.password, self.token, urlsplit(self.url).password):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def __repr__(self) -> str:
+        hidden = {"password": self.password, "token": self.token}
+        shown = ", ".join(
+            f"{name}={'***' if hidden.get(name) else repr(getattr(self, name))}"
+            for name in self.__dataclass_fields__
+            if name != "url"
+        )
+        return f"StowDestination(url={_redacted_url(self.url)!r}, {shown})"
+
     @property
     def studies_url(self) -> str:
         """The STOW-RS endpoint: ``{root}/studies``, or ``{root}/studies/{StudyInstanceUID}`` as given.
@@ -167,7 +183,18 @@ class StowDestination:
         return urlunsplit(parts._replace(path=path))
 
     def __str__(self) -> str:
-        return self.studies_url
+        """The endpoint without secrets: a password in the URL shows as ``***``."""
+        return _redacted_url(self.studies_url)
+
+
+def _redacted_url(url: str) -> str:
+    """``url`` with the password of its user information (``user:pw@``) replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = "***" if parts.password is None else f"{parts.username}:***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
 Destination = DicomDestination | StowDestination

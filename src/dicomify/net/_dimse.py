@@ -12,28 +12,39 @@ needs a context the current association lacks, we release it and associate again
 
 from __future__ import annotations
 
-import gc
-import logging
-import socket
-import time
-import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
 
 from pydicom import Dataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
-from pynetdicom import AE, build_context
+from pydicom.uid import (
+    UID,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+)
+from pynetdicom import build_context
 from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext
-from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]
+    MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+    MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    SecondaryCaptureImageStorage,
+    Verification,
+    VLPhotographicImageStorage,
+)
 from pynetdicom.status import code_to_category
 
+from ._assoc import Attempts, Deadline, associate, finish, is_permanent, make_ae, unclosed_sockets_ignored, watchdog
 from ._config import DicomDestination
 from ._items import Item, SendItem, decoded_copy, load, uid_name
 from ._result import EchoResult, SendResult, SendStatus
-from ._tls import client_context
 
 __all__ = ["DimseSender", "dimse_echo"]
 
@@ -41,97 +52,27 @@ __all__ = ["DimseSender", "dimse_echo"]
 # a sender is opened without knowing its objects (``convert --send``), so that
 # converting and sending one by one still needs a single association.
 DICOMIFY_SOP_CLASSES = (
-    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
-    "1.2.840.10008.5.1.4.1.1.7.2",  # Multi-frame Grayscale Byte SC
-    "1.2.840.10008.5.1.4.1.1.7.3",  # Multi-frame Grayscale Word SC
-    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC
-    "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic Image Storage
+    SecondaryCaptureImageStorage,
+    MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+    MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    VLPhotographicImageStorage,
 )
 DICOMIFY_TRANSFER_SYNTAXES = (
-    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian (and Implicit, in the same context)
-    "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
-    "1.2.840.10008.1.2.4.51",  # JPEG Extended (Process 2 & 4)
-    "1.2.840.10008.1.2.4.57",  # JPEG Lossless (Process 14)
-    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
-    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
-    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
-    "1.2.840.10008.1.2.5",  # RLE Lossless
+    ExplicitVRLittleEndian,  # and Implicit, in the same context
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEG2000Lossless,
+    RLELossless,
 )
-DICOMIFY_CONTEXTS = tuple((sop, ts) for sop in DICOMIFY_SOP_CLASSES for ts in DICOMIFY_TRANSFER_SYNTAXES)
+DICOMIFY_CONTEXTS = tuple((str(sop), str(ts)) for sop in DICOMIFY_SOP_CLASSES for ts in DICOMIFY_TRANSFER_SYNTAXES)
 
 MAX_CONTEXTS = 128  # PS3.8 9.3.2.2: presentation context IDs are odd numbers 1..255
 NATIVE = "native"  # the key of the uncompressed-little-endian context of a SOP class
 _UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
-
-
-class _ErrorLog(logging.Handler):
-    """Collects pynetdicom's error lines while associating: they carry the reason."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.exc_info:
-            self.lines.append(record.getMessage())
-
-
-@contextmanager
-def _pynetdicom_errors() -> Iterator[_ErrorLog]:
-    handler = _ErrorLog()
-    logger = logging.getLogger("pynetdicom")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-
-
-@contextmanager
-def _unclosed_sockets_ignored() -> Iterator[None]:
-    """pynetdicom <= 3.0.4 can drop its socket unclosed when a connection fails or is
-    aborted (pydicom/pynetdicom#979, fixed by #999 after 3.0.4). The ResourceWarning
-    says nothing a caller can act on (the failure itself is in the result), so it
-    is silenced here, around the calls that fail, and nowhere else."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        yield
-
-
-def _finish(assoc: Association, timeout: float) -> None:
-    """Wait for a failed association's thread to end and free its socket now, not later."""
-    with _unclosed_sockets_ignored():
-        if assoc.is_alive():
-            assoc.join(timeout)
-        try:
-            sock = assoc.dul.socket.socket  # type: ignore[union-attr]
-            if sock is not None:
-                sock.close()  # pynetdicom <= 3.0.4 may leave it open after an abort (#979)
-        except (AttributeError, OSError):
-            pass
-        gc.collect()  # a failed TLS handshake leaves the socket in a reference cycle
-
-
-def _association_failure(assoc: Association, lines: list[str]) -> str:
-    """One sentence on why an association did not happen, from pynetdicom's own log lines."""
-    useful = [
-        line
-        for line in lines
-        if line.startswith(("TCP Initialisation Error", "Result:", "Reason:", "ACSE timeout", "No accepted"))
-    ]
-    if not useful and any(line.startswith("Connection closed") for line in lines):
-        useful = ["the peer closed the connection without answering"]
-    if assoc.is_rejected:
-        prefix = "the peer rejected the association"
-    elif any(line.startswith("TCP Initialisation Error") for line in useful):
-        prefix = "cannot connect"
-    elif any(line.startswith("No accepted") for line in useful):
-        prefix = "the peer accepted none of the proposed presentation contexts"
-        useful = []
-    else:
-        prefix = "the association was aborted"
-    detail = "; ".join(line.replace("TCP Initialisation Error: ", "") for line in useful)
-    return f"{prefix} ({detail})" if detail else prefix
 
 
 def _context_key(sop_class: str, syntax: str) -> tuple[str, str]:
@@ -152,48 +93,6 @@ def _build(key: tuple[str, str]) -> PresentationContext:
     return build_context(sop_class, syntaxes)
 
 
-def _make_ae(destination: DicomDestination) -> AE:
-    ae = AE(ae_title=destination.calling_aet)
-    ae.acse_timeout = destination.timeout
-    ae.dimse_timeout = destination.timeout
-    ae.network_timeout = destination.timeout
-    ae.connection_timeout = destination.timeout
-    ae.maximum_pdu_size = destination.max_pdu
-    return ae
-
-
-def _associate_once(
-    ae: AE, destination: DicomDestination, contexts: list[PresentationContext]
-) -> tuple[Association, str]:
-    kwargs: dict[str, Any] = {"ae_title": destination.called_aet, "contexts": contexts, "max_pdu": destination.max_pdu}
-    if destination.tls is not None:
-        server_name = destination.host if destination.tls.check_hostname else None
-        kwargs["tls_args"] = (client_context(destination.tls), server_name)
-    with _pynetdicom_errors() as errors, _unclosed_sockets_ignored():
-        assoc = ae.associate(destination.host, destination.port, **kwargs)
-        if not assoc.is_established:
-            _finish(assoc, destination.timeout)
-    if assoc.is_established:
-        _no_delay(assoc)
-        return assoc, ""
-    return assoc, _association_failure(assoc, errors.lines)
-
-
-def _no_delay(assoc: Association) -> None:
-    """Turn Nagle's algorithm off: a C-STORE is a small command PDU then the data set,
-    and waiting to coalesce them costs a delayed-ACK round trip per object (measured:
-    twice the time per object against Orthanc on loopback)."""
-    try:
-        assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[union-attr]
-    except (AttributeError, OSError):  # pynetdicom's internals moved, or the socket is gone
-        pass
-
-
-def _is_permanent(assoc: Association, message: str) -> bool:
-    """A permanent rejection (PS3.8 9.3.4, e.g. a wrong called AE title) will not change on retry."""
-    return assoc.is_rejected and "Rejected Permanent" in message
-
-
 class DimseSender:
     """Sends objects by C-STORE over as few associations as the objects allow.
 
@@ -206,7 +105,7 @@ class DimseSender:
 
     def __init__(self, destination: DicomDestination, expected: Iterable[tuple[str, str]] | None = None) -> None:
         self.destination = destination
-        self._ae = _make_ae(destination)
+        self._ae = make_ae(destination)
         self._wanted: dict[tuple[str, str], None] = {}  # an ordered set of context keys
         for sop_class, syntax in DICOMIFY_CONTEXTS if expected is None else expected:
             self._want(sop_class, syntax)
@@ -239,36 +138,31 @@ class DimseSender:
 
     def _abort(self) -> None:
         if self._assoc is not None:
-            with _unclosed_sockets_ignored():
+            with unclosed_sockets_ignored():
                 if self._assoc.is_established:
                     self._assoc.abort()
-                _finish(self._assoc, self.destination.timeout)
+                finish(self._assoc, self.destination.timeout)
             self._assoc = None
             self._proposed = set()
 
-    def _ensure_association(self, item: Item) -> str:
-        """Associate so that ``item`` can travel; an error message, or "" when ready."""
+    def _ready_for(self, item: Item) -> bool:
+        """Can ``item`` travel over the current association?"""
         self._want(item.sop_class_uid, item.transfer_syntax)
         needed = set(_keys_for(item.sop_class_uid, item.transfer_syntax))
         self._used |= needed
-        if self._assoc is not None and self._assoc.is_established and needed <= self._proposed:
-            return ""
+        return self._assoc is not None and self._assoc.is_established and needed <= self._proposed
+
+    def _associate_for(self, item: Item, deadline: Deadline) -> tuple[str, bool]:
+        """Associate (once) so that ``item`` can travel: ("", _) when ready, else (why not, permanent?)."""
         self._release()
         keys = self._contexts_for(item)
-        contexts = [_build(key) for key in keys]
-        message = ""
-        for attempt in range(1 + self.destination.retries):
-            if attempt:
-                time.sleep(self.destination.backoff * 2 ** (attempt - 1))
-            assoc, message = _associate_once(self._ae, self.destination, contexts)
-            if not message:
-                self._assoc = assoc
-                self._proposed = set(keys)
-                self.associations += 1
-                return ""
-            if _is_permanent(assoc, message) or "accepted none" in message:
-                break
-        return f"{message} at {self.destination}"
+        assoc, message = associate(self._ae, self.destination, [_build(key) for key in keys], deadline)
+        if message:
+            return f"{message} at {self.destination}", is_permanent(assoc) or "accepted none" in message
+        self._assoc = assoc
+        self._proposed = set(keys)
+        self.associations += 1
+        return "", False
 
     # -- sending --------------------------------------------------------------
 
@@ -294,7 +188,11 @@ class DimseSender:
         return self._assoc.send_c_store(dataset, msg_id=self._message_id)
 
     def send(self, source: SendItem) -> SendResult:
-        """Store one file or dataset; the outcome as data."""
+        """Store one file or dataset; the outcome as data.
+
+        Each attempt (associating if needed, then the C-STORE) must be over within
+        the destination's timeout; a failed attempt is retried with backoff.
+        """
         loaded = load(source)
         if isinstance(loaded, SendResult):
             return loaded
@@ -302,25 +200,26 @@ class DimseSender:
         if self._unreachable:
             return item.result(SendStatus.FAILED, f"Not sent: {self._unreachable}.")
         last = ""
-        attempts = 1 + self.destination.retries
-        attempt = 0
-        while attempt < attempts:
-            if attempt:
-                time.sleep(self.destination.backoff * 2 ** (attempt - 1))
-            attempt += 1
-            opened = self.associations
-            problem = self._ensure_association(item)
-            if problem:
-                if "accepted none" in problem:
-                    return item.result(
-                        SendStatus.FAILED,
-                        f"Not stored: the peer refused SOP class {uid_name(item.sop_class_uid)}"
-                        f" (it accepted no presentation context at {self.destination}).",
-                    )
-                if "rejected" not in problem:
-                    self._unreachable = problem  # the rest of the batch fails fast; a rerun sends it
-                return item.result(SendStatus.FAILED, f"Not sent: {problem}.")
-            reused = opened == self.associations
+        attempts = Attempts(self.destination.retries, self.destination.backoff)
+        forgiven = False
+        unreachable = False
+        for _ in attempts:
+            deadline = Deadline(self.destination.timeout)
+            reused = self._ready_for(item)
+            if not reused:
+                problem, permanent = self._associate_for(item, deadline)
+                unreachable = bool(problem)
+                if problem:
+                    last = problem
+                    if "accepted none" in problem:
+                        return item.result(
+                            SendStatus.FAILED,
+                            f"Not stored: the peer refused SOP class {uid_name(item.sop_class_uid)}"
+                            f" (it accepted no presentation context at {self.destination}).",
+                        )
+                    if permanent:
+                        return item.result(SendStatus.FAILED, f"Not sent: {problem}.")
+                    continue
             choice = self._choose(item)
             if isinstance(choice, str):
                 return item.result(SendStatus.FAILED, choice)
@@ -334,8 +233,9 @@ class DimseSender:
                         SendStatus.FAILED,
                         f"Not stored: the peer refused {item.transfer_syntax.name} and decoding failed: {error}",
                     )
+            assert self._assoc is not None
             try:
-                with _pynetdicom_errors() as errors:
+                with watchdog(deadline, assoc=self._assoc):
                     status = self._store(dataset)
             except Exception as error:  # an object pydicom cannot encode: this file fails, not the batch
                 return item.result(SendStatus.FAILED, f"Not stored: cannot encode the object: {error}")
@@ -344,11 +244,18 @@ class DimseSender:
             # No response: the association was aborted or timed out. One the peer
             # closed while idle (Orthanc's DicomScpTimeout) is not the object's
             # fault: that try does not count.
-            last = "; ".join(errors.lines[-2:]) or "no response from the peer"
+            if deadline.expired:
+                last = f"no answer within {self.destination.timeout:g} s"
+            else:
+                last = "the association was aborted (the peer closed the connection without answering)"
             self._abort()
-            if reused and attempts == 1 + self.destination.retries:
-                attempts += 1
-        return item.result(SendStatus.FAILED, f"Not stored: {last} (after {attempts} attempts).")
+            if reused and not forgiven:
+                forgiven = True
+                attempts.retries += 1
+        if unreachable:
+            self._unreachable = last  # the rest of the batch fails fast; a rerun sends it
+            return item.result(SendStatus.FAILED, f"Not sent: {last}.")
+        return item.result(SendStatus.FAILED, f"Not stored: {last} (after {attempts.made} attempts).")
 
     def send_many(self, sources: Iterable[SendItem]) -> Iterator[SendResult]:
         """Store many, in order, over as few associations as they allow."""
@@ -393,27 +300,32 @@ class DimseSender:
 
 
 def dimse_echo(destination: DicomDestination) -> EchoResult:
-    """C-ECHO (PS3.7 9.1.5): can we associate and does the peer answer?"""
-    ae = _make_ae(destination)
+    """C-ECHO (PS3.7 9.1.5): can we associate and does the peer answer?
+
+    The whole exchange (connecting, associating, the echo, releasing) ends within the
+    destination's timeout, however slowly the peer answers.
+    """
+    ae = make_ae(destination)
     contexts = [build_context(Verification)]
     message = ""
-    for attempt in range(1 + destination.retries):
-        if attempt:
-            time.sleep(destination.backoff * 2 ** (attempt - 1))
-        assoc, message = _associate_once(ae, destination, contexts)
-        if not message:
+    for _ in Attempts(destination.retries, destination.backoff):
+        deadline = Deadline(destination.timeout)
+        assoc, message = associate(ae, destination, contexts, deadline)
+        if message:
+            if is_permanent(assoc):
+                break
+            continue
+        with unclosed_sockets_ignored(), watchdog(deadline, assoc=assoc):
             try:
                 status = assoc.send_c_echo()
             finally:
                 if assoc.is_established:
                     assoc.release()
-            if "Status" in status:
-                code = int(status.Status)
-                if code == 0:
-                    return EchoResult(True, f"{destination} answered C-ECHO with success.", code)
-                return EchoResult(False, f"{destination} answered C-ECHO with status 0x{code:04X}.", code)
-            message = "no C-ECHO response"
-            continue
-        if _is_permanent(assoc, message):
-            break
+                finish(assoc, destination.timeout)
+        if "Status" in status:
+            code = int(status.Status)
+            if code == 0:
+                return EchoResult(True, f"{destination} answered C-ECHO with success.", code)
+            return EchoResult(False, f"{destination} answered C-ECHO with status 0x{code:04X}.", code)
+        message = f"no answer within {destination.timeout:g} s" if deadline.expired else "no C-ECHO response"
     return EchoResult(False, f"C-ECHO failed: {message} at {destination}.")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydicom import Dataset, dcmread
 from pydicom.errors import InvalidDicomError
+from pydicom.misc import is_dicom
 from pydicom.uid import UID
 
 from ..errors import NetworkError
@@ -49,11 +50,9 @@ class Item:
 
 
 def _is_dicom_file(path: Path) -> bool:
-    """A DICOM file (PS3.10 7.1): 128-byte preamble then ``DICM``."""
+    """A DICOM file (PS3.10 7.1): 128-byte preamble then ``DICM`` (pydicom's check)."""
     try:
-        with open(path, "rb") as file:
-            file.seek(128)
-            return file.read(4) == b"DICM"
+        return is_dicom(path)
     except OSError:
         return False
 

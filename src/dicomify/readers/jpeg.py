@@ -30,6 +30,7 @@ from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Encapsulated, FrameLayout, Picture, frames_of
 from . import Reader, register
+from .jpeg_repair import repair_jpeg
 from .jpeg_segments import strip_metadata
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import frame_from_pil, layout_of
@@ -108,7 +109,8 @@ def parse_jpeg(data: bytes) -> JpegFacts:
 
 
 def sniff(head: bytes) -> bool:
-    return head.startswith(_SOI)
+    # SOI alone: extraneous bytes may follow it before the first marker (jpeg_repair).
+    return head.startswith(_SOI[:2])
 
 
 def _photometric(facts: JpegFacts) -> str:
@@ -131,8 +133,11 @@ def _transfer_syntax(facts: JpegFacts) -> str | None:
 
 
 def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
-    data = stream.read()
+    data, repairs = repair_jpeg(stream.read())
     facts = parse_jpeg(data)
+    if repairs and facts.precision == 8 and facts.sof != 0xC3:
+        # A repair must give what libjpeg decodes, or nothing: decode it once to be sure.
+        load(open_image(io.BytesIO(data), options, formats=["JPEG"]))
     check_size(facts.columns, facts.rows, options)
     if facts.rows == 0:
         raise UnsupportedFormatError("JPEG with the height in a DNL marker is not supported")
@@ -181,6 +186,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
             ),
             icc_profile=image.info.get("icc_profile") if image is not None and components == 3 else None,
             content_datetime=exif_datetime(image) if image is not None else None,
+            notes=repairs,
         )
     if image is None:
         raise UnsupportedFormatError(
@@ -190,7 +196,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     load(image)
     shown = upright(image, options)
     frame = frame_from_pil(shown, options.background)
-    notes = []
+    notes = list(repairs)
     if components == 4:
         notes.append("CMYK JPEG converted to RGB")
     if rotated:

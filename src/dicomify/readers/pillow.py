@@ -23,6 +23,7 @@ from ..options import ConvertOptions
 from ..picture import FrameLayout, Picture, frames_of
 from . import Reader, register
 from .apng import parse_apng
+from .bmp_bitfields import parse_bitfields
 from .headers import Animation, scan_animation
 from .opening import (
     check_object,
@@ -105,6 +106,10 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         # A 16-bit gray colour key (tRNS) is lost by Pillow's I;16 mode.
         if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
             return _read_16bit_png(stream, options)
+    if head.startswith(b"BM"):
+        picture = _read_bitfield_bmp(stream, options)
+        if picture is not None:
+            return picture
     scan = None
     if head[:6] in (b"GIF87a", b"GIF89a") or head[8:12] == b"WEBP":
         # Counted and sized from the headers, before Pillow allocates a canvas (WebP does
@@ -180,6 +185,29 @@ def _read_animation(
         frames=frames,
         icc_profile=image.info.get("icc_profile"),
         frame_times_ms=tuple(durations) if any(durations) else None,
+    )
+
+
+def _read_bitfield_bmp(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
+    """A 16/32-bit bitfield BMP whose layout Pillow does not decode, or None."""
+    data = stream.read()
+    stream.seek(0)
+    bmp = parse_bitfields(data)
+    if bmp is None:
+        return None
+    try:
+        open_image(io.BytesIO(data), options, formats=["BMP"])
+        return None  # a layout Pillow knows: read it the usual way
+    except CorruptImageError:
+        pass
+    check_size(bmp.width, bmp.height, options)
+    frame = frame_from_array(bmp.decode(), options.background)
+    return Picture(
+        source_format="BMP",
+        layout=layout_of(frame),
+        number_of_frames=1,
+        frames=frames_of([frame]),
+        notes=[f"BMP bitfields {', '.join(hex(m) for m in bmp.masks)} decoded by dicomify"],
     )
 
 

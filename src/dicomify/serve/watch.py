@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import DicomifyError, MetadataError
 from ..iod.metadata import FIELDS, validate
-from ..net import Destination, SendStatus
+from ..net import Destination
 from ..options import ConvertOptions
 from .config import ServeConfig
 
@@ -240,7 +240,7 @@ class Watcher:
         from ..net import send_files
 
         result = next(iter(send_files([dicom], self.destination)))
-        if result.status is SendStatus.FAILED:
+        if not result.ok:  # failed, or unconfirmed (STOW-RS answered without confirming)
             # The PACS is down or refused: keep it in hand and try again later, never lose it.
             self._retry_after = self.clock() + RETRY_SECONDS
             logger.warning("sending failed, retrying in %.0f s: %s", RETRY_SECONDS, result.message)
