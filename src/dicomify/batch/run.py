@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._files import check_output_folder, remove_stale_temporaries
-from ..errors import DicomifyError
+from ..errors import DicomifyError, OptionError
 from ..iod.metadata import split_keywords
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome
@@ -99,7 +99,7 @@ class BatchRun:
         tune_allocator: bool = False,
     ) -> None:
         if jobs is not None and jobs < 1:
-            raise DicomifyError(f"jobs {jobs} must be 1 or more")
+            raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
         self.plan = plan
         self.options = options
         self.executor = executor
@@ -235,7 +235,7 @@ def convert_many(
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if jobs is not None and jobs < 1:
-        raise DicomifyError(f"jobs {jobs} must be 1 or more")
+        raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
     planned = plan(
         list(sources),
         output_dir,

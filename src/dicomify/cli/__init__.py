@@ -18,7 +18,7 @@ from importlib import import_module
 
 from .._text import printable
 from .._version import __version__
-from ..errors import DicomifyError
+from ..errors import DicomifyError, OptionError
 from .exitcodes import ExitCode, UsageError
 
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "entry_point", "main"]
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except UsageError as error:
+    except (UsageError, OptionError) as error:  # a bad flag value is a bad command line
         print(printable(f"dicomify: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except DicomifyError as error:

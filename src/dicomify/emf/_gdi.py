@@ -9,7 +9,6 @@ so path brackets (which GDI records in device space) and plain drawing share one
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from collections.abc import Callable
@@ -248,7 +247,9 @@ class Device:
         self._matrix = None
 
     def save(self) -> None:
-        s = copy.copy(self.state)
+        # A shallow copy without copy.copy's reduce protocol (SaveDC can come by the thousand).
+        s = object.__new__(State)
+        s.__dict__.update(self.state.__dict__)
         if s.clip is not None:
             s.clip = skia.Path(s.clip)
         self.saved.append(s)

@@ -138,8 +138,11 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture:
         if reader.sniff(head):
             with decoding():
                 picture = reader.read(stream, options)
-            check_object(picture.number_of_frames, picture.layout.frame_bytes, options)
-            _guard_frames(picture)
+            for part in picture.parts:  # each part is one DICOM object
+                check_object(part.number_of_frames, part.layout.frame_bytes, options)
+                _guard_frames(part)
+            if len(picture.parts) > 1:  # and the frames of all of them together
+                check_object(sum(part.number_of_frames for part in picture.parts), 0, options)
             return picture
     raise UnsupportedFormatError(
         "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF or WMF)"
