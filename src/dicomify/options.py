@@ -64,9 +64,10 @@ class ConvertOptions:
 
     Raises
     ------
-    DicomifyError
+    OptionError
         A value is not valid (an unknown IOD or compression, a colour Pillow does not
-        know, ``dpi``, ``page`` or a limit out of range); the message lists the
+        know or components outside 0..255, a flag that is not a bool, ``dpi``, ``page``
+        or a limit of the wrong type or out of range); the message lists the
         valid values.
     """
 

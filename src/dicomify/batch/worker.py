@@ -7,11 +7,13 @@ takes and returns plain picklable data: :class:`~dicomify.batch.plan.Task` in,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._files import is_complete_dicom
+from .._warnings import library_notes
 from ..errors import DicomifyError
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
@@ -70,6 +72,15 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
             return _existing(task)
         # Cut short by something else (a copy, a full disk): ours are never partial.
         notes.append("the existing output was not a complete DICOM file: converted again")
+    with library_notes() as heard:
+        outcome = _convert(task, options, notes)
+    if heard:
+        message = "; ".join(part for part in (outcome.message, *heard) if part)
+        outcome = dataclasses.replace(outcome, message=message)
+    return outcome
+
+
+def _convert(task: Task, options: ConvertOptions, notes: list[str]) -> Outcome:
     from ..api import DicomImage  # imported in the worker, where the work is
 
     try:
