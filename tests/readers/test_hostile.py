@@ -111,9 +111,11 @@ def test_gif_first_frame_past_the_canvas_is_too_large() -> None:
     assert isinstance(convert_error(_gif((10, 10), [(0, 0, 30000, 30000)])), dicomify.ImageTooLargeError)
 
 
-def test_gif_frames_growing_the_canvas_share_the_largest_one() -> None:
-    ds = dicomify.convert(_gif((10, 10), [(0, 0, 10, 10), (5, 5, 40, 20)], delay=5), io.BytesIO())
-    assert (ds.NumberOfFrames, ds.Rows, ds.Columns) == (2, 25, 45)
+def test_gif_frames_growing_the_canvas_are_sized_from_the_headers() -> None:
+    data = _gif((10, 10), [(0, 0, 10, 10), (0, 0, 10, 10), (5, 5, 40, 20)], delay=5)
+    image = dicomify.DicomImage(data)
+    shapes = [(int(ds.get("NumberOfFrames", 1)), ds.Rows, ds.Columns) for ds in image.datasets]
+    assert shapes == [(2, 10, 10), (1, 25, 45)]
 
 
 def test_tiny_gif_frames_on_a_huge_canvas_are_refused_before_decoding() -> None:

@@ -77,6 +77,9 @@ class Animation:
     height: int
     # Milliseconds each frame shows, as Pillow reports them (0 where none is given).
     durations: tuple[float, ...]
+    # (width, height) of the canvas as each frame is shown: a GIF's grows with the frames
+    # that pass its edge, as Pillow grows it.
+    sizes: tuple[tuple[int, int], ...] = ()
 
 
 def scan_animation(data: bytes, source_format: str, limit: int) -> Animation:
@@ -103,6 +106,7 @@ def _scan_gif(data: bytes, limit: int) -> Animation:
     durations: list[float] = []
     pending: float | None = None  # delay of a graphic control extension before the frame
     max_w, max_h = width, height
+    sizes: list[tuple[int, int]] = []
     end = len(data)
     while at < end:
         kind = data[at]
@@ -122,6 +126,7 @@ def _scan_gif(data: bytes, limit: int) -> Animation:
         elif kind == 0x2C:  # image descriptor
             x, y, w, h, frame_flags = struct.unpack_from("<HHHHB", data, at + 1)
             max_w, max_h = max(max_w, x + w), max(max_h, y + h)
+            sizes.append((max_w, max_h))
             at += 10 + (3 << ((frame_flags & 7) + 1) if frame_flags & 0x80 else 0)
             at += 1  # LZW minimum code size
             while at < end and data[at]:
@@ -133,7 +138,9 @@ def _scan_gif(data: bytes, limit: int) -> Animation:
                 raise _too_many(limit)
         else:
             at += 1  # Pillow skips stray bytes between blocks; so do we
-    return Animation(frames=len(durations), width=max_w, height=max_h, durations=tuple(durations))
+    return Animation(
+        frames=len(durations), width=max_w, height=max_h, durations=tuple(durations), sizes=tuple(sizes)
+    )
 
 
 def _scan_webp(data: bytes, limit: int) -> Animation:
@@ -157,4 +164,10 @@ def _scan_webp(data: bytes, limit: int) -> Animation:
             if len(durations) > limit:
                 raise _too_many(limit)
         at = payload + size + (size & 1)
-    return Animation(frames=len(durations), width=width, height=height, durations=tuple(durations))
+    return Animation(
+        frames=len(durations),
+        width=width,
+        height=height,
+        durations=tuple(durations),
+        sizes=((width, height),) * len(durations),
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -131,7 +131,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         if not 0 <= options.page < frame_count:
             raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
     if frame_count > 1 and options.page is None:
-        return _read_animation(image, source_format, frame_count, scan, options)
+        return _read_animation(stream, image, source_format, frame_count, scan, options)
     if options.page:
         seek(image, options.page)
     return picture_from_image(load(image), source_format, options)
@@ -151,41 +151,77 @@ def picture_from_image(image: Image.Image, source_format: str, options: ConvertO
 
 
 def _read_animation(
-    image: Image.Image, source_format: str, frame_count: int, scan: Animation | None, options: ConvertOptions
+    stream: BinaryIO,
+    image: Image.Image,
+    source_format: str,
+    frame_count: int,
+    scan: Animation | None,
+    options: ConvertOptions,
 ) -> Picture:
-    """GIF/WebP frames, each decoded once, while the encoder takes them (one in memory).
+    """GIF/WebP frames as the viewer shows them, each decoded once per pass.
 
-    The layout is the canvas's, always RGB, and the frame times come from the headers,
-    so nothing is decoded before the frames are asked for.
+    Frame sizes and times come from the headers (``scan``), so nothing is decoded before
+    the encoder asks for the frames, one at a time.
     """
-    rows = max(image.height, scan.height if scan is not None else 0)
-    columns = max(image.width, scan.width if scan is not None else 0)
-    layout = FrameLayout(rows, columns, 3, 8, 8, "RGB")
-    check_object(frame_count, layout.frame_bytes, options)
-    durations = scan.durations[:frame_count] if scan is not None else ()
+    stream.seek(0)
+    data = stream.read()
+    formats = [image.format or "GIF"]
 
-    def frames() -> Iterator[np.ndarray]:
-        for index in range(frame_count):
-            seek(image, index)
-            frame = load(image)
-            rgba = np.asarray(frame.convert("RGBA"))
-            shown = composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
-            if shown.shape[:2] != (rows, columns):
-                # Pillow grows a GIF's canvas frame by frame; every frame gets the final one.
-                canvas = np.empty((rows, columns, 3), np.uint8)
-                canvas[...] = options.background
-                canvas[: shown.shape[0], : shown.shape[1]] = shown
-                shown = canvas
-            yield shown
+    def fresh() -> Image.Image:
+        # A fresh image per pass: Pillow loses a palette when it seeks back to frame 0.
+        return open_image(io.BytesIO(data), options, formats=formats)
 
-    return Picture(
-        source_format=source_format,
-        layout=layout,
-        number_of_frames=frame_count,
-        frames=frames,
-        icc_profile=image.info.get("icc_profile"),
-        frame_times_ms=tuple(durations) if any(durations) else None,
-    )
+    if scan is not None and scan.frames == frame_count and scan.sizes:
+        durations = list(scan.durations)
+        sizes = list(scan.sizes)
+    else:
+        durations, sizes = [0.0] * frame_count, [image.size] * frame_count
+    for width, height in dict.fromkeys(sizes):
+        check_size(width, height, options)
+    # Frames that grow the canvas cannot share one object with the frames before them:
+    # each run of one canvas size is one object, all in one series.
+    runs: list[tuple[int, int]] = []
+    for index, size in enumerate(sizes):
+        if runs and sizes[runs[-1][0]] == size:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
+
+    def frames_of_run(start: int, stop: int) -> Callable[[], Iterator[np.ndarray]]:
+        def frames() -> Iterator[np.ndarray]:
+            animation = fresh()
+            for index in range(stop):
+                seek(animation, index)
+                frame = load(animation)
+                if index >= start:
+                    rgba = np.asarray(frame.convert("RGBA"))
+                    yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
+
+        return frames
+
+    parts = []
+    for start, stop in runs:
+        width, height = sizes[start]
+        layout = FrameLayout(height, width, 3, 8, 8, "RGB")
+        check_object(stop - start, layout.frame_bytes, options)
+        times = tuple(durations[start:stop])
+        parts.append(
+            Picture(
+                source_format=source_format,
+                layout=layout,
+                number_of_frames=stop - start,
+                frames=frames_of_run(start, stop),
+                icc_profile=image.info.get("icc_profile"),
+                frame_times_ms=times if any(times) else None,
+            )
+        )
+    if len(parts) > 1:
+        parts[0].notes.append(
+            f"the animation's canvas grows ({', '.join(f'{w}x{h}' for w, h in dict.fromkeys(sizes))}): "
+            f"one DICOM object per canvas size, {len(parts)} in one series"
+        )
+        parts[0].more = tuple(parts[1:])
+    return parts[0]
 
 
 def _read_bitfield_bmp(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
