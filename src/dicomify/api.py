@@ -28,10 +28,11 @@ from pydicom.dataset import Dataset
 from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import DicomifyError, InputError, OutputError
+from .iod.document import build_document_dataset
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
 from .options import ConvertOptions
-from .picture import Picture
+from .picture import Document, Picture
 from .readers import decoding, read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
@@ -87,6 +88,11 @@ def _unwrapped(error: _E) -> _E:
     return error
 
 
+def _streamed(dataset: Dataset) -> bool:
+    """Whether the pixels are produced from the source while the file is written."""
+    return "PixelData" in dataset and isinstance(dataset["PixelData"].value, FrameStream)
+
+
 class DicomImage:
     """A picture turned into a DICOM dataset, ready to save.
 
@@ -112,8 +118,10 @@ class DicomImage:
     ----------
     dataset : pydicom.Dataset
         The DICOM object, ready to save.
-    picture : Picture
-        What the reader made of the source.
+    picture : Picture or None
+        What the reader made of the source (None for a document).
+    document : Document or None
+        A PDF kept byte-identical (``picture`` is None then).
     options : ConvertOptions
         The options used.
     metadata : dict
@@ -147,12 +155,19 @@ class DicomImage:
         self.options, keywords = split_keywords(kwargs, options)
         try:
             self.metadata, elements = gather(metadata, keywords)
-            self.picture = self._read(source)
+            content = self._read(source)
             self.datasets: list[Dataset] = []
-            for part, part_metadata in zip(self.picture.parts, _part_metadata(self.picture, self.metadata), strict=True):
-                dataset = build_dataset(part, part_metadata, self.options, elements=elements)
-                set_pixel_data(dataset, part, self.options.compression)
-                self.datasets.append(dataset)
+            if isinstance(content, Document):
+                # A PDF kept as it is: an Encapsulated PDF object, no pixels.
+                self.document: Document | None = content
+                self.picture: Picture | None = None
+                self.datasets.append(build_document_dataset(content, self.metadata, elements=elements))
+            else:
+                self.document, self.picture = None, content
+                for part, part_metadata in zip(content.parts, _part_metadata(content, self.metadata), strict=True):
+                    dataset = build_dataset(part, part_metadata, self.options, elements=elements)
+                    set_pixel_data(dataset, part, self.options.compression)
+                    self.datasets.append(dataset)
             self.dataset: Dataset = self.datasets[0]
         except DicomifyError as error:
             self.close()
@@ -160,11 +175,11 @@ class DicomImage:
         except BaseException:
             self.close()
             raise
-        if not any(isinstance(dataset["PixelData"].value, FrameStream) for dataset in self.datasets):
+        if not any(_streamed(dataset) for dataset in self.datasets):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
-    def _read(self, source: Source) -> Picture:
+    def _read(self, source: Source) -> Picture | Document:
         # The decoder safety net covers reading only (read_picture has its own).
         if isinstance(source, Image.Image):
             with decoding():
@@ -207,6 +222,11 @@ class DicomImage:
             for index, dataset in enumerate(self.datasets):
                 dataset.InstanceNumber = int(checked["InstanceNumber"]) + index
         return self
+
+    @property
+    def notes(self) -> list[str]:
+        """What the reader did to the source (e.g. "CMYK converted to RGB"), for reports."""
+        return self.picture.notes if self.picture is not None else []
 
     @property
     def sop_instance_uid(self) -> str:
@@ -371,7 +391,7 @@ def convert(
     with DicomImage(source, options=options, metadata=metadata, **kwargs) as image:
         image.save(target)
         dataset = image.dataset
-        if isinstance(dataset["PixelData"].value, FrameStream):
+        if _streamed(dataset):
             # Streamed pixels are produced from the source, which closes here: hand back
             # the written file instead, its pixel data read from disk only when used.
             if isinstance(target, (str, os.PathLike)):

@@ -85,13 +85,14 @@ class ConvertOptions:
     all_images: bool = False
     # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
     keep_jpeg_metadata: bool = False
+    pdf_as_images: bool = False
 
     def __post_init__(self) -> None:
         # Every value is checked, never coerced: "no" is not False, (300, -1, 5) is not a
         # colour. Plain strings are accepted for the enums, colour names for the background.
         object.__setattr__(self, "iod", _member(Iod, self.iod, "iod"))
         object.__setattr__(self, "compression", _member(Compression, self.compression, "compression"))
-        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata"):
+        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata", "pdf_as_images"):
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"{name} {getattr(self, name)!r} must be True or False")
         object.__setattr__(self, "background", _color(self.background))

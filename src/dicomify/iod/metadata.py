@@ -84,6 +84,7 @@ INSTANCE_FIELDS = (
     "OperatorsName",
     "ImageComments",
     "ConversionType",
+    "DocumentTitle",  # Encapsulated Document (C.24.2); pictures have none
 )
 FIELDS = PATIENT_FIELDS + STUDY_FIELDS + SERIES_FIELDS + INSTANCE_FIELDS
 # Sequences an order (Modality Worklist) or a PACS study fills, IHE RAD TF-2 Table A.1-1:
@@ -96,6 +97,7 @@ SEQUENCE_FIELDS = (
     "ProcedureCodeSequence",
     "RequestAttributesSequence",  # General Series (C.7.3.1)
     "PerformedProtocolCodeSequence",
+    "ConceptNameCodeSequence",  # Encapsulated Document (C.24.2): what kind of document
 )
 
 # Enumerated values we check beyond the VR (PS3.3 C.7.1.1, C.7.3.1, C.8.6.1).

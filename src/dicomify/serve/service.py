@@ -165,7 +165,7 @@ def convert_picture(
             warnings.append(f"stored as Secondary Capture: {reason}")
         with image:
             _apply_choice(image.dataset, choice, options.iod is Iod.PHOTOGRAPHIC)
-            warnings.extend(image.picture.notes)
+            warnings.extend(image.notes)
             image.save(output)
     except DicomifyError as error:
         # The message names our private file: name the client's file instead.
