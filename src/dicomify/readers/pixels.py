@@ -68,16 +68,17 @@ _BLEND_PIXELS = 1 << 20
 
 
 def composite_alpha(
-    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int], full: int | None = None
 ) -> np.ndarray:
     """Blend ``color`` (H×W or H×W×3) over a solid background using ``alpha`` (H×W).
 
     Exact integer arithmetic with rounding, so opaque pixels are unchanged and
-    fully transparent ones become exactly the background. The sums fit the next wider
-    unsigned type (8-bit: at most 255 * 255 + 127 < 2**16; 16-bit: < 2**32), and are
-    formed a block of rows at a time, so memory stays near the output frame.
+    fully transparent ones become exactly the background. ``full`` is the largest
+    sample value (the type's maximum unless the samples have fewer bits). The sums fit
+    the next wider unsigned type (8-bit: at most 255 * 255 + 127 < 2**16; 16-bit:
+    < 2**32), and are formed a block of rows at a time, so memory stays near the output.
     """
-    full = int(np.iinfo(color.dtype).max)
+    full = full or int(np.iinfo(color.dtype).max)
     wide = np.uint16 if color.dtype == np.uint8 else np.uint32
     if color.ndim == 2:
         bg: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=wide)
@@ -101,14 +102,15 @@ def composite_alpha(
 
 
 def composite_associated(
-    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int], full: int | None = None
 ) -> np.ndarray:
     """Blend premultiplied (associated) ``color`` over a solid background: C + bg·(1 − α).
 
     TIFF 6.0 section 18, ExtraSamples = 1: the colour is already multiplied by alpha.
-    Colour above alpha (not valid premultiplied data) is clipped to the sample range.
+    Colour above alpha (not valid premultiplied data) is clipped to the sample range;
+    ``full`` is the largest sample value, as for :func:`composite_alpha`.
     """
-    full = np.iinfo(color.dtype).max
+    full = full or int(np.iinfo(color.dtype).max)
     if color.ndim == 2:
         bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
         a = alpha.astype(np.int64)
