@@ -289,7 +289,7 @@
     $("#publish").disabled = true;
     try {
       const outcome = await api("POST", "/api/stage/" + state.staged.id + "/publish");
-      list.replaceChildren(...outcome.results.map((r) => el("li", { class: r.status === "stored" || r.status === "stored-decoded" ? "ok" : "bad" },
+      list.replaceChildren(...outcome.results.map((r) => el("li", { class: ["stored", "stored-decoded", "committed"].includes(r.status) ? "ok" : "bad" },
         el("strong", { text: r.name }), ": " + r.status + (r.message ? " — " + r.message : ""))));
       status.textContent = outcome.stored + " stored, " + outcome.failed + " not stored.";
     } catch (error) {
