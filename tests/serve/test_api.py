@@ -232,6 +232,7 @@ def _stage_publish_download(client: httpx.Client, serve_orthanc: Orthanc, tmp_pa
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/stage/{staged['id']}/zip").content))
     assert len(archive.namelist()) == 2
 
+    assert client.post(f"/api/stage/{staged['id']}/publish", params={"index": 7}).status_code == 404
     published = client.post(f"/api/stage/{staged['id']}/publish")
     assert published.status_code == 200, published.text
     outcome = published.json()

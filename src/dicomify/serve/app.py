@@ -692,14 +692,19 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.post(
         "/api/stage/{batch_id}/publish",
-        summary="Send pictures converted by /api/stage to the configured PACS",
+        summary="Send pictures converted by /api/stage to the configured PACS (all, or ?index=N)",
         responses={
             200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}},
-            **_errors(401, 403, 404, 409, 503),
+            **_errors(401, 403, 404, 409, 422, 503),
         },
     )
-    async def publish_staged(request: Request, batch_id: str) -> Response:
+    async def publish_staged(request: Request, batch_id: str, index: int | None = None) -> Response:
+        """All pictures, or only picture ``index`` (the page sends them one by one to show progress)."""
         items = _staged(request, batch_id)
+        if index is not None:
+            if not 0 <= index < len(items):
+                return error_response(404, f"there is no picture number {index} here")
+            items = [items[index]]
         with server.pool.admit():
             return await server.publish(items)
 
