@@ -271,3 +271,41 @@ def test_a_tiff_whose_pages_differ_sends_every_object(tmp_path: Path, serve_orth
     assert names(folder / DONE) == ["mixed.tif"]
     stored = patient_instances(serve_orthanc, "PID-PARTS")
     assert sorted((t["Rows"], t["Columns"]) for t in stored) == [("30", "20"), ("40", "50")]
+
+
+def test_an_order_number_in_the_file_name_takes_patient_and_study_from_the_worklist(
+    tmp_path: Path, serve_orthanc: Orthanc
+) -> None:
+    from net.worklist_servers import order, write_item
+
+    written = order("ACC-WATCH-9", patient_name="FOLDER^FRIDA", patient_id="PID-WATCH-9")
+    write_item(serve_orthanc.worklists, "ACC-WATCH-9", written)  # type: ignore[attr-defined]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_png(folder / "ACC-WATCH-9_scan.png", seed=10)
+    write_png(folder / "NO-SUCH-ORDER_scan.png", seed=11)
+    old = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    destination = pacs(serve_orthanc)
+    config = ServeConfig(
+        pacs=destination, worklist=destination, watch=WatchConfig(filename_pattern=r"(?P<order>[^_]+)_.*")
+    )
+    assert Watcher(folder, config).poll() == 2
+    assert names(folder / DONE) == ["ACC-WATCH-9_scan.png"]
+    assert names(folder / FAILED) == ["NO-SUCH-ORDER_scan.png"]
+    rows = {row["source"]: row for row in report(folder)}
+    assert "No scheduled procedure with accession number 'NO-SUCH-ORDER'" in rows["NO-SUCH-ORDER_scan.png"]["message"]
+    (stored,) = patient_instances(serve_orthanc, "PID-WATCH-9")
+    assert stored["PatientName"] == "FOLDER^FRIDA" and stored["AccessionNumber"] == "ACC-WATCH-9"
+    assert stored["StudyInstanceUID"] == written.StudyInstanceUID
+
+
+def test_an_order_rule_without_a_worklist_is_refused(tmp_path: Path) -> None:
+    from dicomify import DicomifyError
+
+    path = tmp_path / "c.toml"
+    path.write_text('[watch]\nfilename_pattern = "(?P<order>[^_]+)_.*"\n')
+    with pytest.raises(DicomifyError) as raised:
+        load_config(path)
+    assert "group 'order' needs a [worklist]" in str(raised.value)

@@ -282,7 +282,8 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
     if watch.filename_pattern is not None:
         from .watch import compile_pattern
 
-        compile_pattern(watch.filename_pattern, source)
+        if "order" in compile_pattern(watch.filename_pattern, source).groupindex and worklist is None:
+            raise DicomifyError(f"{source}: [watch] filename_pattern group 'order' needs a [worklist] to look it up")
 
     return ServeConfig(
         host=host,

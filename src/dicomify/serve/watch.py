@@ -49,24 +49,34 @@ REPORT = "watch-report.jsonl"
 DICOM_SUFFIX = ".dicomify"
 PART_SUFFIX = ".dicomify.part"
 RETRY_SECONDS = 30.0
+ORDER_GROUP = "order"  # a filename_pattern group holding an accession number of the worklist
 
 
 def compile_pattern(pattern: str, source: str = "the configuration") -> re.Pattern[str]:
-    """The file-name rule: named groups must be metadata keywords.
+    """The file-name rule: named groups are metadata keywords, or ``order`` (an accession number
+    looked up in the configured worklist).
 
     Raises
     ------
     DicomifyError
-        Not a regular expression, or a group that is not a metadata field.
+        Not a regular expression, or a group that is neither.
     """
     try:
         compiled = re.compile(pattern)
     except re.error as error:
         raise DicomifyError(f"{source}: [watch] filename_pattern is not a regular expression ({error})") from None
-    unknown = sorted(set(compiled.groupindex) - set(FIELDS))
+    unknown = sorted(set(compiled.groupindex) - set(FIELDS) - {ORDER_GROUP})
     if unknown:
-        raise DicomifyError(f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field")
+        raise DicomifyError(
+            f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field (nor {ORDER_GROUP!r})"
+        )
     return compiled
+
+
+def _is_query_failure(error: Exception) -> bool:
+    from ..net import QueryError
+
+    return isinstance(error, QueryError)
 
 
 @dataclass
@@ -104,6 +114,8 @@ class Watcher:
         self.destination: Destination | None = config.pacs
         self.options: ConvertOptions = config.options
         self.pattern = compile_pattern(self.settings.filename_pattern) if self.settings.filename_pattern else None
+        if self.pattern is not None and ORDER_GROUP in self.pattern.groupindex and config.worklist is None:
+            raise DicomifyError("[watch] filename_pattern group 'order' needs a [worklist] to look it up")
         self.stop = stop or threading.Event()
         self.clock = clock
         self._seen: dict[str, _Seen] = {}
@@ -206,11 +218,18 @@ class Watcher:
         return finished
 
     def _metadata(self, source: Path) -> dict[str, Any]:
+        """Later sources win: configuration, the order (worklist), the file name, the sidecar."""
         metadata: dict[str, Any] = dict(self.config.metadata)
         if self.pattern is not None:
             match = self.pattern.fullmatch(source.name)
             if match:
-                metadata.update({k: v for k, v in match.groupdict().items() if v})
+                groups = {k: v for k, v in match.groupdict().items() if v}
+                order = groups.pop(ORDER_GROUP, "")
+                if order:
+                    from .pacs import order_and_study_metadata
+
+                    metadata.update(order_and_study_metadata(self.config.worklist, None, order, ""))
+                metadata.update(groups)
         sidecar = self._sidecar(source.parent, source.name)
         if sidecar is not None:
             try:
@@ -236,9 +255,16 @@ class Watcher:
     def _handle(self, source: Path) -> int:
         objects = source.with_name(source.name + DICOM_SUFFIX)
         if not objects.is_dir():
+            if self.clock() < self._retry_after:
+                return 0
             try:
                 self._convert(source, objects)
             except DicomifyError as error:
+                if _is_query_failure(error):
+                    # The worklist could not be asked: try again later, the file is not at fault.
+                    self._retry_after = self.clock() + RETRY_SECONDS
+                    self._report({"source": source.name, "status": "retry", "message": str(error)})
+                    return 0
                 shutil.rmtree(source.with_name(source.name + PART_SUFFIX), ignore_errors=True)
                 reason = f"{source.name}: {error.reason}" if error.source is not None else str(error)
                 self._finish(source, FAILED, {"status": "failed", "message": reason})
