@@ -80,7 +80,7 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
         type=float,
         metavar="SECONDS",
         default=30.0,
-        help="timeout for connecting and for every answer (default 30)",
+        help="deadline for each exchange: connecting, sending and the whole answer (default 30; +1 s per MB sent)",
     )
     group.add_argument(
         "--retries",
