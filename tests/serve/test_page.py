@@ -152,6 +152,18 @@ def test_capture_from_worklist_to_orthanc(
     assert {t["AccessionNumber"] for t in tags} == {"ACC-PAGE-1"}
     assert sorted(t.get("NumberOfFrames", "1") for t in tags) == ["1", "3"]
 
+    # Adding to the study now in the PACS: found by patient ID, chosen, shown in the banner.
+    page.click("#tab-studies")
+    page.fill("#studies-form input[name=patient_id]", "PID-PAGE-1")
+    page.click("#studies-form button[type=submit]")
+    page.wait_for_selector("#studies-table tbody tr")
+    assert "Wound photography" in page.locator("#studies-table").inner_text()
+    page.click("#studies-table tbody tr button")
+    assert "adding to a study in the PACS" in page.locator("#banner").inner_text()
+    assert page.locator("#results article").count() == 0  # a new patient context clears the check
+    assert page.locator("#publish-status").inner_text() == "" and not page.locator("#zip").is_visible()
+    shots.take(page, "07-study-in-pacs")
+
     # The same page on a phone screen.
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     phone.goto(open_server.url + "/")
