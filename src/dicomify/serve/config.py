@@ -58,7 +58,14 @@ class WatchConfig:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS."""
+    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS.
+
+    Made by :func:`load_config` from the TOML file (docs/serve.md lists every setting),
+    or directly. ``pacs`` is where publishing and the watch folder send; ``worklist``
+    and ``studies`` are queried for the patient; ``token`` and ``users`` (name to
+    password hash) are who may use it; ``metadata`` goes into every object, below what
+    a request gives.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8080

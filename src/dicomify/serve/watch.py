@@ -97,7 +97,25 @@ def _unique(folder: Path, name: str) -> Path:
 
 
 class Watcher:
-    """Watch one folder; :meth:`run` until ``stop`` is set, or :meth:`poll` once (tests)."""
+    """Watch one folder: :meth:`run` until ``stop`` is set, or :meth:`poll` for one pass.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The folder files are dropped into (``done/``, ``failed/`` ... are made inside it).
+    config : ServeConfig
+        ``pacs`` (where to send; without it the objects go to ``out/``), ``options``,
+        ``metadata``, ``worklist`` (for an ``order`` group) and ``watch`` (timings, rules).
+    stop : threading.Event, optional
+        Set it to stop after the file in hand (``dicomify watch`` sets it on SIGTERM).
+    clock : callable, optional
+        Monotonic seconds (tests may pass their own).
+
+    Raises
+    ------
+    DicomifyError
+        The folder does not exist, or the file-name rule is not valid.
+    """
 
     def __init__(
         self,
@@ -127,6 +145,7 @@ class Watcher:
     # -- the loop ------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Poll every ``poll_seconds`` until ``stop`` is set."""
         logger.info("watching a folder (every %.1f s)", self.settings.poll_seconds)
         while not self.stop.is_set():
             self.poll()
