@@ -74,6 +74,12 @@ class _PageKind:
 
 
 def _kind(page: Any) -> _PageKind:
+    if not isinstance(page.compression, int):  # a damaged, multi-valued Compression tag
+        raise ValueError(f"Compression {page.compression!r}")
+    if page.dtype is None:  # tifffile has no numpy type for this BitsPerSample/SampleFormat
+        raise ValueError(
+            f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
+        )
     return _PageKind(
         rows=int(page.imagelength),
         columns=int(page.imagewidth),
