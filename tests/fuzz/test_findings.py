@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import dicomify
+from dicomify.iod.metadata import load_json
 
 FINDINGS_DIR = Path(__file__).parent / "findings"
 
@@ -23,11 +24,31 @@ FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     "tiff-multi-valued-compression.tif": (dicomify.UnsupportedFormatError, "Compression"),
     # BitsPerSample/SampleFormat tifffile has no numpy type for: TypeError building the picture.
     "tiff-no-sample-type.tif": (dicomify.UnsupportedFormatError, "sample format"),
+    # An Orientation tag with several values: TypeError; now ignored, as a damaged EXIF one is.
+    "tiff-multi-valued-orientation.tif": None,
+}
+# Metadata files (--metadata FILE.json): what load_json must raise.
+JSON_FINDINGS: dict[str, str] = {
+    # Not UTF-8: UnicodeDecodeError escaped load_json (a traceback from --metadata).
+    "metadata-not-utf8.json": "not UTF-8",
 }
 
 
 def test_every_finding_is_listed() -> None:
-    assert sorted(p.name for p in FINDINGS_DIR.iterdir()) == sorted(FINDINGS)
+    assert sorted(p.name for p in FINDINGS_DIR.iterdir()) == sorted([*FINDINGS, *JSON_FINDINGS])
+
+
+@pytest.mark.parametrize("name", sorted(JSON_FINDINGS))
+def test_metadata_finding_is_a_metadata_error(name: str) -> None:
+    with pytest.raises(dicomify.MetadataError, match=JSON_FINDINGS[name]):
+        load_json(FINDINGS_DIR / name)
+
+
+def test_deeply_nested_metadata_is_a_metadata_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(dicomify.MetadataError):
+        load_json(path)
 
 
 @pytest.mark.parametrize("name", sorted(FINDINGS))
