@@ -1,0 +1,246 @@
+"""Our crash-recovering process pool against pebble.ProcessPool, on the same batch.
+
+    python benchmarks/pool_compare.py [--files 400] [--repeat 3] [--jobs 2]
+
+Three scenarios, each with both pools, the same tasks and chunks (batch/schedule.py):
+
+* throughput: a batch of JPEG (passthrough) and PNG (decoded) pictures, best of --repeat;
+* poison: one file kills the worker converting it (``os._exit``, as a codec crash or the
+  kernel's OOM killer would); every other file must still convert, that one must fail;
+* kill: a worker process is SIGKILLed from outside once a quarter of the batch is done;
+  no file is to blame, so every file must still convert.
+
+"pebble" is dicomify's pool (dicomify.batch.pool.run_on_own_pool): the chunks run on a
+``pebble.ProcessPool``, where a worker's death fails only the future of the call it was
+running (``ProcessExpired``); that call's files are sent again one per call, and a file
+whose one-file call dies again is reported as failed. "hand-written" is the pool dicomify
+had before (kept here as it was): a ProcessPoolExecutor, rebuilt when a worker dies, the
+files in flight retried one at a time in a one-worker pool. Needs the fork start method
+(the poisoned function reaches the workers by forking).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dicomify.batch import worker  # noqa: E402
+from dicomify.batch._native import init_worker  # noqa: E402
+from dicomify.batch.plan import Task, plan  # noqa: E402
+from dicomify.batch.pool import WORKER_DIED, run_on_own_pool  # noqa: E402
+from dicomify.batch.schedule import chunks  # noqa: E402
+from dicomify.options import ConvertOptions  # noqa: E402
+from dicomify.outcome import ConvertStatus, Outcome  # noqa: E402
+
+Runner = Callable[[Sequence[Task], ConvertOptions, bool, int], Iterator[Outcome]]
+
+
+def _run_on(
+    executor: cf.Executor,
+    tasks: Sequence[Task],
+    options: ConvertOptions,
+    skip_existing: bool,
+    workers: int,
+    broken: list[Task],
+    unsent: list[Task],
+) -> Iterator[Outcome]:
+    # The hand-written pool's scheduling (dicomify before pebble): a crashed worker breaks
+    # the whole pool; the files in flight go to ``broken``, those not sent to ``unsent``.
+    pending = deque(chunks(tasks, workers))
+    window = max(2, workers * 3)
+    in_flight: dict[cf.Future[list[Outcome]], list[Task]] = {}
+    while pending or in_flight:
+        while pending and len(in_flight) < window:
+            chunk = pending.popleft()
+            try:
+                future = executor.submit(worker.convert_chunk, chunk, options, skip_existing)
+            except cf.BrokenExecutor:
+                broken.extend(chunk)
+                break
+            in_flight[future] = chunk
+        if not in_flight:
+            break
+        done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            chunk = in_flight.pop(future)
+            try:
+                yield from future.result()
+            except cf.BrokenExecutor:
+                broken.extend(chunk)
+        if broken and pending:
+            unsent.extend(task for chunk in pending for task in chunk)
+            pending.clear()
+
+
+def run_on_handwritten_pool(
+    tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
+) -> Iterator[Outcome]:
+    """The crash-recovering pool dicomify had before pebble, as it was.
+
+    On a worker's death the ProcessPoolExecutor is broken: the files in flight are retried
+    one at a time in a one-worker pool, the files not yet sent go to a fresh full pool.
+    """
+
+    def new_pool(size: int) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=size, initializer=init_worker)
+
+    remaining = list(tasks)
+    suspects: list[Task] = []
+    while remaining:
+        broken: list[Task] = []
+        unsent: list[Task] = []
+        pool = new_pool(workers)
+        try:
+            yield from _run_on(pool, remaining, options, skip_existing, workers, broken, unsent)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        suspects += broken
+        remaining = unsent
+    single: cf.ProcessPoolExecutor | None = None
+    try:
+        for task in suspects:
+            single = single or new_pool(1)
+            try:
+                yield from single.submit(worker.convert_chunk, [task], options, skip_existing).result()
+            except cf.BrokenExecutor:
+                single.shutdown(wait=True)
+                single = None
+                yield Outcome(task.source, ConvertStatus.FAILED, task.output, message=WORKER_DIED)
+    finally:
+        if single is not None:
+            single.shutdown(wait=True)
+
+
+RUNNERS: dict[str, Runner] = {"hand-written": run_on_handwritten_pool, "pebble": run_on_own_pool}
+
+
+def make_batch(folder: Path, count: int) -> list[Path]:
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(count):
+        # Smooth content, so the JPEGs are photo-sized rather than noise-sized.
+        y, x = np.mgrid[0:600, 0:800]
+        base = (np.sin(x / (20 + i % 7)) + np.cos(y / (15 + i % 5))) * 60 + 128
+        pixels = np.clip(base[..., None] + rng.normal(0, 8, (600, 800, 3)), 0, 255).astype(np.uint8)
+        if i % 3 == 2:
+            path = folder / f"p{i:04d}.png"
+            Image.fromarray(pixels[:300, :400]).save(path)
+        else:
+            path = folder / f"p{i:04d}.jpg"
+            Image.fromarray(pixels).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def tasks_for(paths: Sequence[Path], out: Path) -> list[Task]:
+    return plan([str(p) for p in paths], str(out)).tasks
+
+
+_real_convert_task = worker.convert_task
+
+
+def _die_on_poison(task: Task, options: ConvertOptions, skip_existing: bool = False) -> Outcome:
+    if "poison" in task.source:
+        os._exit(9)
+    return _real_convert_task(task, options, skip_existing)
+
+
+def _kill_a_worker_when(done: Callable[[], int], at: int, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if done() >= at:
+            children = [p for p in multiprocessing.active_children() if p.pid is not None]
+            if children:
+                os.kill(children[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
+                return
+        time.sleep(0.002)
+
+
+def run(runner: Runner, tasks: Sequence[Task], jobs: int, kill_at: int | None = None) -> dict[str, float]:
+    options = ConvertOptions()
+    outcomes: list[Outcome] = []
+    stop = threading.Event()
+    killer = None
+    if kill_at is not None:
+        killer = threading.Thread(target=_kill_a_worker_when, args=(lambda: len(outcomes), kill_at, stop), daemon=True)
+        killer.start()
+    start = time.perf_counter()
+    for outcome in runner(tasks, options, False, jobs):
+        outcomes.append(outcome)
+    seconds = time.perf_counter() - start
+    stop.set()
+    if killer is not None:
+        killer.join()
+    failed = [o for o in outcomes if o.status is ConvertStatus.FAILED]
+    assert len(outcomes) == len(tasks), (len(outcomes), len(tasks))
+    return {"seconds": seconds, "failed": len(failed), "files": len(outcomes)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if multiprocessing.get_start_method() != "fork":
+        sys.exit("needs the fork start method (Linux)")
+    import pebble
+
+    print(f"pebble {pebble.__version__}; {args.files} files, --jobs {args.jobs}, best of {args.repeat}")
+    with tempfile.TemporaryDirectory() as work:
+        root = Path(work)
+        paths = make_batch(root / "in", args.files)
+        poison = paths[len(paths) // 2].with_name("p-poison.jpg")
+        paths[len(paths) // 2].rename(poison)
+        clean = [p for p in paths if p.exists()]
+        rows = []
+        for scenario in ("throughput", "poison", "kill"):
+            best: dict[str, dict[str, float]] = {}
+            for attempt in range(args.repeat):
+                # Interleaved, the order flipped each time: a busy moment of a shared
+                # machine must not land on one pool only.
+                names = list(RUNNERS) if attempt % 2 == 0 else list(reversed(RUNNERS))
+                for name in names:
+                    runner = RUNNERS[name]
+                    out = root / f"out-{scenario}-{name}-{attempt}"
+                    if scenario == "poison":
+                        worker.convert_task = _die_on_poison  # reaches the workers: they are forked
+                        try:
+                            result = run(runner, tasks_for([*clean, poison], out), args.jobs)
+                        finally:
+                            worker.convert_task = _real_convert_task
+                    elif scenario == "kill":
+                        result = run(runner, tasks_for(clean, out), args.jobs, kill_at=len(clean) // 4)
+                    else:
+                        result = run(runner, tasks_for(clean, out), args.jobs)
+                    if name not in best or result["seconds"] < best[name]["seconds"]:
+                        best[name] = result
+            for name in RUNNERS:
+                rows.append((scenario, name, best[name]))
+                b = best[name]
+                print(f"{scenario:10} {name:12} {b['seconds']:6.2f} s  {int(b['files'])} files, {int(b['failed'])} failed")
+    print()
+    print("| scenario | pool | seconds (best) | files | failed |")
+    print("|---|---|---:|---:|---:|")
+    for scenario, name, best in rows:
+        print(f"| {scenario} | {name} | {best['seconds']:.2f} | {int(best['files'])} | {int(best['failed'])} |")
+
+
+if __name__ == "__main__":
+    main()
