@@ -18,6 +18,11 @@ Run from the repository root (reference renderings are cached under benchmarks/_
 
 ``--side N`` writes side-by-side PNGs (ours | LibreOffice | emf2svg) of the N files where
 ours agrees least with LibreOffice into benchmarks/_work/side/.
+
+``--wmf`` measures the WMF player the same way on a WMF corpus made from the EMF one:
+LibreOffice converts each EMF to WMF (``--convert-to wmf``, its WMF writer, as office
+documents carry them; cached in benchmarks/_work/wmf/), and ours and LibreOffice render
+those WMFs (emf2svg reads no WMF, so it has no column there).
 """
 
 from __future__ import annotations
@@ -90,10 +95,11 @@ def score(candidate: np.ndarray | None, reference: np.ndarray | None, longest: i
     return ssim(resize(candidate, size), resize(reference, size))
 
 
-def libreoffice_pngs(files: list[Path]) -> dict[str, Path]:
-    out = WORK / "lo"
+def libreoffice_convert(files: list[Path], kind: str, folder: str) -> dict[str, Path]:
+    """LibreOffice's ``--convert-to kind`` of each file, cached in benchmarks/_work/<folder>/."""
+    out = WORK / folder
     out.mkdir(parents=True, exist_ok=True)
-    missing = [f for f in files if not (out / f"{f.stem}.png").exists()]
+    missing = [f for f in files if not (out / f"{f.stem}.{kind}").exists()]
     if missing:
         soffice = shutil.which("soffice")
         if soffice is None:
@@ -103,7 +109,7 @@ def libreoffice_pngs(files: list[Path]) -> dict[str, Path]:
                 soffice,
                 "--headless",
                 "--convert-to",
-                "png",
+                kind,
                 "--outdir",
                 str(out),
                 *map(str, missing),
@@ -112,7 +118,11 @@ def libreoffice_pngs(files: list[Path]) -> dict[str, Path]:
             capture_output=True,
             timeout=3600,
         )
-    return {f.name: out / f"{f.stem}.png" for f in files}
+    return {f.name: out / f"{f.stem}.{kind}" for f in files}
+
+
+def libreoffice_pngs(files: list[Path], folder: str = "lo") -> dict[str, Path]:
+    return libreoffice_convert(files, "png", folder)
 
 
 def emf2svg_pngs(files: list[Path]) -> dict[str, Path]:
@@ -190,14 +200,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=512, help="longest side of the compared images")
     parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
     parser.add_argument("--only", nargs="*", help="score only these file names")
+    parser.add_argument("--wmf", action="store_true", help="score the WMF player on LibreOffice's WMFs of the corpus")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.emf"))
     if args.only:
         files = [f for f in files if f.name in set(args.only)]
     if not files:
         sys.exit(f"no EMF files in {args.corpus}")
-    lo = libreoffice_pngs(files)
-    e2s = emf2svg_pngs(files)
+    if args.wmf:
+        made = libreoffice_convert(files, "wmf", "wmf")
+        files = [made[f.name] for f in files if made[f.name].exists()]
+        print(f"LibreOffice wrote {len(files)} WMF files")
+        lo = libreoffice_pngs(files, "lo_wmf")
+        e2s: dict[str, Path] = {}
+    else:
+        lo = libreoffice_pngs(files)
+        e2s = emf2svg_pngs(files)
     rows = []
     for f in files:
         data = f.read_bytes()
@@ -210,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             ours = None
         elapsed = time.perf_counter() - start
         ref = load(lo[f.name])
-        other = load(e2s[f.name])
+        other = load(e2s[f.name]) if f.name in e2s else None
         rows.append(
             {
                 "file": f.name,
@@ -221,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.side:  # small copies only: full-size renderings of 185 files would not fit in memory
             rows[-1]["_panels"] = tuple(_thumb(p) for p in (ours, ref, other))  # type: ignore[assignment]
-    with open(WORK / "scores.csv", "w", newline="") as out:
+    with open(WORK / ("scores_wmf.csv" if args.wmf else "scores.csv"), "w", newline="") as out:
         writer = csv.DictWriter(
             out,
             fieldnames=["file", "ours", "emf2svg", "seconds"],
@@ -242,12 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         f"  dicomify            {statistics.median(ours_scores):.3f}    {tenth(ours_scores):.3f}"
         f"                   {statistics.fmean(ours_scores):.3f}"
     )
-    print(
-        f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
-        f"                   {statistics.fmean(other_scores):.3f}"
-    )
-    better = sum(o >= e for o, e in zip(ours_scores, other_scores, strict=False))
-    print(f"  ours >= emf2svg on {better} of {len(rows)} files")
+    if not args.wmf:
+        print(
+            f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
+            f"                   {statistics.fmean(other_scores):.3f}"
+        )
+        better = sum(o >= e for o, e in zip(ours_scores, other_scores, strict=False))
+        print(f"  ours >= emf2svg on {better} of {len(rows)} files")
     print(
         f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "
         f"worst {max(seconds) * 1000:.0f} ms ({rows[seconds.index(max(seconds))]['file']}), "

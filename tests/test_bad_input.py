@@ -31,11 +31,6 @@ def png_header_only(width: int, height: int) -> bytes:
     )
 
 
-def mixed_tiff() -> bytes:
-    images = [Image.fromarray(photo()), Image.fromarray(gray8(10, 12))]
-    return pil_bytes(images[0], "TIFF", save_all=True, append_images=images[1:])
-
-
 BAD_INPUTS = {
     "empty": (b"", dicomify.CorruptImageError, "empty"),
     "text": (b"hello, this is not a picture\n", dicomify.UnsupportedFormatError, "not a supported"),
@@ -48,7 +43,6 @@ BAD_INPUTS = {
     "jpeg-header-only": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", dicomify.CorruptImageError, ""),
     "bomb": (png_header_only(20000, 20000), dicomify.ImageTooLargeError, "decompression-bomb"),
     "beyond-dicom": (png_header_only(70000, 10), dicomify.ImageTooLargeError, "65535"),
-    "mixed-tiff-pages": (mixed_tiff(), dicomify.UnsupportedFormatError, "pages differ"),
 }
 
 

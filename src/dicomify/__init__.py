@@ -21,6 +21,7 @@ if _TYPE_CHECKING:
         InputError,
         MetadataError,
         NetworkError,
+        OptionError,
         OutputError,
         UnsupportedFormatError,
     )
@@ -38,6 +39,7 @@ __all__ = [
     "Iod",
     "MetadataError",
     "NetworkError",
+    "OptionError",
     "OutputError",
     "UnsupportedFormatError",
     "__version__",
@@ -63,6 +65,7 @@ _HOMES = {
             "InputError",
             "MetadataError",
             "NetworkError",
+            "OptionError",
             "OutputError",
             "UnsupportedFormatError",
         )

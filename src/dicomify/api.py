@@ -12,6 +12,7 @@ from . import _lazy
 
 _lazy.import_pydicom()  # first, without what it imports for its test-data downloads
 
+import contextlib
 import io
 import logging
 import os
@@ -137,8 +138,12 @@ class DicomImage:
         try:
             self.metadata, elements = gather(metadata, keywords)
             self.picture = self._read(source)
-            self.dataset: Dataset = build_dataset(self.picture, self.metadata, self.options, elements=elements)
-            set_pixel_data(self.dataset, self.picture, self.options.compression)
+            self.datasets: list[Dataset] = []
+            for part, part_metadata in zip(self.picture.parts, _part_metadata(self.picture, self.metadata), strict=True):
+                dataset = build_dataset(part, part_metadata, self.options, elements=elements)
+                set_pixel_data(dataset, part, self.options.compression)
+                self.datasets.append(dataset)
+            self.dataset: Dataset = self.datasets[0]
         except DicomifyError as error:
             self.close()
             raise error.with_source(self.source_name) from None
@@ -150,7 +155,7 @@ class DicomImage:
             raise CorruptImageError(
                 f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
             ) from None
-        if not isinstance(self.dataset["PixelData"].value, FrameStream):
+        if not any(isinstance(dataset["PixelData"].value, FrameStream) for dataset in self.datasets):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
@@ -165,13 +170,34 @@ class DicomImage:
         return read_picture(stream, self.options)
 
     def update(self, **metadata: Any) -> DicomImage:
-        """Set metadata (DICOM keywords) after construction, checked like the constructor's."""
+        """Set metadata fields after construction, checked like the constructor's.
+
+        Parameters
+        ----------
+        **metadata
+            Metadata fields by DICOM keyword (``StudyDescription="Consent form"``).
+
+        Returns
+        -------
+        DicomImage
+            This object, for chaining.
+
+        Raises
+        ------
+        MetadataError
+            A name is not a metadata field, or a value does not fit its VR; nothing is
+            changed then.
+        """
         checked = validate(metadata)
-        for keyword, value in checked.items():
-            setattr(self.dataset, keyword, value)
         self.metadata.update(checked)
-        if needs_unicode(self.metadata.values()):
-            self.dataset.SpecificCharacterSet = "ISO_IR 192"
+        for dataset in self.datasets:
+            for keyword, value in checked.items():
+                setattr(dataset, keyword, value)
+            if needs_unicode(self.metadata.values()):
+                dataset.SpecificCharacterSet = "ISO_IR 192"
+        if len(self.datasets) > 1 and "InstanceNumber" in checked:
+            for index, dataset in enumerate(self.datasets):
+                dataset.InstanceNumber = int(checked["InstanceNumber"]) + index
         return self
 
     @property
@@ -195,12 +221,27 @@ class DicomImage:
             whole object, or ``target`` is not a path or a binary stream.
         """
         if isinstance(target, (str, os.PathLike)):
-            try:
-                with atomic_output(target) as file:
-                    self._write(file)
-            except OSError as error:
-                raise OutputError(f"cannot write ({os_reason(error)})", source=str(target)) from None
+            written: list[str] = []
+            for path, dataset in zip(part_targets(target, len(self.datasets)), self.datasets, strict=True):
+                try:
+                    with atomic_output(path) as file:
+                        self._write(file, dataset)
+                except BaseException as error:
+                    # All objects or none: the parts written so far go too.
+                    for done in written:
+                        with contextlib.suppress(OSError):
+                            os.remove(done)
+                    if isinstance(error, OSError):
+                        raise OutputError(f"cannot write ({os_reason(error)})", source=path) from None
+                    raise
+                written.append(path)
             return
+        if len(self.datasets) > 1:
+            raise OutputError(
+                f"this picture makes {len(self.datasets)} DICOM objects (pages that differ in size "
+                "or kind); give a file path (the objects are numbered) or a folder, not a stream",
+                source=self.source_name,
+            )
         if not hasattr(target, "write") or isinstance(target, io.TextIOBase):
             raise OutputError(
                 f"cannot write a DICOM file to {type(target).__name__}; give a path or a binary "
@@ -211,9 +252,13 @@ class DicomImage:
         self._write(buffer)
         write_all(target, buffer.getbuffer())
 
-    def _write(self, file: BinaryIO) -> None:
+    def outputs(self, target: str | os.PathLike[str]) -> list[str]:
+        """The paths :meth:`save` writes for ``target``: one per object (see :func:`part_targets`)."""
+        return part_targets(target, len(self.datasets))
+
+    def _write(self, file: BinaryIO, dataset: Dataset | None = None) -> None:
         try:
-            pydicom.dcmwrite(file, self.dataset, enforce_file_format=True)
+            pydicom.dcmwrite(file, self.dataset if dataset is None else dataset, enforce_file_format=True)
         except DicomifyError as error:
             raise error.with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
@@ -238,6 +283,45 @@ class DicomImage:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def part_targets(target: str | os.PathLike[str], count: int) -> list[str]:
+    """Where the objects of a source that makes ``count`` of them are written.
+
+    The first goes to ``target`` itself; object n (n ≥ 2, its Instance Number order) to
+    the same name with ``-n`` before the suffix, n zero-padded to the digits of
+    ``count``: ``scan.dcm``, ``scan-2.dcm`` ... or, for 12, ``scan.dcm``, ``scan-02.dcm``
+    ... ``scan-12.dcm``.
+
+    Parameters
+    ----------
+    target
+        The path given for the output.
+    count
+        How many objects the source makes.
+
+    Returns
+    -------
+    list of str
+        One path per object, in order.
+    """
+    path = os.fspath(target)
+    stem, suffix = os.path.splitext(path)
+    width = len(str(count))
+    return [path] + [f"{stem}-{number:0{width}d}{suffix}" for number in range(2, count + 1)]
+
+
+def _part_metadata(picture: Picture, metadata: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The metadata of each object: one series for all parts, Instance Number in order."""
+    if not picture.more:
+        return [metadata]
+    from .iod.uids import new_uid
+
+    shared = dict(metadata)
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+        shared[keyword] = shared.get(keyword) or new_uid()
+    first = int(metadata.get("InstanceNumber", 1))
+    return [{**shared, "InstanceNumber": first + index} for index in range(len(picture.parts))]
 
 
 def convert(

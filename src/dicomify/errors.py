@@ -9,6 +9,7 @@ Every error the library raises on purpose derives from one root, so a caller
     │   ├── CorruptImageError        zero-byte, truncated or damaged data
     │   └── ImageTooLargeError       decompression bomb, canvas cap, DICOM's 16-bit Rows/Columns
     ├── MetadataError           a patient/study/series value does not fit its VR
+    ├── OptionError             a conversion or batch option has a bad value or type
     ├── OutputError             the target cannot be written
     └── NetworkError            misuse of the delivery API (bad address, TLS files ...)
 
@@ -31,6 +32,7 @@ __all__ = [
     "InputError",
     "MetadataError",
     "NetworkError",
+    "OptionError",
     "OutputError",
     "UnsupportedFormatError",
 ]
@@ -106,6 +108,11 @@ class ImageTooLargeError(InputError):
 
 class MetadataError(DicomifyError, ValueError):
     """A metadata value is not valid for its DICOM Value Representation."""
+
+
+class OptionError(DicomifyError, ValueError):
+    """A conversion or batch option has a bad value or type (``compression="zip"``,
+    ``background=(300, -1, 5)``, ``decode_jpeg="no"``, ``group="weekly"`` ...)."""
 
 
 class OutputError(DicomifyError):

@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import DicomifyError
+from .errors import OptionError
 
 __all__ = ["Compression", "ConvertOptions", "Iod", "parse_color", "split_options"]
 
@@ -31,7 +31,45 @@ class Compression(str, Enum):
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """How a picture becomes DICOM. Every field has a CLI flag of the same name."""
+    """How a picture becomes DICOM. Every field has a CLI flag of the same name.
+
+    Metadata (patient, study, series) is not an option: it goes in ``metadata=`` of
+    :class:`dicomify.DicomImage` and :func:`dicomify.convert`.
+
+    Parameters
+    ----------
+    iod : Iod or str
+        ``"sc"``: Secondary Capture (multi-frame SC for several frames); ``"photo"``:
+        VL Photographic Image, one 8-bit frame.
+    compression : Compression or str
+        Lossless compression of decoded pixels: ``"none"``, ``"rle"``, ``"jpeg-ls"``,
+        ``"jpeg2000"``. JPEG kept byte-exact is never re-encoded.
+    decode_jpeg : bool
+        Store JPEG decoded instead of byte-exact.
+    keep_orientation : bool
+        Ignore EXIF/TIFF orientation: keep the pixels as stored.
+    background : tuple of int, or str
+        The colour transparent pixels are composited over: ``(r, g, b)`` or a colour
+        name or ``#rrggbb``.
+    dpi : float, optional
+        Rendering resolution of EMF/WMF, 1 to 2400.
+    page : int, optional
+        Convert only this page or frame (0-based) of a multi-page source.
+    max_pixels : int, optional
+        Decompression-bomb guard per frame (default: Pillow's limit).
+    all_images : bool
+        HEIF holding several images: every image as a frame, not only the primary one.
+    keep_jpeg_metadata : bool
+        Keep EXIF, XMP, IPTC and comment segments inside JPEG stored byte-exact.
+
+    Raises
+    ------
+    OptionError
+        A value is not valid (an unknown IOD or compression, a colour Pillow does not
+        know or components outside 0..255, a flag that is not a bool, ``dpi``, ``page``
+        or ``max_pixels`` of the wrong type or out of range); the message lists the
+        valid values.
+    """
 
     iod: Iod = Iod.SECONDARY_CAPTURE
     compression: Compression = Compression.NONE
@@ -46,26 +84,52 @@ class ConvertOptions:
     keep_jpeg_metadata: bool = False
 
     def __post_init__(self) -> None:
-        # Accept plain strings for the enums and colour names for the background.
-        try:
-            object.__setattr__(self, "iod", Iod(self.iod))
-        except ValueError:
-            raise DicomifyError(f"iod {self.iod!r} is not one of: {', '.join(i.value for i in Iod)}") from None
-        try:
-            object.__setattr__(self, "compression", Compression(self.compression))
-        except ValueError:
-            raise DicomifyError(
-                f"compression {self.compression!r} is not one of: {', '.join(c.value for c in Compression)}"
-            ) from None
-        if isinstance(self.background, str):
-            object.__setattr__(self, "background", parse_color(self.background))
-        if self.dpi is not None and not 1 <= self.dpi <= 2400:
-            raise DicomifyError(f"dpi {self.dpi} is outside 1..2400")
-        if self.page is not None and self.page < 0:
-            raise DicomifyError(f"page {self.page} must be 0 or more")
-        if self.max_pixels is not None and self.max_pixels <= 0:
-            raise DicomifyError(f"max_pixels {self.max_pixels} must be positive")
+        # Every value is checked, never coerced: "no" is not False, (300, -1, 5) is not a
+        # colour. Plain strings are accepted for the enums, colour names for the background.
+        object.__setattr__(self, "iod", _member(Iod, self.iod, "iod"))
+        object.__setattr__(self, "compression", _member(Compression, self.compression, "compression"))
+        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata"):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(f"{name} {getattr(self, name)!r} must be True or False")
+        object.__setattr__(self, "background", _color(self.background))
+        if self.dpi is not None and (not _is_number(self.dpi) or not 1 <= self.dpi <= 2400):
+            raise OptionError(f"dpi {self.dpi!r} must be a number from 1 to 2400")
+        if self.page is not None and (not _is_integer(self.page) or self.page < 0):
+            raise OptionError(f"page {self.page!r} must be a whole number, 0 or more")
+        if self.max_pixels is not None and (not _is_integer(self.max_pixels) or self.max_pixels <= 0):
+            raise OptionError(f"max_pixels {self.max_pixels!r} must be a whole number above 0")
 
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_Choice = TypeVar("_Choice", Iod, Compression)
+
+
+def _member(kind: type[_Choice], value: object, name: str) -> _Choice:
+    try:
+        return kind(value)
+    except ValueError:
+        raise OptionError(f"{name} {value!r} is not one of: {', '.join(m.value for m in kind)}") from None
+
+
+def _color(value: object) -> tuple[int, int, int]:
+    if isinstance(value, str):
+        return parse_color(value)
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 3
+        and all(_is_integer(part) and 0 <= part <= 255 for part in value)
+    ):
+        return (int(value[0]), int(value[1]), int(value[2]))
+    raise OptionError(
+        f"background {value!r} is not a colour: give a name, #rrggbb or three whole numbers from 0 to 255"
+    )
 
 
 def parse_color(text: str) -> tuple[int, int, int]:
@@ -75,7 +139,7 @@ def parse_color(text: str) -> tuple[int, int, int]:
     try:
         return ImageColor.getrgb(text)[:3]  # type: ignore[return-value]
     except ValueError:
-        raise DicomifyError(f"background {text!r} is not a colour (try white, black or #rrggbb)") from None
+        raise OptionError(f"background {text!r} is not a colour (try white, black or #rrggbb)") from None
 
 
 _OPTION_NAMES = {field.name for field in dataclasses.fields(ConvertOptions)}

@@ -42,11 +42,16 @@ class SendStatus(str, Enum):
     UNCONFIRMED = "unconfirmed"
     #: not sent because an earlier run stored it (``skip_sent``)
     SKIPPED = "skipped"
+    #: stored, and the archive committed to keep it (Storage Commitment, PS3.4 J)
+    COMMITTED = "committed"
+    #: stored, but storage commitment was asked for and the archive did not commit
+    #: (it refused, or did not answer in time): ``skip_sent`` sends it again
+    UNCOMMITTED = "uncommitted"
 
     @property
     def delivered(self) -> bool:
         """True when the peer has the object (a later run need not send it again)."""
-        return self not in (SendStatus.FAILED, SendStatus.UNCONFIRMED)
+        return self not in (SendStatus.FAILED, SendStatus.UNCONFIRMED, SendStatus.UNCOMMITTED)
 
 
 class Uids(TypedDict):
@@ -143,7 +148,7 @@ class Outcome:
     def ok(self) -> bool:
         """True unless the conversion or the delivery failed."""
         send_ok = self.send_status is None or self.send_status.delivered
-        return self.status.value not in ("failed", "unconfirmed") and send_ok
+        return self.status.value not in ("failed", "unconfirmed", "uncommitted") and send_ok
 
     @property
     def delivered(self) -> bool:

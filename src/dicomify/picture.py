@@ -123,6 +123,15 @@ class Picture:
     window: tuple[float, float] | None = None
     # A note on what the reader did (e.g. "CMYK converted to RGB"), for reports.
     notes: list[str] = field(default_factory=list)
+    # A source that makes several DICOM objects (TIFF pages that differ in size or
+    # kind, an animation whose canvas grows): the further parts, in order. This
+    # picture is the first; all go into one series, Instance Number in this order.
+    more: tuple[Picture, ...] = ()
+
+    @property
+    def parts(self) -> tuple[Picture, ...]:
+        """Every object the source makes: this picture, then :attr:`more`."""
+        return (self, *self.more)
 
 
 def frames_of(frames: Sequence[Frame]) -> Callable[[], Iterator[Frame]]:

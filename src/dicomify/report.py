@@ -21,7 +21,7 @@ from typing import IO, Any
 from ._files import os_reason
 from ._text import printable
 from .errors import OutputError
-from .outcome import Outcome
+from .outcome import Outcome, SendStatus
 
 __all__ = ["REPORT_COLUMNS", "ReportWriter", "delivered_objects", "is_delivered", "read_outcomes", "read_report"]
 
@@ -163,13 +163,14 @@ def _key(path: str) -> str:
     return os.path.realpath(path)
 
 
-def delivered_objects(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
+def delivered_objects(path: str | os.PathLike[str], committed_only: bool = False) -> set[tuple[str, str]]:
     """(real path of the DICOM file, SOP Instance UID) of every object a report says was delivered.
 
     The file is the row's ``output`` for a conversion report and its ``source`` for a
     send report; rows whose send status is stored, stored-decoded or skipped (written
-    only for objects an even earlier run stored) count. :func:`is_delivered` asks
-    whether an object is in the set.
+    only for objects an even earlier run stored) or committed count; with
+    ``committed_only`` (a run that asks for storage commitment) only committed rows do.
+    :func:`is_delivered` asks whether an object is in the set.
 
     Raises
     ------
@@ -181,7 +182,10 @@ def delivered_objects(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
     return {
         (_key(outcome.sent_file), outcome.sop_instance_uid)
         for outcome in read_outcomes(path)
-        if outcome.delivered and outcome.sop_instance_uid and outcome.sent_file
+        if outcome.delivered
+        and outcome.sop_instance_uid
+        and outcome.sent_file
+        and (not committed_only or outcome.send_status is SendStatus.COMMITTED)
     }
 
 

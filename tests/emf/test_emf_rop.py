@@ -8,6 +8,7 @@ and the pixels around the blit must be untouched.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 import numpy as np
@@ -16,7 +17,9 @@ from helpers.emf_build import (
     NULL_PEN,
     bitblt,
     create_brush,
+    dib24,
     emf,
+    rec,
     rectangle,
     select,
     stretch_dibits,
@@ -177,8 +180,6 @@ def test_icon_mask_then_image_leaves_no_black_box() -> None:
 
 def test_clip_limits_a_raster_operation() -> None:
     # IntersectClipRect (EMR 30) to the left half of the blit: the right half stays D.
-    from helpers.emf_build import rec
-
     clip = rec(30, np.array([AT, AT, AT + BLOCK, AT + SIDE], "<i4").tobytes())
     img = emf_pixels(clip + bitblt(AT, AT, SIDE, SIDE, 0x00550009))
     assert (img[AT : AT + SIDE, AT : AT + BLOCK] == [_n(v) for v in DEST]).all()
@@ -196,3 +197,53 @@ def test_every_truth_table_matches_its_definition() -> None:
             index = ((p >> bit) & 1) * 4 + ((s >> bit) & 1) * 2 + ((d >> bit) & 1)
             want |= (((code >> index) & 1) << bit).astype(np.uint8)
         assert (got == want).all(), f"raster operation {code:#04x}"
+
+
+def mask_blt(rop4: int, mask_left_white: bool = True) -> bytes:
+    """EMR_MASKBLT (MS-EMF 2.3.1.3) of the four-block source with a 1-bit mask whose left half
+    is 1 (white) and right half 0 (black), or the other way round."""
+    bmi_s, bits_s = dib24(source_pixels())
+    row = (0xFFFFF00000 if mask_left_white else 0x00000FFFFF).to_bytes(5, "big") + bytes(3)  # 40 bits, padded
+    bits_m = row * SIDE
+    bmi_m = struct.pack("<IiiHHIIiiII", 40, SIDE, SIDE, 1, 1, 0, len(bits_m), 0, 0, 2, 0)
+    bmi_m += bytes((0, 0, 0, 0, 255, 255, 255, 0))  # palette: 0 black, 1 white
+    off_bmi_s = 128
+    off_bits_s = off_bmi_s + len(bmi_s)
+    off_bmi_m = off_bits_s + len(bits_s)
+    off_bits_m = off_bmi_m + len(bmi_m)
+    payload = struct.pack(
+        "<4i4iI2i6fII4I2iI4I",
+        *(0, 0, 0, 0),
+        *(AT, AT, SIDE, SIDE),
+        rop4,
+        *(0, 0),
+        *(1, 0, 0, 1, 0, 0),
+        0,
+        0,
+        *(off_bmi_s, len(bmi_s), off_bits_s, len(bits_s)),
+        *(0, 0),
+        0,
+        *(off_bmi_m, len(bmi_m), off_bits_m, len(bits_m)),
+    )
+    return rec(78, payload + bmi_s + bits_s + bmi_m + bits_m)
+
+
+@pytest.mark.parametrize(
+    ("fore", "back"),
+    [
+        (SOURCE_OPS[0], ("DEST", 0x00AA0029, lambda p, s, d: d)),
+        (SOURCE_OPS[3], PATTERN_OPS[3]),
+        (SOURCE_OPS[1], SOURCE_OPS[4]),
+    ],
+    ids=["SRCCOPY/DEST", "SRCINVERT/BLACKNESS", "SRCAND/NOTSRCCOPY"],
+)
+def test_emf_mask_blt(fore: tuple[str, int, Op], back: tuple[str, int, Op]) -> None:
+    # MaskBlt: the foreground operation where the mask is 1, the background one where 0
+    # (MAKEROP4(fore, back) = back << 24 | fore).
+    rop4 = ((back[1] >> 16 & 0xFF) << 24) | (fore[1] & 0x00FFFFFF)
+    img = emf_pixels(mask_blt(rop4))
+    for i, block in enumerate(BLOCKS):
+        x0, y0 = AT + (i % 2) * BLOCK, AT + (i // 2) * BLOCK
+        op = fore[2] if i % 2 == 0 else back[2]  # left blocks under the mask's 1 bits
+        want = expected(op, block)
+        assert (img[y0 : y0 + BLOCK, x0 : x0 + BLOCK] == want).all(), f"block {i}"

@@ -83,3 +83,25 @@ def test_drawing_inside_its_window_keeps_the_declared_frame() -> None:
     mask = red(Image.fromarray(img))
     cols = np.flatnonzero(mask.any(axis=0))
     assert 8 <= cols[0] <= 11 and 85 <= cols[-1] <= 87
+
+
+def test_fixed_mapping_mode_drawing_is_placed_the_same_in_the_trial() -> None:
+    # MM_LOMETRIC (0.1 mm, y up) inside a 2-inch placeable frame: a 25.4 mm square from the
+    # window origin is the top-left quarter; the trial playback must agree on its size.
+    img = np.asarray(
+        render(
+            wmf(
+                wrec(0x0103, 2),  # SetMapMode(MM_LOMETRIC)
+                wrec(0x020B, 0, 0),
+                wrec(0x02FC, 0, 0x00FF, 0, 0),
+                wrec(0x012D, 0),
+                wrec(0x02FA, 5, 0, 0, 0, 0),
+                wrec(0x012D, 1),
+                wrec(0x041B, -254, 254, 0, 0),  # bottom, right, top, left: the top-left quarter
+                bbox=(0, 0, 1000, 1000),
+                inch=500,
+            )
+        )
+    )
+    assert img.shape == (192, 192, 3)
+    assert tuple(img[90, 90]) == (255, 0, 0) and tuple(img[100, 100]) == (255, 255, 255)

@@ -115,3 +115,41 @@ def test_damaged_structure_is_an_error(cut: int) -> None:
     Image.fromarray(photo()).save(buffer, "JPEG")
     with pytest.raises(CorruptImageError):
         strip_metadata(buffer.getvalue()[:-cut])
+
+
+def _jpeg(shape: tuple[int, ...], **save: object) -> bytes:
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    Image.fromarray(pixels).save(buffer, "JPEG", **save)
+    return buffer.getvalue()
+
+
+def test_a_jpeg_cut_short_and_closed_says_most_is_missing(tmp_path: Path) -> None:
+    """693 bytes claiming 9000x9000 pixels must not become a 243 MB object."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((9000, 9000, 3), 128, np.uint8)).save(buffer, "JPEG", progressive=True, quality=50)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(buffer.getvalue()[:691] + b"\xff\xd9")
+    assert cut.stat().st_size == 693
+    out = tmp_path / "cut.dcm"
+    with pytest.raises(CorruptImageError, match="most of the picture is missing: .* 9000x9000 pixels"):
+        dicomify.convert(cut, out)
+    assert not out.exists()
+    baseline = tmp_path / "base.jpg"
+    baseline.write_bytes(buffer.getvalue()[:2000] + b"\xff\xd9")  # header, a little scan data, EOI
+    with pytest.raises(CorruptImageError, match="most of the picture is missing"):
+        dicomify.convert(baseline, out)
+
+
+@pytest.mark.parametrize(
+    "save",
+    [{}, {"progressive": True}, {"subsampling": 0}, {"subsampling": 2, "quality": 1}, {"restart_marker_rows": 1}],
+)
+def test_complete_jpegs_always_pass_the_check(save: dict[str, object]) -> None:
+    from dicomify.readers.jpeg_segments import check_picture_data
+
+    for shape in ((64, 64, 3), (640, 480, 3), (33, 17), (1024, 1024)):
+        check_picture_data(_jpeg(shape, **save))
+    flat = io.BytesIO()  # the least data a picture can need: one colour, lowest quality
+    Image.fromarray(np.zeros((2048, 2048, 3), np.uint8)).save(flat, "JPEG", **{**save, "quality": 1})
+    check_picture_data(flat.getvalue())

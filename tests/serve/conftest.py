@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from net.orthanc_server import DICOMWEB_PLUGIN, ORTHANC, ORTHANC_AET, Orthanc
+from net.worklist_servers import WORKLIST_PLUGIN
 from PIL import Image
 
 from .server_process import ServerProcess
@@ -18,10 +19,26 @@ TOKEN = "serve-token-for-the-tests-0123456789"
 
 @pytest.fixture(scope="session")
 def serve_orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    """Orthanc for publishing: C-STORE on its DICOM port, STOW-RS at /dicom-web."""
+    """Orthanc as the PACS (C-STORE, Study Root C-FIND, STOW-RS) and the worklist (``*.wl`` in ``worklists``).
+
+    Our AE title is a known modality: Orthanc answers queries only from those.
+    """
     assert Path(ORTHANC).exists(), "Orthanc is missing: apt-get install -y orthanc orthanc-dicomweb"
     assert DICOMWEB_PLUGIN.exists(), "The DICOMweb plugin is missing: apt-get install -y orthanc-dicomweb"
-    server = Orthanc(tmp_path_factory.mktemp("serve-orthanc"), aet=ORTHANC_AET, DicomCheckCalledAet=True).start()
+    assert WORKLIST_PLUGIN.exists(), "The worklist plugin is missing: apt-get install -y orthanc"
+    folder = tmp_path_factory.mktemp("serve-orthanc")
+    worklists = folder / "worklists"
+    worklists.mkdir()
+    server = Orthanc(
+        folder,
+        aet=ORTHANC_AET,
+        DicomCheckCalledAet=True,
+        Plugins=[str(DICOMWEB_PLUGIN), str(WORKLIST_PLUGIN)],
+        Worklists={"Enable": True, "Database": str(worklists)},
+        DicomModalities={"dicomify": ["DICOMIFY", "127.0.0.1", 104]},
+        DefaultEncoding="Utf8",
+    ).start()
+    server.worklists = worklists  # type: ignore[attr-defined]
     yield server
     server.stop()
 
@@ -47,10 +64,15 @@ def pacs_section(serve_orthanc: Orthanc) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def open_server(start_server: Callable[..., ServerProcess], pacs_section: dict[str, Any]) -> ServerProcess:
-    """Loopback without authentication, publishing to Orthanc by C-STORE."""
+    """Loopback without authentication, publishing to Orthanc by C-STORE, its worklist and studies configured."""
     return start_server(
         "open",
-        {"pacs": pacs_section, "limits": {"max_upload_mb": 5, "max_files": 4, "max_pixels": 1_000_000}},
+        {
+            "pacs": pacs_section,
+            "worklist": pacs_section,
+            "studies": pacs_section,
+            "limits": {"max_upload_mb": 5, "max_files": 4, "max_pixels": 1_000_000},
+        },
     )
 
 

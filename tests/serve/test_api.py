@@ -283,13 +283,68 @@ def test_publish_without_a_pacs_is_409(start_server: Callable[..., ServerProcess
     assert "no PACS is configured" in response.json()["error"]
 
 
-def test_worklist_and_studies_not_configured_are_409(open_server: ServerProcess) -> None:
+def test_worklist_and_studies_not_configured_are_409(start_server: Callable[..., ServerProcess]) -> None:
+    server = start_server("noquery")
     for path in ("/api/worklist", "/api/studies"):
-        response = httpx.get(f"{open_server.url}{path}", params={"patient_id": "1"})
+        response = httpx.get(f"{server.url}{path}", params={"patient_id": "1"})
         assert response.status_code == 409
         assert "configured" in response.json()["error"]
+
+
+def test_a_host_cannot_be_given_to_a_query(open_server: ServerProcess) -> None:
     response = httpx.get(f"{open_server.url}/api/worklist", params={"host": "evil.example"})
-    assert response.status_code in (400, 409)
+    assert response.status_code == 400
+    assert "'host' is not a filter here" in response.json()["error"]
+
+
+def test_worklist_order_fills_the_objects_and_a_pacs_study_can_be_joined(
+    open_server: ServerProcess, serve_orthanc: Orthanc, tmp_path: Path
+) -> None:
+    from net.worklist_servers import order, write_item
+
+    written = order("ACC-SRV-1", patient_name="ORDER^OLGA", patient_id="PID-ORDER-1")
+    write_item(serve_orthanc.worklists, "ACC-SRV-1", written)  # type: ignore[attr-defined]
+    found = httpx.get(f"{open_server.url}/api/worklist", params={"patient_id": "PID-ORDER-1"}, timeout=60)
+    assert found.status_code == 200, found.text
+    (item,) = found.json()["items"]
+    assert item["patient_name"] == "ORDER^OLGA" and item["accession_number"] == "ACC-SRV-1"
+    assert item["step_description"] == "Photograph the left forearm"
+
+    write_png(tmp_path / "a.png", seed=7)
+    response = post(
+        open_server,
+        "/api/publish",
+        [("file", tmp_path / "a.png")],
+        order="ACC-SRV-1",
+        metadata={"SeriesDescription": "Forearm"},
+    )
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert result["status"] == "stored"
+    stored = serve_orthanc.json(f"/instances/{serve_orthanc.instance_id(result['sop_instance_uid'])}/tags?simplify")
+    assert stored["PatientName"] == "ORDER^OLGA" and stored["PatientID"] == "PID-ORDER-1"
+    assert stored["AccessionNumber"] == "ACC-SRV-1"
+    assert stored["StudyInstanceUID"] == written.StudyInstanceUID
+    assert stored["RequestAttributesSequence"][0]["ScheduledProcedureStepID"] == "SPS-ACC-SRV-1"
+    assert stored["SeriesDescription"] == "Forearm"
+
+    # The study is in the PACS now: find it, and add a second series to it.
+    studies = httpx.get(f"{open_server.url}/api/studies", params={"patient_id": "PID-ORDER-1"}, timeout=60)
+    assert studies.status_code == 200, studies.text
+    (study,) = studies.json()["items"]
+    assert study["study_instance_uid"] == written.StudyInstanceUID
+    again = post(open_server, "/api/publish", [("file", tmp_path / "a.png")], study=study["study_instance_uid"])
+    (second,) = again.json()["results"]
+    joined = serve_orthanc.json(f"/instances/{serve_orthanc.instance_id(second['sop_instance_uid'])}/tags?simplify")
+    assert joined["StudyInstanceUID"] == written.StudyInstanceUID and joined["PatientID"] == "PID-ORDER-1"
+    assert joined["SeriesInstanceUID"] != stored["SeriesInstanceUID"]
+
+
+def test_an_order_that_is_not_in_the_worklist_is_422(open_server: ServerProcess, tmp_path: Path) -> None:
+    write_png(tmp_path / "a.png")
+    response = post(open_server, "/api/convert", [("file", tmp_path / "a.png")], order="NO-SUCH-ORDER")
+    assert response.status_code == 422
+    assert "No scheduled procedure with accession number 'NO-SUCH-ORDER'" in response.json()["error"]
 
 
 def test_no_patient_data_in_the_log_and_nothing_left_in_the_private_area(

@@ -78,3 +78,6 @@ def init_worker() -> None:
     """Initializer of every worker process the batch starts."""
     die_with_parent()
     tune_allocator()
+    from .._warnings import own_this_process
+
+    own_this_process()  # libraries' warnings become notes in the report, not raw stderr

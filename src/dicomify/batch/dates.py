@@ -22,13 +22,16 @@ def picture_date(path: str | os.PathLike[str]) -> dt.datetime | None:
     Never raises: a file that cannot be read here is converted (or reported) later by
     the worker that owns it.
     """
+    from .._warnings import library_notes
     from ..options import ConvertOptions
     from ..readers.opening import exif_datetime, open_image
 
-    try:
-        with open(path, "rb") as stream:
-            image = open_image(stream, ConvertOptions(), formats=_FORMATS)
-            with image:
-                return exif_datetime(image)
-    except Exception:  # any failure only means "no date"; the conversion reports the file
-        return None
+    # Warnings about the header (damaged EXIF) are the worker's to report, with the file.
+    with library_notes():
+        try:
+            with open(path, "rb") as stream:
+                image = open_image(stream, ConvertOptions(), formats=_FORMATS)
+                with image:
+                    return exif_datetime(image)
+        except Exception:  # any failure only means "no date"; the conversion reports the file
+            return None

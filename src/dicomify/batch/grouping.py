@@ -29,11 +29,11 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
-from ..errors import DicomifyError
+from ..errors import DicomifyError, OptionError
 from ..iod.metadata import PATIENT_FIELDS, SERIES_FIELDS, STUDY_FIELDS
 from ..iod.uids import new_uid
 
-__all__ = ["Grouping", "assign_groups"]
+__all__ = ["Grouping", "as_grouping", "assign_groups"]
 
 
 class Grouping(str, Enum):
@@ -42,6 +42,20 @@ class Grouping(str, Enum):
     RUN = "run"  # one study (per patient/study of the manifest), one series in it
     FOLDER = "folder"  # one series per input folder
     FILE = "file"  # every file its own study and series
+
+
+def as_grouping(value: Grouping | str) -> Grouping:
+    """``value`` as a :class:`Grouping`.
+
+    Raises
+    ------
+    OptionError
+        ``value`` is not one of the groupings.
+    """
+    try:
+        return Grouping(value)
+    except ValueError:
+        raise OptionError(f"group {value!r} is not one of: {', '.join(g.value for g in Grouping)}") from None
 
 
 def _key(metadata: Mapping[str, Any], fields: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -118,7 +132,7 @@ def assign_groups(
     DicomifyError
         A given Series Instance UID would have to span two series or studies.
     """
-    grouping = Grouping(grouping)
+    grouping = as_grouping(grouping)
     if grouping is Grouping.FILE:
         uids = [str(m["SeriesInstanceUID"]) for _, m in entries if m.get("SeriesInstanceUID")]
         shared = next((uid for uid in uids if uids.count(uid) > 1), None)

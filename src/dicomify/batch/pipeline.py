@@ -20,12 +20,12 @@ from ..report import delivered_objects, is_delivered
 from .run import BatchRun, convert_many
 
 if TYPE_CHECKING:
-    from ..net import Destination
+    from ..net import CommitOptions, Destination
 
 __all__ = ["convert_and_send", "deliver", "read_delivered"]
 
 
-def read_delivered(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
+def read_delivered(report: str | os.PathLike[str], committed_only: bool = False) -> set[tuple[str, str]]:
     """The objects an earlier report says were delivered (:func:`dicomify.report.delivered_objects`).
 
     Raises
@@ -37,7 +37,7 @@ def read_delivered(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
     if not os.path.isfile(name):
         raise DicomifyError(f"{name}: no such report to skip sent files from")
     try:
-        return delivered_objects(name)
+        return delivered_objects(name, committed_only)
     except (ValueError, OSError) as error:
         raise DicomifyError(f"{name}: cannot read the report ({error})") from None
 
@@ -45,9 +45,10 @@ def read_delivered(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
 class _Delivery:
     """The delivery step: a sender open for the run, and what earlier runs delivered."""
 
-    def __init__(self, destination: Destination, delivered: set[tuple[str, str]]) -> None:
+    def __init__(self, destination: Destination, delivered: set[tuple[str, str]], committing: bool = False) -> None:
         self.destination = destination
         self.delivered = delivered
+        self.committing = committing
         self.sender: Any = None
 
     @contextlib.contextmanager
@@ -63,12 +64,18 @@ class _Delivery:
 
     def send(self, outcome: Outcome) -> Outcome:
         if is_delivered(self.delivered, outcome.output, outcome.sop_instance_uid):
-            return outcome.with_delivery(Outcome(outcome.output, SendStatus.SKIPPED))
+            # With storage commitment only committed objects were skipped: they stay committed.
+            status = SendStatus.COMMITTED if self.committing else SendStatus.SKIPPED
+            return outcome.with_delivery(Outcome(outcome.output, status))
         return outcome.with_delivery(self.sender.send(outcome.output))
 
 
 def deliver(
-    run: BatchRun, destination: Destination, *, skip_sent: str | os.PathLike[str] | None = None
+    run: BatchRun,
+    destination: Destination,
+    *,
+    skip_sent: str | os.PathLike[str] | None = None,
+    commit: CommitOptions | None = None,
 ) -> BatchRun:
     """Send every output of ``run`` to ``destination`` as it is converted (or kept).
 
@@ -83,6 +90,10 @@ def deliver(
         A report of an earlier run, read now (so it may be the file this run's report
         will overwrite): outputs it says were delivered are not sent again; their
         ``send_status`` is ``skipped``.
+    commit
+        Ask for storage commitment (C-STORE only) once every output is sent; the
+        outcomes then come at the end, ``committed`` or ``uncommitted``, and
+        ``skip_sent`` skips only outputs an earlier run saw committed.
 
     Returns
     -------
@@ -97,22 +108,36 @@ def deliver(
     NetworkError
         When ``destination`` is not a destination.
     """
-    delivered = _check(destination, skip_sent)
-    return _attach(run, destination, delivered)
+    delivered = _check(destination, skip_sent, commit)
+    return _attach(run, destination, delivered, commit)
 
 
-def _check(destination: Destination, skip_sent: str | os.PathLike[str] | None) -> set[tuple[str, str]]:
+def _check(
+    destination: Destination, skip_sent: str | os.PathLike[str] | None, commit: CommitOptions | None = None
+) -> set[tuple[str, str]]:
     from ..errors import NetworkError
     from ..net import DicomDestination, StowDestination
 
     if not isinstance(destination, (DicomDestination, StowDestination)):
         raise NetworkError(f"Cannot send to {destination!r}: give a DicomDestination or a StowDestination.")
-    return read_delivered(skip_sent) if skip_sent is not None else set()
+    if commit is not None and not isinstance(destination, DicomDestination):
+        raise NetworkError("Storage commitment needs a DICOM destination (--host), not STOW-RS.")
+    return read_delivered(skip_sent, commit is not None) if skip_sent is not None else set()
 
 
-def _attach(run: BatchRun, destination: Destination, delivered: set[tuple[str, str]]) -> BatchRun:
-    delivery = _Delivery(destination, delivered)
-    return run.then(delivery.send, within=delivery.opened())
+def _attach(
+    run: BatchRun, destination: Destination, delivered: set[tuple[str, str]], commit: CommitOptions | None = None
+) -> BatchRun:
+    delivery = _Delivery(destination, delivered, committing=commit is not None)
+    run = run.then(delivery.send, within=delivery.opened())
+    if commit is not None:
+        from ..net import DicomDestination
+        from ..net._commit import commit_outcomes
+
+        assert isinstance(destination, DicomDestination)  # _check refused STOW-RS
+        archive, options = destination, commit
+        run = run.finally_(lambda outcomes: commit_outcomes(archive, outcomes, options))
+    return run
 
 
 def convert_and_send(
@@ -121,6 +146,7 @@ def convert_and_send(
     destination: Destination,
     *,
     skip_sent: str | os.PathLike[str] | None = None,
+    commit: CommitOptions | None = None,
     **kwargs: Any,
 ) -> BatchRun:
     """:func:`convert_many` into ``output_dir``, each output sent to ``destination`` as it is written.
@@ -133,7 +159,7 @@ def convert_and_send(
     ----------
     sources, output_dir
         As for :func:`convert_many`.
-    destination, skip_sent
+    destination, skip_sent, commit
         As for :func:`deliver`.
     **kwargs
         Everything else :func:`convert_many` takes (options, metadata, jobs, executor ...).
@@ -148,5 +174,5 @@ def convert_and_send(
     DicomifyError
         As :func:`convert_many` and :func:`deliver` do, before anything is written.
     """
-    delivered = _check(destination, skip_sent)  # before convert_many creates the output folder
-    return _attach(convert_many(sources, output_dir, **kwargs), destination, delivered)
+    delivered = _check(destination, skip_sent, commit)  # before convert_many creates the output folder
+    return _attach(convert_many(sources, output_dir, **kwargs), destination, delivered, commit)

@@ -17,7 +17,7 @@ from ..errors import DicomifyError, InputError
 from ..outcome import ConvertStatus, Outcome
 from .dates import picture_date
 from .discover import Input, anchor_of, assign_outputs, scan
-from .grouping import Grouping, assign_groups
+from .grouping import Grouping, as_grouping, assign_groups
 from .manifest import read_manifest
 
 __all__ = ["Plan", "Task", "plan", "plan_file"]
@@ -137,7 +137,7 @@ def plan(
             merged.update(row_metadata.get(item.real_path(), {}))
         entries.append((os.path.dirname(os.path.abspath(item.path)), merged))
     dates: list[dt.datetime | None] | None = None
-    if Grouping(group) is not Grouping.FILE and not (base.get("StudyDate") and base.get("StudyTime")):
+    if as_grouping(group) is not Grouping.FILE and not (base.get("StudyDate") and base.get("StudyTime")):
         dates = [picture_date(item.path) for item in inputs]  # a study's date is its earliest picture's
     grouped = assign_groups(entries, group, dates)
     if resume:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._files import check_output_folder, remove_stale_temporaries
-from ..errors import DicomifyError
+from ..errors import DicomifyError, OptionError
 from ..iod.metadata import split_keywords
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome
@@ -99,7 +99,7 @@ class BatchRun:
         tune_allocator: bool = False,
     ) -> None:
         if jobs is not None and jobs < 1:
-            raise DicomifyError(f"jobs {jobs} must be 1 or more")
+            raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
         self.plan = plan
         self.options = options
         self.executor = executor
@@ -108,6 +108,7 @@ class BatchRun:
         self.tune_allocator = tune_allocator
         self.tally = Tally(plan.total)
         self._steps: list[tuple[Step, contextlib.AbstractContextManager[Any] | None]] = []
+        self._finish: Callable[[list[Outcome]], list[Outcome]] | None = None
         self._started = False
 
     @property
@@ -129,22 +130,40 @@ class BatchRun:
         self._steps.append((step, within))
         return self
 
+    def finally_(self, finish: Callable[[list[Outcome]], list[Outcome]]) -> BatchRun:
+        """Hand every outcome to ``finish`` once all are in, and yield what it returns.
+
+        For a step that needs the whole run (storage commitment after the last
+        store): outcomes are then yielded at the end, not as files finish.
+        """
+        if self._started:
+            raise DicomifyError("steps are added before the batch runs")
+        self._finish = finish
+        return self
+
     def __iter__(self) -> Iterator[Outcome]:
         if self._started:
             raise DicomifyError("a batch runs once; call convert_many again to run it again")
         self._started = True
+        if self._finish is None:
+            for outcome in self._outcomes():
+                self.tally.add(outcome)
+                yield outcome
+            return
+        for outcome in self._finish(list(self._outcomes())):
+            self.tally.add(outcome)
+            yield outcome
+
+    def _outcomes(self) -> Iterator[Outcome]:
         with contextlib.ExitStack() as stack:
             for _, within in self._steps:
                 if within is not None:
                     stack.enter_context(within)
-            for outcome in self.plan.failures:
-                self.tally.add(outcome)
-                yield outcome
+            yield from self.plan.failures
             for outcome in self._converted():
                 if outcome.status is not ConvertStatus.FAILED:
                     for step, _ in self._steps:
                         outcome = step(outcome) or outcome
-                self.tally.add(outcome)
                 yield outcome
 
     def _converted(self) -> Iterator[Outcome]:
@@ -235,7 +254,7 @@ def convert_many(
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if jobs is not None and jobs < 1:
-        raise DicomifyError(f"jobs {jobs} must be 1 or more")
+        raise OptionError(f"jobs {jobs!r} must be a whole number, 1 or more")
     planned = plan(
         list(sources),
         output_dir,

@@ -7,14 +7,20 @@ takes and returns plain picklable data: :class:`~dicomify.batch.plan.Task` in,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._files import is_complete_dicom
+from .._warnings import library_notes
 from ..errors import DicomifyError
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
 from .plan import Task
+
+if TYPE_CHECKING:
+    from ..api import DicomImage
 
 __all__ = ["convert_chunk", "convert_task"]
 
@@ -66,6 +72,15 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
             return _existing(task)
         # Cut short by something else (a copy, a full disk): ours are never partial.
         notes.append("the existing output was not a complete DICOM file: converted again")
+    with library_notes() as heard:
+        outcome = _convert(task, options, notes)
+    if heard:
+        message = "; ".join(part for part in (outcome.message, *heard) if part)
+        outcome = dataclasses.replace(outcome, message=message)
+    return outcome
+
+
+def _convert(task: Task, options: ConvertOptions, notes: list[str]) -> Outcome:
     from ..api import DicomImage  # imported in the worker, where the work is
 
     try:
@@ -75,13 +90,19 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
                 task.source,
                 ConvertStatus.CONVERTED,
                 task.output,
-                message="; ".join([*notes, *image.picture.notes]),
+                message="; ".join([*notes, *image.picture.notes, *_more_outputs(image, task.output)]),
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:
         return _failed(task, _reason(error, task.source))
     except Exception as error:  # a bug or a codec crash in one file must not stop the batch
         return _failed(task, f"unexpected {type(error).__name__}: {error}")
+
+
+def _more_outputs(image: DicomImage, output: str) -> list[str]:
+    """A note naming the further files of a source that makes several objects."""
+    more = image.outputs(output)[1:]
+    return [f"also wrote {', '.join(more)}"] if more else []
 
 
 def convert_chunk(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool = False) -> list[Outcome]:

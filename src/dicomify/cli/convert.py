@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._text import printable
+from .._warnings import WARNING_PREFIX, library_notes
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, parse_color
@@ -154,7 +155,7 @@ def register(subparsers: Any) -> None:
 
 def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
     """``--send`` and the destination flags shared with ``dicomify send``."""
-    from .send import add_destination_arguments
+    from .send import add_commit_arguments, add_destination_arguments
 
     group = parser.add_argument_group("delivery (--send)")
     group.add_argument(
@@ -169,6 +170,7 @@ def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
         "(outputs kept by --skip-existing are sent otherwise)",
     )
     add_destination_arguments(parser)
+    add_commit_arguments(parser)
 
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -325,8 +327,8 @@ def _destination(args: argparse.Namespace) -> Destination | None:
 
     destination = destination_from_args(args)
     if not args.send:
-        if destination is not None or args.skip_sent:
-            raise UsageError("--host/--stow/--skip-sent only apply with --send")
+        if destination is not None or args.skip_sent or args.commit:
+            raise UsageError("--host/--stow/--skip-sent/--commit only apply with --send")
         return None
     if destination is None:
         raise UsageError("--send needs a destination: --host HOST (C-STORE) or --stow URL (STOW-RS)")
@@ -354,6 +356,9 @@ def run(
     if not engine:
         return _convert_one(args, options, metadata)
     from ..batch import convert_and_send, convert_file, convert_many, dask_executor, deliver
+    from .send import commit_from_args
+
+    commit = commit_from_args(args) if destination is not None else None
 
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
@@ -372,7 +377,9 @@ def run(
                 "follow_links": args.follow_links,
             }
             if destination is not None:
-                batch = convert_and_send(args.sources, args.output, destination, skip_sent=args.skip_sent, **settings)
+                batch = convert_and_send(
+                    args.sources, args.output, destination, skip_sent=args.skip_sent, commit=commit, **settings
+                )
             else:
                 batch = convert_many(args.sources, args.output, **settings)
         else:  # one file to an explicit output path, with --report, --skip-existing or --send
@@ -385,7 +392,7 @@ def run(
                 on_converted=on_converted,
             )
             if destination is not None:
-                batch = deliver(batch, destination, skip_sent=args.skip_sent)
+                batch = deliver(batch, destination, skip_sent=args.skip_sent, commit=commit)
         return _show(batch, args.report, args.quiet)
 
 
@@ -399,11 +406,15 @@ def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: di
     if source_arg != "-" and args.output != "-" and same_file(source_arg, args.output):
         raise OutputError(f"{args.output}: refusing to overwrite the input")
     try:
-        convert(source, target, options=options, **metadata)
+        with library_notes() as heard:
+            convert(source, target, options=options, **metadata)
     except DicomifyError:
         if target is sys.stdout.buffer:
             _drop_stdout()
         raise
+    finally:
+        for note in heard:
+            print(printable(f"dicomify: {source_arg}: {note}"), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -437,6 +448,11 @@ def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:
             elif outcome.send_status is not None and not outcome.send_status.delivered:
                 progress.clear()
                 print(printable(f"dicomify: {outcome.output}: not sent: {outcome.message}"), file=sys.stderr)
+            elif WARNING_PREFIX in outcome.message:
+                progress.clear()
+                for note in outcome.message.split("; "):
+                    if note.startswith(WARNING_PREFIX):
+                        print(printable(f"dicomify: {outcome.source}: {note}"), file=sys.stderr)
             progress.update(outcome.status.value)
     finally:
         progress.close()

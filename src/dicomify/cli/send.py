@@ -18,6 +18,7 @@ from typing import Any
 from .._text import printable
 from ..errors import NetworkError
 from ..net import (
+    CommitOptions,
     Destination,
     DicomDestination,
     SendStatus,
@@ -27,7 +28,15 @@ from ..net import (
 from ..report import ReportWriter
 from .exitcodes import ExitCode, UsageError, for_counts
 
-__all__ = ["add_destination_arguments", "destination_from_args", "register", "run_echo", "run_send"]
+__all__ = [
+    "add_commit_arguments",
+    "add_destination_arguments",
+    "commit_from_args",
+    "destination_from_args",
+    "register",
+    "run_echo",
+    "run_send",
+]
 
 PASSWORD_ENV = "DICOMIFY_PASSWORD"
 TOKEN_ENV = "DICOMIFY_TOKEN"
@@ -119,6 +128,43 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
         "--token-file", type=Path, metavar="FILE", help="read the bearer token from FILE (its first line)"
     )
     group.add_argument("--batch-size", type=int, metavar="N", help="instances per STOW-RS request (default 20)")
+
+
+def add_commit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--commit`` (Storage Commitment after storing) and its options."""
+    group = parser.add_argument_group("storage commitment (C-STORE)")
+    group.add_argument(
+        "--commit",
+        action="store_true",
+        help="after storing, ask the archive to commit every instance (N-ACTION) and wait for its report",
+    )
+    group.add_argument(
+        "--commit-port",
+        type=int,
+        metavar="PORT",
+        help="listen on PORT (under our -aet) for the report on an association the archive opens "
+        "(default: wait on our own association)",
+    )
+    group.add_argument(
+        "--commit-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for the archive's report (default 60)",
+    )
+
+
+def commit_from_args(args: argparse.Namespace) -> CommitOptions | None:
+    """The ``--commit`` options, None without ``--commit``."""
+    if not getattr(args, "commit", False):
+        stray = [flag for dest, flag in (("commit_port", "--commit-port"), ("commit_timeout", "--commit-timeout"))
+                 if getattr(args, dest, None) is not None]
+        if stray:
+            raise NetworkError(f"{stray[0]} applies with --commit.")
+        return None
+    if getattr(args, "stow", None) is not None:
+        raise NetworkError("--commit needs a DICOM --host: STOW-RS has no storage commitment.")
+    wait = 60.0 if args.commit_timeout is None else args.commit_timeout
+    return CommitOptions(port=args.commit_port, wait=wait)
 
 
 def _given(args: argparse.Namespace, dest: str) -> bool:
@@ -226,6 +272,7 @@ def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is privat
         metavar="REPORT",
         help="do not send again what this earlier report says was stored (may be the --report file)",
     )
+    add_commit_arguments(send)
     send.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     send.set_defaults(func=run_send)
 
@@ -243,7 +290,7 @@ def run_send(args: argparse.Namespace) -> int:
     assert destination is not None  # the parser requires --host or --stow
     from ..net import send_files
 
-    results = send_files(args.sources, destination, skip_sent=args.skip_sent)
+    results = send_files(args.sources, destination, skip_sent=args.skip_sent, commit=commit_from_args(args))
     counts: Counter[SendStatus] = Counter()
     writer = ReportWriter(args.report) if args.report else None
     try:
@@ -251,7 +298,7 @@ def run_send(args: argparse.Namespace) -> int:
             counts[SendStatus(result.status)] += 1
             if writer is not None:
                 writer.write(result.report_row())
-            if not result.ok:  # failed, or unconfirmed: not known to be stored
+            if not result.ok:  # failed, unconfirmed or not committed: not known to be kept
                 print(printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"), file=sys.stderr)
             elif not args.quiet:
                 print(printable(f"{result.status.value}: {result.source}"), file=sys.stderr)
@@ -263,11 +310,14 @@ def run_send(args: argparse.Namespace) -> int:
     if total == 0:
         print("dicomify: error: no DICOM files found in " + ", ".join(map(repr, args.sources)) + ".", file=sys.stderr)
         return ExitCode.FAILED
-    failed = counts[SendStatus.FAILED] + counts[SendStatus.UNCONFIRMED]
+    failed = sum(count for status, count in counts.items() if not status.delivered)
     if not args.quiet:
+        committed = ""
+        if args.commit:
+            committed = f", {counts[SendStatus.COMMITTED]} committed, {counts[SendStatus.UNCOMMITTED]} not committed"
         print(
             f"{total} file(s): {counts[SendStatus.STORED] + counts[SendStatus.STORED_DECODED]} stored"
-            f" ({counts[SendStatus.STORED_DECODED]} decoded first), {counts[SendStatus.SKIPPED]} skipped,"
+            f" ({counts[SendStatus.STORED_DECODED]} decoded first){committed}, {counts[SendStatus.SKIPPED]} skipped,"
             f" {counts[SendStatus.FAILED]} failed, {counts[SendStatus.UNCONFIRMED]} unconfirmed, to {destination}.",
             file=sys.stderr,
         )

@@ -9,7 +9,6 @@ so path brackets (which GDI records in device space) and plain drawing share one
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from collections.abc import Callable
@@ -248,7 +247,9 @@ class Device:
         self._matrix = None
 
     def save(self) -> None:
-        s = copy.copy(self.state)
+        # A shallow copy without copy.copy's reduce protocol (SaveDC can come by the thousand).
+        s = object.__new__(State)
+        s.__dict__.update(self.state.__dict__)
         if s.clip is not None:
             s.clip = skia.Path(s.clip)
         self.saved.append(s)
@@ -820,8 +821,13 @@ class Device:
         source: tuple[np.ndarray, tuple[float, float, float, float]] | None,
         *,
         device_dest: bool = False,
+        mask: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
     ) -> None:
         """BitBlt with any ternary raster operation, computed bit by bit as GDI does.
+
+        With a ``mask`` (MaskBlt: a monochrome bitmap and its source rectangle) ``rop`` is
+        a quaternary operation: its foreground operation (bits 16-23) applies where the
+        mask is 1 (white), its background operation (bits 24-31) where it is 0.
 
         The destination rectangle (inside the clip) is found on the canvas without
         anti-aliasing, the source is sampled nearest-neighbour (GDI's default stretch
@@ -830,6 +836,7 @@ class Device:
         rectangle, and the three are combined with the operation's truth table.
         """
         code = _rop.index_of(rop)
+        back = (rop >> 24) & 0xFF if mask is not None else code
         x, y, dw, dh = dest
         rect = skia.Path()
         rect.addRect(skia.Rect.MakeXYWH(x, y, dw, dh).makeSorted())
@@ -858,30 +865,36 @@ class Device:
             return
         zeros = np.zeros((h, w, 3), np.uint8)
         pattern = source_px = zeros
-        if _rop.uses_pattern(code):
+        if _rop.uses_pattern(code) or _rop.uses_pattern(back):
             paint = self.brush_paint(mix=False)
             if paint is None:  # a null brush paints nothing
                 return
             paint.setAntiAlias(False)
             paint.setBlendMode(skia.BlendMode.kSrc)
             pattern = layer(lambda c: c.drawPath(rect, paint))[..., :3]
-        if _rop.uses_source(code):
-            if source is None:
-                return
-            rgba, src = source
+        def sampled(bitmap: tuple[np.ndarray, tuple[float, float, float, float]]) -> np.ndarray:
+            rgba, src = bitmap
             image = skia.Image.fromarray(
                 np.ascontiguousarray(_opaque_rgba(rgba)),
                 colorType=skia.kRGBA_8888_ColorType,
             )
-            source_px = layer(
-                lambda c: self._draw_image(
-                    c, image, dest, src, skia.Paint(BlendMode=skia.BlendMode.kSrc), skia.FilterMode.kNearest, device_dest
-                )
+            paint = skia.Paint(BlendMode=skia.BlendMode.kSrc)
+            return layer(
+                lambda c: self._draw_image(c, image, dest, src, paint, skia.FilterMode.kNearest, device_dest)
             )[..., :3]
+
+        if _rop.uses_source(code) or _rop.uses_source(back):
+            if source is None:
+                return
+            source_px = sampled(source)
         info = skia.ImageInfo.Make(w, h, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType)
         canvas_px = np.empty((h, w, 4), np.uint8)
         self.surface.readPixels(info, canvas_px, w * 4, x0, y0)
         result = _rop.apply(code, pattern, source_px, canvas_px[..., :3])
+        if mask is not None:
+            foreground = sampled(mask).mean(axis=-1, keepdims=True) >= 128
+            background = _rop.apply(back, pattern, source_px, canvas_px[..., :3])
+            result = np.where(foreground, result, background)
         canvas_px[..., :3] = np.where(coverage[..., None], result, canvas_px[..., :3])
         canvas_px[..., 3] = 255  # the canvas is opaque (drawn over white)
         self.canvas.writePixels(info, canvas_px, w * 4, x0, y0)

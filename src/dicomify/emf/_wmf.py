@@ -57,7 +57,7 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
     # onto that frame. Some writers put the window in the wrong place, so that a drawing no
     # larger than the frame runs out of it (a circle whose polygon starts a pen margin
     # late): Windows shows the whole drawing, so the frame is moved over it.
-    _map_window(dev, bbox, _frame_over_drawing(data, records_at, bbox, width_mm / height_mm))
+    _map_window(dev, bbox, _frame_over_drawing(data, records_at, bbox, (width_mm, height_mm)))
     dev.device_px_per_mm = (canvas.dpi / 25.4, canvas.dpi / 25.4)
     _WmfPlayer(data, records_at, dev).play()
     return dev.pixels(), dev.drew
@@ -85,7 +85,7 @@ def _map_window(dev: Device, bbox: tuple[int, int, int, int], area: tuple[float,
 
 
 def _frame_over_drawing(
-    data: bytes, records_at: int, bbox: tuple[int, int, int, int], aspect: float
+    data: bytes, records_at: int, bbox: tuple[int, int, int, int], size_mm: tuple[float, float]
 ) -> tuple[float, float, float, float]:
     """Where the frame goes, in fractions of it: (0, 0, 1, 1) where it is, moved along an
     axis on which the drawing is no larger than the frame but runs out of it.
@@ -93,11 +93,12 @@ def _frame_over_drawing(
     A drawing larger than the frame (a background bleeding past the page, a cropped
     picture) keeps the frame: cutting it there is what the file asks for.
     """
+    aspect = size_mm[0] / size_mm[1]
     fw = max(1, round(TRIAL_SIDE * min(1.0, aspect)))
     fh = max(1, round(TRIAL_SIDE * min(1.0, 1 / aspect)))
     dev = Device(3 * fw, 3 * fh, skia.Matrix(), wmf=True, transparent=True)
     _map_window(dev, bbox, (-1.0, -1.0, 2.0, 2.0))
-    dev.device_px_per_mm = (fw / 25.4, fh / 25.4)  # only the fixed mapping modes use it
+    dev.device_px_per_mm = (fw / size_mm[0], fh / size_mm[1])  # the fixed mapping modes (MM_LOMETRIC ...)
     try:
         _WmfPlayer(data, records_at, dev).play()
     except CorruptImageError:
@@ -189,7 +190,19 @@ class _WmfPlayer:
         def p(n: int, fmt: str = "h") -> tuple[int, ...]:
             return self.params(off, size, n, fmt)
 
-        if func == 0x0201:
+        # The most frequent records first (object selection and state saves outnumber the
+        # drawing records in typical files).
+        if func == 0x012D:
+            obj = self.objects.get(p(1, "H")[0])
+            if obj is not None:
+                dev.select(obj)
+        elif func == 0x01F0:
+            self.objects.pop(p(1, "H")[0], None)
+        elif func == 0x001E:
+            dev.save()
+        elif func == 0x0127:
+            dev.restore(p(1)[0])
+        elif func == 0x0201:
             s.bk_color = color_of(p(1, "I")[0])
         elif func == 0x0102:
             s.bk_mode = p(1, "H")[0]
@@ -267,16 +280,6 @@ class _WmfPlayer:
                 polys.append(pts[i : i + c])
                 i += c
             dev.polypolygon(polys, closed=True)
-        elif func == 0x001E:
-            dev.save()
-        elif func == 0x0127:
-            dev.restore(p(1)[0])
-        elif func == 0x012D:
-            obj = self.objects.get(p(1, "H")[0])
-            if obj is not None:
-                dev.select(obj)
-        elif func == 0x01F0:
-            self.objects.pop(p(1, "H")[0], None)
         elif func == 0x02FA:  # CreatePenIndirect: style, width (POINTS), colour
             style, width, _wy = p(3, "H")
             color = p(5, "H")

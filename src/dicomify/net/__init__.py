@@ -20,7 +20,14 @@ To send as you convert, over one association::
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._config import Destination, DicomDestination, StowDestination, TLSOptions, worklist_destination
+from ._config import (
+    CommitOptions,
+    Destination,
+    DicomDestination,
+    StowDestination,
+    TLSOptions,
+    worklist_destination,
+)
 from ._result import EchoResult, SendResult, SendStatus
 
 if _TYPE_CHECKING:
@@ -59,6 +66,7 @@ def __getattr__(name: str) -> _Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "CommitOptions",
     "Destination",
     "DicomDestination",
     "EchoResult",

@@ -12,7 +12,7 @@ from pydicom import Dataset
 
 from ..errors import NetworkError
 from ..report import delivered_objects, is_delivered
-from ._config import Destination, DicomDestination, StowDestination
+from ._config import CommitOptions, Destination, DicomDestination, StowDestination
 from ._dimse import DimseSender, dimse_echo
 from ._items import SendItem, find_dicom_files, header_of
 from ._result import EchoResult, SendResult, SendStatus
@@ -55,7 +55,7 @@ def open_sender(destination: Destination, expected: Iterable[tuple[str, str]] | 
         yield sender
 
 
-def stored_in_report(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
+def stored_in_report(report: str | os.PathLike[str], committed_only: bool = False) -> set[tuple[str, str]]:
     """(real path of the DICOM file, SOP Instance UID) of every object a previous run delivered.
 
     See :func:`dicomify.report.delivered_objects`: the file is the source of a ``send``
@@ -70,7 +70,7 @@ def stored_in_report(report: str | os.PathLike[str]) -> set[tuple[str, str]]:
     if not path.is_file():
         raise NetworkError(f"The report {str(path)!r} to resume from does not exist.")
     try:
-        return delivered_objects(path)
+        return delivered_objects(path, committed_only)
     except (ValueError, OSError) as error:
         raise NetworkError(f"Cannot read the report {str(path)!r}: {error}.") from error
 
@@ -80,6 +80,7 @@ def send_files(
     destination: Destination,
     *,
     skip_sent: str | os.PathLike[str] | None = None,
+    commit: CommitOptions | None = None,
 ) -> Generator[SendResult, None, None]:
     """Send files, folders (their DICOM files, recursively) and datasets; a result per object.
 
@@ -89,9 +90,21 @@ def send_files(
     yielded before the others. Results come as objects are sent, so a caller can
     write a report row by row; the connection closes when the iterator is
     exhausted or closed.
+
+    With ``commit`` (C-STORE only) storage commitment is asked for every stored
+    object once all are sent, and the results come after the archive's report:
+    ``committed``, or ``uncommitted`` with the reason. ``skip_sent`` then skips only
+    objects an earlier run saw committed (their result says ``committed`` again).
+
+    Raises
+    ------
+    NetworkError
+        A bad destination, an unreadable ``skip_sent`` report, ``commit`` with STOW-RS.
     """
     destination = _check(destination)
-    delivered = stored_in_report(skip_sent) if skip_sent is not None else set()
+    if commit is not None and not isinstance(destination, DicomDestination):
+        raise NetworkError("Storage commitment needs a DICOM destination (--host), not STOW-RS.")
+    delivered = stored_in_report(skip_sent, committed_only=commit is not None) if skip_sent is not None else set()
     items: list[SendItem] = []
     for source in sources:
         if isinstance(source, Dataset):
@@ -100,11 +113,28 @@ def send_files(
             items.extend(find_dicom_files([source]))
         else:
             raise NetworkError(f"Cannot send {source!r}: give file or folder paths or pydicom Datasets.")
-    return _send_all(items, destination, delivered, "" if skip_sent is None else os.fspath(skip_sent))
+    report = "" if skip_sent is None else os.fspath(skip_sent)
+    if commit is None:
+        return _send_all(items, destination, delivered, report, False)
+    assert isinstance(destination, DicomDestination)
+    return _send_and_commit(items, destination, delivered, report, commit)
+
+
+def _send_and_commit(
+    items: list[SendItem],
+    destination: DicomDestination,
+    delivered: set[tuple[str, str]],
+    report: str,
+    commit: CommitOptions,
+) -> Generator[SendResult, None, None]:
+    from ._commit import commit_outcomes
+
+    sent = list(_send_all(items, destination, delivered, report, True))
+    yield from commit_outcomes(destination, sent, commit)
 
 
 def _send_all(
-    items: list[SendItem], destination: Destination, delivered: set[tuple[str, str]], report: str
+    items: list[SendItem], destination: Destination, delivered: set[tuple[str, str]], report: str, committed: bool
 ) -> Generator[SendResult, None, None]:
     expected: list[tuple[str, str]] = []
     to_send: list[SendItem] = []
@@ -115,13 +145,13 @@ def _send_all(
             if is_delivered(delivered, source, header.sop_instance_uid):
                 yield SendResult(
                     source=source,
-                    status=SendStatus.SKIPPED,
+                    status=SendStatus.COMMITTED if committed else SendStatus.SKIPPED,
                     sop_instance_uid=header.sop_instance_uid,
                     sop_class_uid=header.sop_class_uid,
                     study_instance_uid=header.study_instance_uid,
                     series_instance_uid=header.series_instance_uid,
                     transfer_syntax=header.transfer_syntax,
-                    message=f"Already stored according to {report}.",
+                    message=f"Not sent again: {'committed' if committed else 'stored'} according to {report}.",
                 )
                 continue
             expected.append((header.sop_class_uid, header.transfer_syntax))

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import NetworkError
 
-__all__ = ["DicomDestination", "Destination", "StowDestination", "TLSOptions", "worklist_destination"]
+__all__ = ["CommitOptions", "DicomDestination", "Destination", "StowDestination", "TLSOptions", "worklist_destination"]
 
 # PS3.8 9.3.2: an AE title is 1 to 16 characters of the Default Character
 # Repertoire, no backslash, no control characters, and not all spaces.
@@ -281,3 +281,23 @@ def _worklist_config(path: Path) -> dict[str, Any]:
             f"use {', '.join(sorted(known))}."
         )
     return dict(section)
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    """Storage commitment after storing (PS3.4 Annex J, Push Model).
+
+    ``port``: listen there (under the destination's calling AE title) for the
+    archive's report on an association it opens to us; None keeps our association
+    open and waits for the report on it. ``wait``: seconds to wait for the report.
+    """
+
+    port: int | None = None
+    wait: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.port is not None and (
+            isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535
+        ):
+            raise NetworkError(f"The commitment port {self.port!r} is not valid: use a number from 1 to 65535.")
+        _check_positive(self.wait, "storage commitment wait")

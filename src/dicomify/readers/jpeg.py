@@ -31,7 +31,7 @@ from ..options import ConvertOptions
 from ..picture import Encapsulated, FrameLayout, Picture, frames_of
 from . import Reader, register
 from .jpeg_repair import repair_jpeg
-from .jpeg_segments import strip_metadata
+from .jpeg_segments import check_picture_data, strip_metadata
 from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
 from .pixels import frame_from_pil, layout_of
 
@@ -139,6 +139,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         # A repair must give what libjpeg decodes, or nothing: decode it once to be sure.
         load(open_image(io.BytesIO(data), options, formats=["JPEG"]))
     check_size(facts.columns, facts.rows, options)
+    check_picture_data(data)  # a file cut short must not decode to a full-size filler picture
     if facts.rows == 0:
         raise UnsupportedFormatError("JPEG with the height in a DNL marker is not supported")
     transfer_syntax = _transfer_syntax(facts)

@@ -14,13 +14,18 @@ them). What decoding needs stays (ITU-T T.81 B.2, T.872 for APP14):
 
 Everything after the End Of Image marker (the preview pictures of the Multi-Picture
 Format, trailers some phones append) is dropped too.
+
+:func:`check_picture_data` refuses a codestream that cannot hold its picture: a file
+cut short and closed with an End Of Image marker would otherwise decode to a full-size
+picture that is almost all filler (693 bytes claiming 9000x9000 pixels became a 243 MB
+object).
 """
 
 from __future__ import annotations
 
 from ..errors import CorruptImageError
 
-__all__ = ["strip_metadata"]
+__all__ = ["check_picture_data", "strip_metadata"]
 
 _SOI, _EOI, _SOS, _TEM = 0xD8, 0xD9, 0xDA, 0x01
 _COM = 0xFE
@@ -107,3 +112,92 @@ def strip_metadata(data: bytes) -> bytes:
             scan_end = _scan_end(data, position)
             kept += data[position:scan_end]
             position = scan_end
+
+
+# Huffman-coded frames (T.81 Table B.1); arithmetic coding can spend less than a bit
+# per block, so no lower bound is known for it.
+_HUFFMAN_SOF = {0xC0, 0xC1, 0xC2}
+_LOSSLESS_SOF = 0xC3
+
+
+def _segments(data: bytes) -> tuple[bytes | None, int, int]:
+    """(frame header, SOF marker, bytes of entropy-coded data) of a codestream."""
+    frame: bytes | None = None
+    sof = 0
+    coded = 0
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1
+            continue
+        if marker == _EOI:
+            break
+        if marker in _RST or marker in (_SOI, _TEM):
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        end = position + 2 + length
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame, sof = data[position + 4 : end], marker
+        position = end
+        if marker == _SOS:
+            try:
+                scan_end = _scan_end(data, position)
+            except CorruptImageError:
+                scan_end = len(data)
+            coded += scan_end - position
+            position = scan_end
+    return frame, sof, coded
+
+
+def _minimum_bits(frame: bytes, sof: int) -> int:
+    """The fewest bits any complete Huffman-coded scan set for this frame can take.
+
+    Every 8x8 block of every component needs at least one Huffman code (its DC
+    difference) in sequential and progressive JPEG; every sample one code in lossless.
+    """
+    rows, columns, count = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big"), frame[5]
+    factors = [(frame[7 + 3 * i] >> 4, frame[7 + 3 * i] & 0x0F) for i in range(count) if 8 + 3 * i < len(frame)]
+    if not factors or rows == 0:
+        return 0
+    if sof == _LOSSLESS_SOF:
+        return rows * columns * len(factors)
+    h_max = max(h for h, _ in factors) or 1
+    v_max = max(v for _, v in factors) or 1
+    blocks = 0
+    for h, v in factors:
+        width = -(-columns * h // h_max)
+        height = -(-rows * v // v_max)
+        blocks += -(-width // 8) * -(-height // 8)
+    return blocks
+
+
+def check_picture_data(data: bytes) -> None:
+    """Refuse a JPEG whose scans are far too short for its size: most of it is missing.
+
+    Parameters
+    ----------
+    data
+        A whole JPEG codestream.
+
+    Raises
+    ------
+    CorruptImageError
+        The entropy-coded data is shorter than any complete picture of this size
+        could be (one bit per 8x8 block, per sample for lossless JPEG).
+    """
+    frame, sof, coded = _segments(data)
+    if frame is None or len(frame) < 6 or sof not in _HUFFMAN_SOF | {_LOSSLESS_SOF}:
+        return
+    needed = _minimum_bits(frame, sof)
+    if coded * 8 < needed:
+        rows, columns = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
+        missing = 100 * (needed - coded * 8) // needed
+        raise CorruptImageError(
+            f"most of the picture is missing: {coded} bytes of picture data cannot hold {columns}x{rows} "
+            f"pixels (that takes at least {-(-needed // 8)} bytes; {missing}% or more is missing, the file "
+            "was probably cut short)"
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -108,7 +108,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         if not 0 <= options.page < frame_count:
             raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
     if frame_count > 1 and options.page is None:
-        return _read_animation(image, source_format, frame_count, options)
+        return _read_animation(stream, image, source_format, frame_count, options)
     if options.page:
         image.seek(options.page)
     return picture_from_image(load(image), source_format, options)
@@ -128,30 +128,66 @@ def picture_from_image(image: Image.Image, source_format: str, options: ConvertO
 
 
 def _read_animation(
-    image: Image.Image, source_format: str, frame_count: int, options: ConvertOptions
+    stream: BinaryIO, image: Image.Image, source_format: str, frame_count: int, options: ConvertOptions
 ) -> Picture:
     check_size(image.width, image.height, options, frame_count)
+    stream.seek(0)
+    data = stream.read()
+    formats = [image.format or "GIF"]
+
+    def fresh() -> Image.Image:
+        # A fresh image per pass: Pillow loses a palette when it seeks back to frame 0.
+        return open_image(io.BytesIO(data), options, formats=formats)
+
     durations: list[float] = []
-    for frame in ImageSequence.Iterator(image):
+    sizes: list[tuple[int, int]] = []
+    for frame in ImageSequence.Iterator(fresh()):
         load(frame)  # WebP sets the duration only once the frame is loaded
         durations.append(float(frame.info.get("duration", 0) or 0))
+        sizes.append(frame.size)
+        check_size(frame.width, frame.height, options)
+    # Frames that grow the canvas cannot share one object with the frames before them:
+    # each run of one canvas size is one object, all in one series.
+    runs: list[tuple[int, int]] = []
+    for index, size in enumerate(sizes):
+        if runs and sizes[runs[-1][0]] == size:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
 
-    def frames() -> Iterator[np.ndarray]:
-        for frame in ImageSequence.Iterator(image):
-            load(frame)
-            rgba = np.asarray(frame.convert("RGBA"))
-            yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
+    def frames_of_run(start: int, stop: int) -> Callable[[], Iterator[np.ndarray]]:
+        def frames() -> Iterator[np.ndarray]:
+            for index, frame in enumerate(ImageSequence.Iterator(fresh())):
+                if index >= stop:
+                    break
+                load(frame)
+                if index >= start:
+                    rgba = np.asarray(frame.convert("RGBA"))
+                    yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
 
-    first = next(frames())
-    has_timing = any(durations)
-    return Picture(
-        source_format=source_format,
-        layout=layout_of(first),
-        number_of_frames=frame_count,
-        frames=frames,
-        icc_profile=image.info.get("icc_profile"),
-        frame_times_ms=tuple(durations) if has_timing else None,
-    )
+        return frames
+
+    parts = []
+    for start, stop in runs:
+        frames = frames_of_run(start, stop)
+        times = tuple(durations[start:stop])
+        parts.append(
+            Picture(
+                source_format=source_format,
+                layout=layout_of(next(frames())),
+                number_of_frames=stop - start,
+                frames=frames,
+                icc_profile=image.info.get("icc_profile"),
+                frame_times_ms=times if any(times) else None,
+            )
+        )
+    if len(parts) > 1:
+        parts[0].notes.append(
+            f"the animation's canvas grows ({', '.join(f'{w}x{h}' for w, h in dict.fromkeys(sizes))}): "
+            f"one DICOM object per canvas size, {len(parts)} in one series"
+        )
+        parts[0].more = tuple(parts[1:])
+    return parts[0]
 
 
 def _read_bitfield_bmp(stream: BinaryIO, options: ConvertOptions) -> Picture | None:

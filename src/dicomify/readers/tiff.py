@@ -251,12 +251,23 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     except (TypeError, ValueError, AttributeError) as error:  # e.g. per-sample bit depths that differ
         raise UnsupportedFormatError(f"the TIFF page layout is not supported ({error})") from error
     first = kinds[0]
-    for number, kind in enumerate(kinds[1:], start=2):
-        if kind != first:
-            raise UnsupportedFormatError(
-                f"TIFF pages differ (page 1: {first.describe()}; page {number}: {kind.describe()}), "
-                "so they cannot share one multi-frame DICOM; convert one page at a time with --page N"
-            )
+    if all(kind == first for kind in kinds):
+        picture = _picture(tiff, pages, first, options)
+        if not (picture.number_of_frames > 1 and picture.layout.samples_per_pixel == 3 and picture.layout.bits_allocated == 16):
+            return picture
+        reason = "16-bit colour pages cannot share one multi-frame object (True Color SC is 8-bit)"
+    else:
+        number, kind = next((n, k) for n, k in enumerate(kinds, start=1) if k != first)
+        reason = f"the pages differ (page 1: {first.describe()}; page {number}: {kind.describe()})"
+    # One object per page, all in one series (the builder numbers them in page order).
+    parts = [_picture(tiff, [page], kind, options) for page, kind in zip(pages, kinds, strict=True)]
+    parts[0].notes.append(f"{reason}: one DICOM object per page, {len(parts)} in one series")
+    parts[0].more = tuple(parts[1:])
+    return parts[0]
+
+
+def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOptions) -> Picture:
+    """One picture of pages that share size and kind (one multi-frame object)."""
     check_size(first.columns, first.rows, options)
     orientation = 1 if options.keep_orientation else int(_tag_value(pages[0], "Orientation") or 1)
     first_page = pages[0]

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +22,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
@@ -80,6 +83,14 @@ _UPLOAD_BODY = {
                             "type": "string",
                             "description": 'a JSON list, per file: {"body_part": "HAND", "laterality": "L"}',
                         },
+                        "order": {
+                            "type": "string",
+                            "description": "an accession number: patient and order from the configured worklist",
+                        },
+                        "study": {
+                            "type": "string",
+                            "description": "a Study Instance UID or accession number: join that study in the PACS",
+                        },
                     },
                     "required": ["file"],
                 }
@@ -111,6 +122,12 @@ _RESULTS_SCHEMA = {
 }
 
 
+def _is_query_failure(error: Exception) -> bool:
+    from ..net import QueryError
+
+    return isinstance(error, QueryError)
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -124,6 +141,8 @@ class Server:
         self.pool = WorkerPool(config.limits.workers, config.limits.max_pending)
         self.staging = StagingArea(config.limits.staged_minutes * 60)
         self._temp: tempfile.TemporaryDirectory[str] | None = None
+        self._watch_stop = threading.Event()
+        self._watch_thread: threading.Thread | None = None
 
     @property
     def private(self) -> Path:
@@ -136,8 +155,19 @@ class Server:
         # mkdtemp: mode 0700, only this user reads the uploads.
         self._temp = tempfile.TemporaryDirectory(prefix="dicomify-serve-", dir=self.config.temp_dir)
         warm_up()
+        if self.config.watch.folder is not None:
+            # [watch] folder: the watch folder runs beside the page, in a thread of its own.
+            from .watch import Watcher
+
+            watcher = Watcher(self.config.watch.folder, self.config, self._watch_stop)
+            self._watch_thread = threading.Thread(target=watcher.run, name="dicomify-watch")
+            self._watch_thread.start()
 
     def stop(self) -> None:
+        self._watch_stop.set()
+        if self._watch_thread is not None:
+            self._watch_thread.join()  # it finishes the file in hand first
+            self._watch_thread = None
         self.staging.clear()
         self.pool.shutdown()
         if self._temp is not None:
@@ -180,8 +210,12 @@ class Server:
             raise UploadError(400, "no picture: send one or more 'file' parts")
         return upload
 
-    def request_metadata(self, upload: Upload) -> tuple[dict[str, Any], list[Any]]:
-        """The ``metadata`` and ``pictures`` parts, checked; MetadataError names what is wrong."""
+    async def request_metadata(self, upload: Upload) -> tuple[dict[str, Any], list[Any]]:
+        """The ``metadata``, ``order``, ``study`` and ``pictures`` parts, checked.
+
+        Later sources win: the configuration's metadata, the PACS study, the order, then
+        the request's own values. MetadataError / NetworkError name what is wrong.
+        """
         given: dict[str, Any] = {}
         raw = upload.fields.get("metadata")
         if raw:
@@ -200,10 +234,17 @@ class Server:
             except json.JSONDecodeError as error:
                 raise MetadataError(f"pictures is not valid JSON ({error.msg} at line {error.lineno})") from None
         choices = picture_choices(pictures, len(upload.files))
-        return series_metadata(self.config.metadata, given), choices
+        order = upload.fields.get("order", "").strip()
+        study = upload.fields.get("study", "").strip()
+        looked_up: dict[str, Any] = {}
+        if order or study:
+            looked_up = await self.pool.run(
+                pacs.order_and_study_metadata, self.config.worklist, self.config.studies, order, study
+            )
+        return series_metadata({**self.config.metadata, **looked_up}, given), choices
 
     async def convert_all(self, upload: Upload, preview: bool) -> list[Converted]:
-        metadata, choices = self.request_metadata(upload)
+        metadata, choices = await self.request_metadata(upload)
         jobs = [
             self.pool.run(
                 convert_picture,
@@ -266,7 +307,7 @@ _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes form posts say Origin: null
     "Cache-Control": "no-store",
 }
 
@@ -326,6 +367,17 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         )
         return response
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # Starlette's own answers (404 no such path, 405 wrong method) in our shape too.
+        return error_response(error.status_code, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "the request is not valid"}
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+        return error_response(422, f"{where}: {first.get('msg', 'not valid')}")
+
     @app.exception_handler(AuthError)
     async def _auth_error(request: Request, error: AuthError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
@@ -337,6 +389,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.exception_handler(DicomifyError)
     async def _dicomify_error(request: Request, error: DicomifyError) -> Response:
+        if isinstance(error, NetworkError):
+            # The worklist or PACS could not be asked (502), or the order/study named
+            # by the request does not resolve to exactly one (422).
+            return error_response(502 if _is_query_failure(error) else 422, str(error))
         return error_response(error_status(error), str(error))
 
     @app.exception_handler(Busy)
@@ -365,9 +421,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         facts = {
             "publish": server.config.pacs is not None,
             "pacs": str(server.config.pacs) if server.config.pacs is not None else "",
-            "worklist": server.config.worklist is not None
-            and pacs.query_function(pacs._WORKLIST_FUNCTIONS) is not None,
-            "studies": server.config.studies is not None and pacs.query_function(pacs._STUDY_FUNCTIONS) is not None,
+            "worklist": server.config.worklist is not None,
+            "studies": server.config.studies is not None,
             "login": server.config.auth_required,
             "user": user,
         }
@@ -679,16 +734,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             return error_response(400, f"{unknown[0]!r} is not a filter here; use: {', '.join(allowed)}")
         try:
             items = await server.pool.run(function, destination, filters)
-        except TypeError as error:
-            return error_response(400, f"these filters are not accepted: {error}")
         except NetworkError as error:
-            return error_response(502, str(error))
-        except (OSError, RuntimeError) as error:
-            return error_response(502, f"the query failed: {error}")
+            # Unreachable or refusing peer: 502; a filter that is not valid: 400.
+            return error_response(502 if _is_query_failure(error) else 400, str(error))
         return JSONResponse({"items": items})
-
-    _WORKLIST_FILTERS = ("patient_name", "patient_id", "accession", "date", "modality", "station_aet")
-    _STUDY_FILTERS = ("patient_name", "patient_id", "accession", "study_uid", "date")
 
     @app.get("/api/worklist", summary="Scheduled procedures from the configured worklist", responses=_QUERY)
     async def worklist(
@@ -700,18 +749,17 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         modality: str | None = None,
         station_aet: str | None = None,
     ) -> Response:
-        return await _query(request, pacs.find_worklist, server.config.worklist, _WORKLIST_FILTERS)
+        return await _query(request, pacs.find_worklist, server.config.worklist, pacs.WORKLIST_FILTERS)
 
     @app.get("/api/studies", summary="Studies of a patient in the configured PACS", responses=_QUERY)
     async def studies(
         request: Request,
-        patient_name: str | None = None,
         patient_id: str | None = None,
         accession: str | None = None,
         study_uid: str | None = None,
         date: str | None = None,
     ) -> Response:
-        return await _query(request, pacs.find_studies, server.config.studies, _STUDY_FILTERS)
+        return await _query(request, pacs.find_studies, server.config.studies, pacs.STUDY_FILTERS)
 
     return app
 

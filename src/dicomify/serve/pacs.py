@@ -1,87 +1,97 @@
 """The PACS side of the server: publish, worklist and study lookup, all to configured peers.
 
 Only destinations from the configuration are ever contacted; nothing a page or an
-API client sends names a host. Worklist and study queries use the library's
-``dicomify.net`` functions when this version of the library has them.
+API client sends names a host. Queries use the library's ``dicomify.net``
+functions (Modality Worklist and Study Root C-FIND); a chosen order or study is
+looked up again here by its key, so its metadata comes from the peer, not from
+the page.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydicom.dataset import Dataset
-
 from ..net import Destination, DicomDestination, SendResult
 
-__all__ = ["NotAvailable", "find_studies", "find_worklist", "publish", "query_function"]
+__all__ = ["NotAvailable", "find_studies", "find_worklist", "order_and_study_metadata", "publish"]
 
-_WORKLIST_FUNCTIONS = ("find_worklist",)
-_STUDY_FUNCTIONS = ("find_studies", "find_study", "query_studies")
+WORKLIST_FILTERS = ("patient_name", "patient_id", "accession", "date", "modality", "station_aet")
+STUDY_FILTERS = ("patient_id", "accession", "study_uid", "date")
 
 
 class NotAvailable(Exception):
-    """The library or the configuration does not offer this query."""
+    """The configuration does not offer this (no worklist, no PACS ...)."""
 
 
-def query_function(names: Iterable[str]) -> Any:
-    """The first of ``names`` that :mod:`dicomify.net` provides, or None."""
-    from .. import net
-
-    for name in names:
-        function = getattr(net, name, None)
-        if function is not None:
-            return function
-    return None
+def _text_fields(item: Any) -> dict[str, Any]:
+    """A query answer's text fields for JSON (its ``dataset`` stays here)."""
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "dataset"}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, Dataset):
-        return _dataset_json(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return str(value)
-
-
-def _dataset_json(ds: Dataset) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for element in ds:
-        if not element.keyword or element.VR in ("OB", "OW", "OF", "OD", "OL", "UN"):
-            continue
-        if element.VR == "SQ":
-            out[element.keyword] = [_dataset_json(item) for item in element.value]
-        else:
-            out[element.keyword] = "" if element.value is None else str(element.value)
-    return out
-
-
-def _query(
-    names: tuple[str, ...], destination: DicomDestination | None, what: str, filters: Mapping[str, str]
-) -> list[Any]:
+def _need(destination: DicomDestination | None, what: str) -> DicomDestination:
     if destination is None:
         raise NotAvailable(f"no {what} is configured on this server")
-    function = query_function(names)
-    if function is None:
-        raise NotAvailable(f"this version of dicomify cannot query a {what} yet")
-    return [_jsonable(item) for item in function(destination, **{k: v for k, v in filters.items() if v})]
+    return destination
 
 
-def find_worklist(destination: DicomDestination | None, filters: Mapping[str, str]) -> list[Any]:
-    """Scheduled procedures from the configured worklist, as JSON-ready objects."""
-    return _query(_WORKLIST_FUNCTIONS, destination, "worklist", filters)
+def find_worklist(destination: DicomDestination | None, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Scheduled procedure steps from the configured worklist, as JSON-ready objects.
+
+    Raises
+    ------
+    NotAvailable
+        No ``[worklist]`` in the configuration.
+    dicomify.errors.NetworkError
+        A filter is not valid, or (``QueryError``) the worklist cannot be queried.
+    """
+    from .. import net
+
+    worklist = _need(destination, "worklist")
+    return [_text_fields(item) for item in net.find_worklist(worklist, **{k: v for k, v in filters.items() if v})]
 
 
-def find_studies(destination: DicomDestination | None, filters: Mapping[str, str]) -> list[Any]:
-    """Studies from the configured PACS (Study Root C-FIND), as JSON-ready objects."""
-    return _query(_STUDY_FUNCTIONS, destination, "PACS study lookup", filters)
+def find_studies(destination: DicomDestination | None, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Studies in the configured PACS (Study Root C-FIND), as JSON-ready objects.
+
+    Raises
+    ------
+    NotAvailable
+        No ``[studies]`` in the configuration.
+    dicomify.errors.NetworkError
+        No or an invalid key, or (``QueryError``) the PACS cannot be queried.
+    """
+    from .. import net
+
+    studies = _need(destination, "PACS study lookup")
+    return [_text_fields(item) for item in net.find_studies(studies, **{k: v for k, v in filters.items() if v})]
+
+
+def order_and_study_metadata(
+    worklist: DicomDestination | None, studies: DicomDestination | None, order: str, study: str
+) -> dict[str, Any]:
+    """Metadata from the order with accession number ``order`` and/or the PACS study ``study``.
+
+    The order fills the objects as IHE Scheduled Workflow requires (``order_metadata``);
+    the study makes the new series join an existing study (``study_metadata``).
+
+    Raises
+    ------
+    NotAvailable
+        The order or study was asked for but nothing is configured to look it up.
+    dicomify.errors.NetworkError
+        ``OrderError`` / ``StudyError``: none or several match; ``QueryError``: unreachable.
+    """
+    from .. import net
+
+    metadata: dict[str, Any] = {}
+    if study:
+        metadata.update(net.study_metadata(net.find_one_study(_need(studies, "PACS study lookup"), study)))
+    if order:
+        metadata.update(net.order_metadata(net.find_order(_need(worklist, "worklist"), order)))
+    return metadata
 
 
 def publish(destination: Destination, paths: list[Path]) -> list[SendResult]:
