@@ -1,22 +1,23 @@
 """Our crash-recovering process pool against pebble.ProcessPool, on the same batch.
 
-    python benchmarks/pool_compare.py [--files 400] [--repeat 3] [--jobs 2]
+    python benchmarks/pool_compare.py [--files 400] [--repeat 3] [--jobs 2] [--scenarios throughput,poison,kill,kill-early]
 
 Three scenarios, each with both pools, the same tasks and chunks (batch/schedule.py):
 
-* throughput: a batch of JPEG (passthrough) and PNG (decoded) pictures, best of --repeat;
+* throughput: a batch of JPEG (passthrough) and PNG (decoded) pictures;
 * poison: one file kills the worker converting it (``os._exit``, as a codec crash or the
   kernel's OOM killer would); every other file must still convert, that one must fail;
 * kill: a worker process is SIGKILLed from outside once a quarter of the batch is done;
-  no file is to blame, so every file must still convert.
+  no file is to blame, so every file must still convert;
+* kill-early: the same, as soon as a worker process exists (before any file is done).
 
-"pebble" is dicomify's pool (dicomify.batch.pool.run_on_own_pool): the chunks run on a
-``pebble.ProcessPool``, where a worker's death fails only the future of the call it was
-running (``ProcessExpired``); that call's files are sent again one per call, and a file
-whose one-file call dies again is reported as failed. "hand-written" is the pool dicomify
-had before (kept here as it was): a ProcessPoolExecutor, rebuilt when a worker dies, the
-files in flight retried one at a time in a one-worker pool. Needs the fork start method
-(the poisoned function reaches the workers by forking).
+"hand-written" is dicomify's pool (dicomify.batch.pool.run_on_own_pool): a
+ProcessPoolExecutor, rebuilt when a worker dies, the files in flight then retried one at a
+time in a one-worker pool. "pebble" runs the same chunks on a ``pebble.ProcessPool``, where
+a worker's death fails only the future of the call it was running (``ProcessExpired``);
+that call's files are sent again one per call, and a file whose one-file call dies again
+is reported as failed. Needs pebble (pip install 'dicomify[benchmark]') and the fork start
+method (the poisoned function reaches the workers by forking).
 """
 
 from __future__ import annotations
@@ -52,83 +53,64 @@ from dicomify.outcome import ConvertStatus, Outcome  # noqa: E402
 Runner = Callable[[Sequence[Task], ConvertOptions, bool, int], Iterator[Outcome]]
 
 
-def _run_on(
-    executor: cf.Executor,
-    tasks: Sequence[Task],
-    options: ConvertOptions,
-    skip_existing: bool,
-    workers: int,
-    broken: list[Task],
-    unsent: list[Task],
-) -> Iterator[Outcome]:
-    # The hand-written pool's scheduling (dicomify before pebble): a crashed worker breaks
-    # the whole pool; the files in flight go to ``broken``, those not sent to ``unsent``.
+def run_on_pebble(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int) -> Iterator[Outcome]:
+    """The same chunks and window as dicomify's scheduling, on ``pebble.ProcessPool``.
+
+    A worker's death fails only the call it was running (``ProcessExpired``): that call's
+    files go again one per call, and a file whose one-file call dies again fails. When
+    pebble declares the whole pool broken instead (a worker died while no call was
+    running), the calls still in flight and those not sent fail with "pool broken": that
+    is counted, not recovered, so the table shows how often it happens; so is a pool
+    in which no call finishes for HANG_SECONDS ("pool hung").
+    """
+    from pebble import ProcessExpired, ProcessPool
+
     pending = deque(chunks(tasks, workers))
     window = max(2, workers * 3)
     in_flight: dict[cf.Future[list[Outcome]], list[Task]] = {}
-    while pending or in_flight:
-        while pending and len(in_flight) < window:
-            chunk = pending.popleft()
-            try:
-                future = executor.submit(worker.convert_chunk, chunk, options, skip_existing)
-            except cf.BrokenExecutor:
-                broken.extend(chunk)
-                break
-            in_flight[future] = chunk
-        if not in_flight:
-            break
-        done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-        for future in done:
-            chunk = in_flight.pop(future)
-            try:
-                yield from future.result()
-            except cf.BrokenExecutor:
-                broken.extend(chunk)
-        if broken and pending:
-            unsent.extend(task for chunk in pending for task in chunk)
-            pending.clear()
 
+    def lost(chunk: Sequence[Task], why: str) -> Iterator[Outcome]:
+        for task in chunk:
+            yield Outcome(task.source, ConvertStatus.FAILED, task.output, message=why)
 
-def run_on_handwritten_pool(
-    tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
-) -> Iterator[Outcome]:
-    """The crash-recovering pool dicomify had before pebble, as it was.
-
-    On a worker's death the ProcessPoolExecutor is broken: the files in flight are retried
-    one at a time in a one-worker pool, the files not yet sent go to a fresh full pool.
-    """
-
-    def new_pool(size: int) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=size, initializer=init_worker)
-
-    remaining = list(tasks)
-    suspects: list[Task] = []
-    while remaining:
-        broken: list[Task] = []
-        unsent: list[Task] = []
-        pool = new_pool(workers)
-        try:
-            yield from _run_on(pool, remaining, options, skip_existing, workers, broken, unsent)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        suspects += broken
-        remaining = unsent
-    single: cf.ProcessPoolExecutor | None = None
+    pool = ProcessPool(max_workers=workers, initializer=init_worker)
     try:
-        for task in suspects:
-            single = single or new_pool(1)
-            try:
-                yield from single.submit(worker.convert_chunk, [task], options, skip_existing).result()
-            except cf.BrokenExecutor:
-                single.shutdown(wait=True)
-                single = None
-                yield Outcome(task.source, ConvertStatus.FAILED, task.output, message=WORKER_DIED)
+        while pending or in_flight:
+            while pending and len(in_flight) < window:
+                chunk = pending.popleft()
+                try:
+                    in_flight[pool.schedule(worker.convert_chunk, args=(chunk, options, skip_existing))] = chunk
+                except RuntimeError:  # the pool is broken: it takes no more work
+                    yield from lost(chunk, "pool broken")
+            if not in_flight:
+                continue
+            done, _ = cf.wait(in_flight, timeout=HANG_SECONDS, return_when=cf.FIRST_COMPLETED)
+            if not done:  # nothing finished for a long time: the pool hangs
+                for chunk in [*in_flight.values(), *pending]:
+                    yield from lost(chunk, "pool hung")
+                in_flight.clear()
+                pending.clear()
+            for future in done:
+                chunk = in_flight.pop(future)
+                try:
+                    yield from future.result()
+                except ProcessExpired:
+                    if len(chunk) == 1:
+                        yield from lost(chunk, WORKER_DIED)
+                    else:  # one of them killed the worker: each goes again on its own
+                        pending.extendleft([task] for task in reversed(chunk))
+                except cf.BrokenExecutor:
+                    yield from lost(chunk, "pool broken")
     finally:
-        if single is not None:
-            single.shutdown(wait=True)
+        pool.stop()
+        pool.join(timeout=HANG_SECONDS)
 
 
-RUNNERS: dict[str, Runner] = {"hand-written": run_on_handwritten_pool, "pebble": run_on_own_pool}
+#: seconds without any call finishing after which the pebble pool counts as hung
+HANG_SECONDS = 30.0
+
+
+RUNNERS: dict[str, Runner] = {"hand-written": run_on_own_pool, "pebble": run_on_pebble}
 
 
 def make_batch(folder: Path, count: int) -> list[Path]:
@@ -209,6 +191,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--scenarios", default="throughput,poison,kill,kill-early")
     args = parser.parse_args()
     if multiprocessing.get_start_method() != "fork":
         sys.exit("needs the fork start method (Linux)")
@@ -222,7 +205,7 @@ def main() -> None:
         paths[len(paths) // 2].rename(poison)
         clean = [p for p in paths if p.exists()]
         rows = []
-        for scenario in ("throughput", "poison", "kill"):
+        for scenario in args.scenarios.split(","):
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in RUNNERS}
             for attempt in range(args.repeat):
                 # Interleaved, the order flipped each time: a busy moment of a shared
@@ -237,8 +220,9 @@ def main() -> None:
                             result = run(runner, tasks_for([*clean, poison], out), args.jobs)
                         finally:
                             worker.convert_task = _real_convert_task
-                    elif scenario == "kill":
-                        result = run(runner, tasks_for(clean, out), args.jobs, kill_at=len(clean) // 4)
+                    elif scenario.startswith("kill"):
+                        at = len(clean) // 4 if scenario == "kill" else 0
+                        result = run(runner, tasks_for(clean, out), args.jobs, kill_at=at)
                     else:
                         result = run(runner, tasks_for(clean, out), args.jobs)
                     runs[name].append(result)
@@ -258,7 +242,7 @@ def main() -> None:
                     flush=True,
                 )
     print()
-    print("| scenario | pool | wall s (best) | wall s (median) | CPU s (best) | files | failed |")
+    print("| scenario | pool | wall s (best) | wall s (median) | CPU s (best) | files | failed (worst round) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for scenario, name, b in rows:
         print(

@@ -1,4 +1,4 @@
-"""The batch's own process pool (pebble): workers that die, and a caller that stops early."""
+"""The batch's own process pool: a worker killed from outside, and a caller that stops early."""
 
 from __future__ import annotations
 

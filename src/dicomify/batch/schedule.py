@@ -53,11 +53,20 @@ def chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
 
 
 def run_on(
-    executor: cf.Executor, tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
+    executor: cf.Executor,
+    tasks: Sequence[Task],
+    options: ConvertOptions,
+    skip_existing: bool,
+    workers: int,
+    broken: list[Task] | None = None,
+    unsent: list[Task] | None = None,
 ) -> Iterator[Outcome]:
     """Submit chunks with a bounded number in flight; yield outcomes as chunks finish.
 
-    A call the executor lost (a cluster worker died ...) fails its files.
+    With ``broken`` and ``unsent`` (our own process pool), a crashed worker process,
+    which breaks the whole pool, fails nothing: the files that were in flight go to
+    ``broken`` (one of them killed the worker) and those not yet sent to ``unsent``.
+    Without them, a call the executor lost (a cluster worker died ...) fails its files.
     """
     pending = deque(chunks(tasks, workers))
     window = max(2, workers * 3)
@@ -66,10 +75,13 @@ def run_on(
         while pending and len(in_flight) < window:
             chunk = pending.popleft()
             try:
-                in_flight[executor.submit(worker.convert_chunk, chunk, options, skip_existing)] = chunk
-            except cf.BrokenExecutor as error:  # it takes no more work: what is left fails
-                yield from _failed([chunk, *pending], error)
-                pending.clear()
+                future = executor.submit(worker.convert_chunk, chunk, options, skip_existing)
+            except cf.BrokenExecutor:
+                if broken is None or unsent is None:
+                    raise
+                broken.extend(chunk)
+                break
+            in_flight[future] = chunk
         if not in_flight:
             break
         done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
@@ -77,12 +89,15 @@ def run_on(
             chunk = in_flight.pop(future)
             try:
                 yield from future.result()
+            except cf.BrokenExecutor:
+                if broken is None or unsent is None:
+                    raise
+                broken.extend(chunk)
             except Exception as error:  # the executor lost the work (a cluster worker died ...)
-                yield from _failed([chunk], error)
-
-
-def _failed(chunks: Sequence[Sequence[Task]], error: BaseException) -> Iterator[Outcome]:
-    message = f"the worker failed: {type(error).__name__}: {error}"
-    for chunk in chunks:
-        for task in chunk:
-            yield Outcome(task.source, ConvertStatus.FAILED, task.output, message=message)
+                message = f"the worker failed: {type(error).__name__}: {error}"
+                for task in chunk:
+                    yield Outcome(task.source, ConvertStatus.FAILED, task.output, message=message)
+        if broken and unsent is not None and pending:
+            # The pool is broken: what was not sent yet goes to a fresh one.
+            unsent.extend(task for chunk in pending for task in chunk)
+            pending.clear()
