@@ -166,7 +166,8 @@ class DicomImage:
                 self.document, self.picture = None, content
                 for part, part_metadata in zip(content.parts, _part_metadata(content, self.metadata), strict=True):
                     dataset = build_dataset(part, part_metadata, self.options, elements=elements)
-                    set_pixel_data(dataset, part, self.options.compression)
+                    # Many parts (a 1000-page document) are produced page by page as written.
+                    set_pixel_data(dataset, part, self.options.compression, stream=bool(content.more))
                     self.datasets.append(dataset)
             self.dataset: Dataset = self.datasets[0]
         except DicomifyError as error:

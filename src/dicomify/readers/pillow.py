@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
-from ..errors import CorruptImageError
+from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import FrameLayout, Picture, frames_of
 from . import Reader, register
@@ -39,6 +39,8 @@ from .opening import (
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
 _PNG = b"\x89PNG\r\n\x1a\n"
+# Objects made from one animation whose canvas grows (see _read_animation).
+_MAX_CANVAS_SIZES = 64
 _FORMATS = {"PNG": "PNG", "BMP": "BMP", "DIB": "BMP", "GIF": "GIF", "WEBP": "WebP"}
 
 
@@ -186,6 +188,13 @@ def _read_animation(
             runs[-1] = (runs[-1][0], index + 1)
         else:
             runs.append((index, index + 1))
+
+    if len(runs) > _MAX_CANVAS_SIZES:
+        # Each object decodes the animation from its start: keep that bounded.
+        raise UnsupportedFormatError(
+            f"the animation's canvas changes size {len(runs) - 1} times (at most "
+            f"{_MAX_CANVAS_SIZES - 1} are converted, one object per size); convert one frame with --page N"
+        )
 
     def frames_of_run(start: int, stop: int) -> Callable[[], Iterator[np.ndarray]]:
         def frames() -> Iterator[np.ndarray]:
