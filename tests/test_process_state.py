@@ -26,6 +26,12 @@ _ALLOWED = {
     # pynetdicom socket ResourceWarnings around failed associations (delivery, not conversion).
     ("net/_dimse.py", r"catch_warnings\("),
     ("net/_dimse.py", r"warnings\.(filterwarnings|simplefilter|resetwarnings)\("),
+    ("net/_assoc.py", r"catch_warnings\("),  # the same code, moved by the association rework
+    ("net/_assoc.py", r"warnings\.(filterwarnings|simplefilter|resetwarnings)\("),
+    # Libraries' warnings turned into notes naming the file: only in processes dicomify
+    # owns (the CLI, batch workers), only on their main thread (see _warnings.py).
+    ("_warnings.py", r"catch_warnings\("),
+    ("_warnings.py", r"warnings\.(filterwarnings|simplefilter|resetwarnings)\("),
 }
 
 
