@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +75,24 @@ def test_a_stream_is_named_by_its_name(tmp_path: Path) -> None:
     with pytest.raises(InputError) as anonymous:
         dicomify.DicomImage(io.BytesIO(path.read_bytes()))
     assert anonymous.value.source == "<stream>"
+
+
+def test_with_source_copies_even_with_tblib_pickling_installed() -> None:
+    # distributed installs tblib's pickling support for every exception class, process-wide:
+    # checked in a fresh interpreter so this test leaves the hook out of the others.
+    pytest.importorskip("tblib.pickling_support")
+    code = """
+import pickle
+from tblib import pickling_support
+from dicomify.errors import MetadataError
+pickling_support.install()  # covers the exception classes defined by now
+error = MetadataError("bad value")
+named = error.with_source("a.png")
+again = pickle.loads(pickle.dumps(named))
+print(error.source, named.source, type(named).__name__, str(named), type(again).__name__, str(again), sep="|")
+"""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip().split("|") == [
+        "None", "a.png", "MetadataError", "a.png: bad value", "MetadataError", "a.png: bad value"
+    ]

@@ -16,10 +16,9 @@ import contextlib
 import io
 import logging
 import os
-import struct
 from collections.abc import Mapping
 from types import TracebackType
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, TypeVar
 
 import numpy as np
 import pydicom
@@ -28,12 +27,13 @@ from pydicom.dataset import Dataset
 
 from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
-from .errors import CorruptImageError, DicomifyError, InputError, OutputError
+from .errors import DicomifyError, InputError, OutputError
+from .iod.document import build_document_dataset
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
 from .options import ConvertOptions
-from .picture import Picture
-from .readers import read_picture
+from .picture import Document, Picture
+from .readers import decoding, read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
@@ -77,6 +77,22 @@ def _open(source: Any) -> BinaryIO:
     )
 
 
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _unwrapped(error: _E) -> _E:
+    """The error as raised, not pydicom's copy of it: pydicom re-raises what fails inside
+    an element as the same type, its message holding the tag and a whole traceback."""
+    while type(error.__cause__) is type(error) and str(error).startswith("With tag "):
+        error = error.__cause__  # type: ignore[assignment]
+    return error
+
+
+def _streamed(dataset: Dataset) -> bool:
+    """Whether the pixels are produced from the source while the file is written."""
+    return "PixelData" in dataset and isinstance(dataset["PixelData"].value, FrameStream)
+
+
 class DicomImage:
     """A picture turned into a DICOM dataset, ready to save.
 
@@ -102,8 +118,10 @@ class DicomImage:
     ----------
     dataset : pydicom.Dataset
         The DICOM object, ready to save.
-    picture : Picture
-        What the reader made of the source.
+    picture : Picture or None
+        What the reader made of the source (None for a document).
+    document : Document or None
+        A PDF kept byte-identical (``picture`` is None then).
     options : ConvertOptions
         The options used.
     metadata : dict
@@ -137,33 +155,39 @@ class DicomImage:
         self.options, keywords = split_keywords(kwargs, options)
         try:
             self.metadata, elements = gather(metadata, keywords)
-            self.picture = self._read(source)
+            content = self._read(source)
             self.datasets: list[Dataset] = []
-            for part, part_metadata in zip(self.picture.parts, _part_metadata(self.picture, self.metadata), strict=True):
-                dataset = build_dataset(part, part_metadata, self.options, elements=elements)
-                set_pixel_data(dataset, part, self.options.compression)
-                self.datasets.append(dataset)
+            if isinstance(content, Document):
+                # A PDF kept as it is: an Encapsulated PDF object, no pixels.
+                self.document: Document | None = content
+                self.picture: Picture | None = None
+                self.datasets.append(build_document_dataset(content, self.metadata, elements=elements))
+            else:
+                self.document, self.picture = None, content
+                for part, part_metadata in zip(content.parts, _part_metadata(content, self.metadata), strict=True):
+                    dataset = build_dataset(part, part_metadata, self.options, elements=elements)
+                    # Many parts (a 1000-page document) are produced page by page as written.
+                    set_pixel_data(dataset, part, self.options.compression, stream=bool(content.more))
+                    self.datasets.append(dataset)
             self.dataset: Dataset = self.datasets[0]
         except DicomifyError as error:
             self.close()
             raise error.with_source(self.source_name) from None
-        except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
-            # Safety net: a decoder library tripping over damaged data must still give
-            # one clear line, not a traceback (each reader maps the errors it expects).
+        except BaseException:
             self.close()
-            logger.debug("unexpected decoder failure", exc_info=True)
-            raise CorruptImageError(
-                f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
-            ) from None
-        if not any(isinstance(dataset["PixelData"].value, FrameStream) for dataset in self.datasets):
+            raise
+        if not any(_streamed(dataset) for dataset in self.datasets):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
-    def _read(self, source: Source) -> Picture:
+    def _read(self, source: Source) -> Picture | Document:
+        # The decoder safety net covers reading only (read_picture has its own).
         if isinstance(source, Image.Image):
-            return picture_from_pil(source, self.options)
+            with decoding():
+                return picture_from_pil(source, self.options)
         if isinstance(source, np.ndarray):
-            return picture_from_array(source, self.options)
+            with decoding():
+                return picture_from_array(source, self.options)
         stream = _open(source)
         # A caller's own stream stays theirs to close.
         self._stream = None if stream is source else stream
@@ -199,6 +223,11 @@ class DicomImage:
             for index, dataset in enumerate(self.datasets):
                 dataset.InstanceNumber = int(checked["InstanceNumber"]) + index
         return self
+
+    @property
+    def notes(self) -> list[str]:
+        """What the reader did to the source (e.g. "CMYK converted to RGB"), for reports."""
+        return self.picture.notes if self.picture is not None else []
 
     @property
     def sop_instance_uid(self) -> str:
@@ -260,9 +289,10 @@ class DicomImage:
         try:
             pydicom.dcmwrite(file, self.dataset if dataset is None else dataset, enforce_file_format=True)
         except DicomifyError as error:
-            raise error.with_source(self.source_name) from None
+            raise _unwrapped(error).with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
-            raise OutputError(f"the DICOM object cannot be encoded ({error})", source=self.source_name) from None
+            reason = _unwrapped(error)
+            raise OutputError(f"the DICOM object cannot be encoded ({reason})", source=self.source_name) from None
 
     def close(self) -> None:
         """Release the source file (kept open for lazily decoded multi-page sources)."""
@@ -362,7 +392,7 @@ def convert(
     with DicomImage(source, options=options, metadata=metadata, **kwargs) as image:
         image.save(target)
         dataset = image.dataset
-        if isinstance(dataset["PixelData"].value, FrameStream):
+        if _streamed(dataset):
             # Streamed pixels are produced from the source, which closes here: hand back
             # the written file instead, its pixel data read from disk only when used.
             if isinstance(target, (str, os.PathLike)):

@@ -22,7 +22,6 @@ Outcomes of sending (a peer refusing an object) are data, not exceptions: see
 
 from __future__ import annotations
 
-import copy
 from typing import TypeVar
 
 __all__ = [
@@ -85,7 +84,11 @@ class DicomifyError(Exception):
         """
         if self.source:
             return self
-        named = copy.copy(self)
+        # Not copy.copy: a process-wide pickling hook (tblib's, which distributed installs)
+        # makes the copy share this error's attribute dict.
+        named = type(self).__new__(type(self), *self.args)
+        named.args = self.args
+        named.__dict__.update(self.__dict__)
         named.source = source
         return named
 

@@ -137,3 +137,19 @@ class Picture:
 def frames_of(frames: Sequence[Frame]) -> Callable[[], Iterator[Frame]]:
     """Frames already in memory, as the ``Picture.frames`` callable."""
     return lambda: iter(frames)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document kept byte-identical (Encapsulated PDF, PS3.3 A.45.1), not a picture.
+
+    ``title`` comes from the document's own metadata (empty when it has none);
+    ``page_count`` is what the document says, for reports and limits.
+    """
+
+    data: bytes
+    mime_type: str
+    title: str
+    page_count: int
+    content_datetime: dt.datetime | None = None
+    source_format: str = "PDF"

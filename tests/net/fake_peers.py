@@ -27,6 +27,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     trickle: float = 0.0  # seconds between single bytes of the body (0: all at once)
     chunks: int = 0  # send the body this many times (a long stream without Content-Length)
+    slow_headers: bool = False  # trickle the status line and headers too
 
 
 class FakeStow:
@@ -48,6 +49,15 @@ class FakeStow:
                 body = self.rfile.read(length) if length else b""
                 fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 reply = fake.replies[min(len(fake.requests) - 1, len(fake.replies) - 1)]
+                if reply.slow_headers:
+                    head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\n\r\n".encode()
+                    try:
+                        for byte in head + reply.body:
+                            self.wfile.write(bytes([byte]))
+                            time.sleep(reply.trickle)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

@@ -8,6 +8,7 @@ trickling relay slows a real Orthanc's DICOM answers to one byte at a time.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,14 @@ def test_a_trickling_server_cannot_hold_us_past_the_timeout(tmp_path: Path) -> N
     slow = Reply(200, _response(samples), JSON, trickle=0.2)  # ~200 bytes: 40 s at this pace
     with FakeStow(slow) as fake:
         (result,), elapsed = timed(lambda: list(send_files([samples[0].path], _stow(fake, timeout=1.5))))
-        echoed, echo_time = timed(lambda: echo(_stow(fake, timeout=1.5)))
     assert elapsed < 3.5, elapsed
     assert result.status is SendStatus.FAILED and "within 1.5 s" in result.message
+
+    with FakeStow(Reply(200, b"[]", JSON, trickle=0.2, slow_headers=True)) as fake:
+        echoed, elapsed = timed(lambda: echo(_stow(fake, timeout=1.5)))
+        (result,), send_elapsed = timed(lambda: list(send_files([samples[0].path], _stow(fake, timeout=1.5))))
+    assert not echoed.ok and "within 1.5 s" in echoed.message and elapsed < 3.5, (echoed, elapsed)
+    assert result.status is SendStatus.FAILED and send_elapsed < 3.5, (result, send_elapsed)
 
 
 def test_retry_after_is_honoured_and_capped(tmp_path: Path) -> None:
@@ -187,3 +193,14 @@ def test_a_trickling_dicom_peer_cannot_hold_us_past_the_timeout(orthanc: Orthanc
         assert not outcome.ok and elapsed < 3.5, (outcome, elapsed)
         (result,), elapsed = timed(lambda: list(send_files([samples[0].path], slow)))
         assert result.status is SendStatus.FAILED and elapsed < 3.5, (result, elapsed)
+
+
+def test_a_trickling_worklist_server_cannot_hold_a_query(orthanc_worklist: Orthanc) -> None:
+    from dicomify.net import QueryError, find_worklist
+
+    with TricklingProxy(orthanc_worklist.dicom_port, delay=0.2) as proxy:
+        slow = DicomDestination("127.0.0.1", proxy.port, called_aet=ORTHANC_AET, timeout=1.5, retries=0)
+        start = time.monotonic()
+        with pytest.raises(QueryError, match="failed"):
+            find_worklist(slow)
+        assert time.monotonic() - start < 3.5

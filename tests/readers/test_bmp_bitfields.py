@@ -93,3 +93,10 @@ def test_truncated_bitfield_bmp_is_refused() -> None:
     data = bitfield_bmp(pixels, 16, (0x0F00, 0x00F0, 0x000F, 0xF000))
     with pytest.raises(dicomify.CorruptImageError, match="truncated"):
         dicomify.DicomImage(data[:-40])
+
+
+def test_bitfield_bmp_beyond_dicoms_limit_is_refused_with_that_reason() -> None:
+    data = bytearray(bitfield_bmp(RNG.integers(0, 0x1000, (1, 4), dtype=np.uint32), 16, LAYOUTS["x4r4g4b4"][1]))
+    data[18:22] = struct.pack("<i", 70000)  # the width, as a header can claim
+    with pytest.raises(dicomify.ImageTooLargeError, match="65535"):
+        dicomify.DicomImage(bytes(data))

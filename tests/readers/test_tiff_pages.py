@@ -120,3 +120,25 @@ def test_cli_writes_every_object(folder: bool, tmp_path: Path) -> None:
     paths = [out / "doc.dcm", out / "doc-2.dcm", out / "doc-3.dcm"]
     assert sorted(out.iterdir()) == sorted(paths)
     _check_series(paths, pages, tmp_path)
+
+
+def test_a_page_beyond_dicoms_limit_refuses_the_whole_file(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with tifffile.TiffWriter(buffer) as tiff:
+        tiff.write(gray8(10, 12), photometric="minisblack")
+        tiff.write(np.zeros((1, 70000), np.uint8), photometric="minisblack", compression="zlib")
+    with pytest.raises(dicomify.ImageTooLargeError, match="65535"):
+        dicomify.convert(buffer.getvalue(), tmp_path / "wide.dcm")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_to_stdout_refuses_several_objects(tmp_path: Path) -> None:
+    data, _ = mixed_tiff()
+    source = tmp_path / "doc.tif"
+    source.write_bytes(data)
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomify", "convert", str(source), "-o", "-"], capture_output=True
+    )
+    assert result.returncode == 1 and result.stdout == b""
+    message = result.stderr.decode()
+    assert message.count("\n") == 1 and "3 DICOM objects" in message and "Traceback" not in message

@@ -45,6 +45,8 @@ PICTURE_EXTENSIONS = frozenset(
         ".gif",
         ".webp",
         ".emf", ".wmf",
+        ".heic", ".heif", ".hif", ".avif",
+        ".pdf",
     }
 )  # fmt: skip
 

@@ -90,7 +90,7 @@ def _convert(task: Task, options: ConvertOptions, notes: list[str]) -> Outcome:
                 task.source,
                 ConvertStatus.CONVERTED,
                 task.output,
-                message="; ".join([*notes, *image.picture.notes, *_more_outputs(image, task.output)]),
+                message="; ".join([*notes, *image.notes, *_more_outputs(image, task.output)]),
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:

@@ -62,6 +62,7 @@ _FLAG_NAMES = {
     "OperatorsName": "--operator",
     "ImageComments": "--comments",
     "ConversionType": "--conversion-type",
+    "DocumentTitle": "--document-title",
 }
 assert set(_FLAG_NAMES) == set(FIELDS), "every metadata field has a flag"
 
@@ -97,12 +98,24 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--background", default="white", help="colour transparent pixels are composited over (default white)"
     )
-    group.add_argument("--dpi", type=float, help="rendering resolution for EMF/WMF")
+    group.add_argument("--dpi", type=float, help="rendering resolution for EMF/WMF and --pdf-as-images")
     group.add_argument("--page", type=int, help="convert only this page/frame (0-based) of a multi-page source")
     group.add_argument(
         "--max-pixels",
         type=int,
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
+    )
+    group.add_argument(
+        "--max-frames", type=int, help="most frames (animation frames, TIFF pages) in one object (default 10000)"
+    )
+    group.add_argument(
+        "--max-bytes", type=int, help="most decoded pixel bytes in one object (default 1 GiB; never over 4 GiB)"
+    )
+    group.add_argument(
+        "--pdf-as-images",
+        action="store_true",
+        help="render PDF pages (at --dpi, default 150) into a multi-frame Secondary Capture "
+        "instead of keeping the PDF as Encapsulated PDF",
     )
     group.add_argument(
         "--all-images",
@@ -234,7 +247,10 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             dpi=args.dpi,
             page=args.page,
             max_pixels=args.max_pixels,
+            max_frames=args.max_frames,
+            max_bytes=args.max_bytes,
             all_images=args.all_images,
+            pdf_as_images=args.pdf_as_images,
         )
     except DicomifyError as error:
         raise UsageError(str(error)) from None

@@ -29,18 +29,22 @@ from pynetdicom.presentation import PresentationContext
 from ._config import DicomDestination
 from ._tls import client_context
 
-__all__ = ["MAX_RETRY_AFTER", "Attempts", "Deadline", "associate", "finish", "is_permanent", "make_ae", "watchdog"]
+__all__ = ["MAX_RETRY_AFTER", "SLOWEST_UPLOAD", "Attempts", "Deadline", "associate", "finish", "is_permanent", "make_ae", "watchdog"]
 
 #: the longest ``Retry-After`` we wait for (seconds); a server asking for more is failed now
 MAX_RETRY_AFTER = 60.0
+#: bytes a second an upload may be as slow as: the deadline of an exchange that sends an
+#: object grows by its size at this rate, so a large object on a slow link is not cut off
+SLOWEST_UPLOAD = 1024 * 1024
 
 
 class Deadline:
     """A point in time an exchange must be over by (``time.monotonic`` based)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
+    def __init__(self, seconds: float, upload: int = 0) -> None:
+        """``seconds`` from now, plus one second per :data:`SLOWEST_UPLOAD` bytes of ``upload``."""
+        self.seconds = seconds + upload / SLOWEST_UPLOAD
+        self.end = time.monotonic() + self.seconds
 
     def remaining(self) -> float:
         """Seconds left, never below a millisecond (0 would make a socket non-blocking)."""

@@ -12,6 +12,7 @@ needs a context the current association lacks, we release it and associate again
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 
@@ -73,6 +74,17 @@ DICOMIFY_CONTEXTS = tuple((str(sop), str(ts)) for sop in DICOMIFY_SOP_CLASSES fo
 MAX_CONTEXTS = 128  # PS3.8 9.3.2.2: presentation context IDs are odd numbers 1..255
 NATIVE = "native"  # the key of the uncompressed-little-endian context of a SOP class
 _UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+
+
+def _size_of(item: Item) -> int:
+    """About how many bytes the object is on the wire: its file's size, or its pixel data's."""
+    try:
+        if item.source:
+            return os.path.getsize(item.source)
+        pixels = item.dataset.get("PixelData")
+        return len(pixels) if pixels is not None else 0
+    except (OSError, TypeError):
+        return 0
 
 
 def _context_key(sop_class: str, syntax: str) -> tuple[str, str]:
@@ -204,7 +216,7 @@ class DimseSender:
         forgiven = False
         unreachable = False
         for _ in attempts:
-            deadline = Deadline(self.destination.timeout)
+            deadline = Deadline(self.destination.timeout, upload=_size_of(item))
             reused = self._ready_for(item)
             if not reused:
                 problem, permanent = self._associate_for(item, deadline)

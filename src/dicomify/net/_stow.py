@@ -254,7 +254,7 @@ class StowSender:
         destination = self.destination
         attempts = Attempts(destination.retries, destination.backoff)
         for _ in attempts:
-            self._clock.deadline = Deadline(destination.timeout)
+            self._clock.deadline = Deadline(destination.timeout, upload=len(body))
             self.requests += 1
             try:
                 request = self._client.build_request(

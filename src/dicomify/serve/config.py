@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import DicomifyError, NetworkError
 from ..iod.metadata import validate
-from ..net import Destination, DicomDestination, StowDestination, TLSOptions
+from ..net import CommitOptions, Destination, DicomDestination, StowDestination, TLSOptions
 from ..options import ConvertOptions
 
 if sys.version_info >= (3, 11):
@@ -58,7 +58,14 @@ class WatchConfig:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS."""
+    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS.
+
+    Made by :func:`load_config` from the TOML file (docs/serve.md lists every setting),
+    or directly. ``pacs`` is where publishing and the watch folder send; ``worklist``
+    and ``studies`` are queried for the patient; ``token`` and ``users`` (name to
+    password hash) are who may use it; ``metadata`` goes into every object, below what
+    a request gives.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -72,7 +79,8 @@ class ServeConfig:
     pacs: Destination | None = None
     worklist: DicomDestination | None = None
     studies: DicomDestination | None = None
-    storage_commitment: bool = False
+    #: storage commitment after publishing (C-STORE only): ``[pacs] storage_commitment``
+    commit: CommitOptions | None = None
     temp_dir: Path | None = None
     watch: WatchConfig = field(default_factory=WatchConfig)
     source: str = "<defaults>"
@@ -246,11 +254,18 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         raise DicomifyError(f"{source}: [metadata] {error}") from None
 
     pacs = worklist = studies = None
-    commitment = False
+    commit = None
     if "pacs" in data:
         section = _Section(source, "pacs", data["pacs"])
-        commitment = section.take("storage_commitment", bool, False)
+        if section.take("storage_commitment", bool, False):
+            commit = CommitOptions(
+                port=section.take("commit_port", int), wait=section.positive("commit_wait", 60.0, integer=False)
+            )
+        elif "commit_port" in section.table or "commit_wait" in section.table:
+            raise section.error("commit_port", "only applies with storage_commitment = true")
         pacs = _destination(section, stow_allowed=True)
+        if commit is not None and not isinstance(pacs, DicomDestination):
+            raise section.error("storage_commitment", "needs a C-STORE destination (host, port), not STOW-RS")
         section.done()
     if "worklist" in data:
         section = _Section(source, "worklist", data["worklist"])
@@ -274,7 +289,8 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
     if watch.filename_pattern is not None:
         from .watch import compile_pattern
 
-        compile_pattern(watch.filename_pattern, source)
+        if "order" in compile_pattern(watch.filename_pattern, source).groupindex and worklist is None:
+            raise DicomifyError(f"{source}: [watch] filename_pattern group 'order' needs a [worklist] to look it up")
 
     return ServeConfig(
         host=host,
@@ -287,7 +303,7 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         pacs=pacs,
         worklist=worklist,  # type: ignore[arg-type]
         studies=studies,  # type: ignore[arg-type]
-        storage_commitment=commitment,
+        commit=commit,
         temp_dir=Path(temp) if temp else None,
         watch=watch,
         source=source,
