@@ -55,7 +55,7 @@ def patient_instances(orthanc: Orthanc, patient_id: str) -> list[dict[str, Any]]
 def test_a_file_still_being_written_is_not_taken(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=1.0))
+    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=2.0))
     stop = threading.Event()
     watcher = Watcher(folder, config, stop)
     thread = threading.Thread(target=watcher.run)
