@@ -54,6 +54,9 @@ class WatchConfig:
     # e.g. "(?P<PatientID>[0-9]+)_(?P<AccessionNumber>[A-Z0-9]+)_.*".
     filename_pattern: str | None = None
     sidecar: bool = True  # NAME.json beside NAME.ext holds metadata for it
+    #: a CSV in the watched folder (path/file column + DICOM keyword columns), read on every
+    #: pass; with it, a file it does not list goes to failed/
+    manifest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,10 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         settle_seconds=watch_section.positive("settle_seconds", 2.0, integer=False),
         filename_pattern=watch_section.take("filename_pattern", str),
         sidecar=watch_section.take("sidecar", bool, True),
+        manifest=watch_section.take("manifest", str),
     )
+    if watch.manifest is not None and (not watch.manifest or Path(watch.manifest).name != watch.manifest):
+        raise watch_section.error("manifest", f"must be a file name in the watched folder, not {watch.manifest!r}")
     watch_section.done()
     if watch.filename_pattern is not None:
         from .watch import compile_pattern

@@ -164,7 +164,9 @@ class Watcher:
     # -- finding settled files -------------------------------------------------------------
 
     def _is_candidate(self, entry: os.DirEntry[str]) -> bool:
-        if entry.name.startswith(".") or entry.name == REPORT or not entry.is_file(follow_symlinks=False):
+        if entry.name.startswith(".") or entry.name in (REPORT, self.settings.manifest):
+            return False
+        if not entry.is_file(follow_symlinks=False):
             return False
         return not (self.settings.sidecar and entry.name.lower().endswith(".json"))
 
@@ -249,6 +251,8 @@ class Watcher:
 
                     metadata.update(order_and_study_metadata(self.config.worklist, None, order, ""))
                 metadata.update(groups)
+        if self.settings.manifest is not None:
+            metadata.update(self._manifest_row(source.name))
         sidecar = self._sidecar(source.parent, source.name)
         if sidecar is not None:
             try:
@@ -270,6 +274,22 @@ class Watcher:
         with DicomImage(source, options=self.options, **self._metadata(source)) as image:
             image.save(partial / (Path(source.name).stem + ".dcm"))
         os.replace(partial, objects)
+
+    def _manifest_row(self, name: str) -> dict[str, Any]:
+        """The manifest's metadata for the file ``name``; a file it does not list is refused."""
+        from ..batch.manifest import read_manifest
+
+        assert self.settings.manifest is not None
+        manifest = self.folder / self.settings.manifest
+        if not manifest.is_file():
+            raise MetadataError(f"the manifest {self.settings.manifest} is not in the watched folder")
+        rows = [row for row in read_manifest(manifest) if Path(row.path).name == name]
+        if not rows:
+            raise MetadataError(f"{name} is not listed in the manifest {self.settings.manifest}")
+        row = rows[-1]  # a later line for the same file corrects an earlier one
+        if row.error:
+            raise MetadataError(row.error)
+        return dict(row.metadata)
 
     def _handle(self, source: Path) -> int:
         objects = source.with_name(source.name + DICOM_SUFFIX)
