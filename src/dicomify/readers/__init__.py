@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Document, Picture
+from ..picture import Document, Picture, Video
 
 __all__ = ["Reader", "read_picture", "register"]
 
@@ -25,7 +25,7 @@ SNIFF_BYTES = 64
 class Reader:
     name: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[BinaryIO, ConvertOptions], Picture | Document]
+    read: Callable[[BinaryIO, ConvertOptions], Picture | Document | Video]
 
 
 _READERS: list[Reader] = []
@@ -50,13 +50,13 @@ def _readers() -> list[Reader]:
             if not _builtins_loaded:
                 # Imported for their register() side effect; the sniffers accept
                 # disjoint magics, so the registration order does not matter.
-                from . import emf, heif, jpeg, pdf, pillow, tiff  # noqa: F401
+                from . import emf, heif, jpeg, pdf, pillow, tiff, video  # noqa: F401
 
                 _builtins_loaded = True
     return _READERS
 
 
-def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Document:
+def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Document | Video:
     """Read a seekable binary stream into a Picture (or a Document: PDF), choosing the reader by content."""
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
@@ -66,5 +66,5 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Documen
         if reader.sniff(head):
             return reader.read(stream, options)
     raise UnsupportedFormatError(
-        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF or PDF)"
+        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF, PDF or video: MP4, MOV, MPEG-2)"
     )
