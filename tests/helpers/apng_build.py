@@ -42,8 +42,13 @@ def apng_bytes(
     trns: bytes | None = None,
     declared: int | None = None,
     default_is_first_frame: bool = True,
+    hidden_default: np.ndarray | None = None,
 ) -> bytes:
-    """An APNG; ``colour_type`` 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA."""
+    """An APNG; ``colour_type`` 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
+
+    ``hidden_default`` is a default image (IDAT before any fcTL) that is not part of
+    the animation; it then needs ``default_is_first_frame=False``.
+    """
     depth = 16 if frames[0].pixels.dtype == np.uint16 else 8
     out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0))
     out += png_chunk(b"acTL", struct.pack(">II", len(frames) if declared is None else declared, 0))
@@ -51,6 +56,8 @@ def apng_bytes(
         out += png_chunk(b"PLTE", palette.astype(np.uint8).tobytes())
     if trns is not None:
         out += png_chunk(b"tRNS", trns)
+    if hidden_default is not None:
+        out += png_chunk(b"IDAT", zlib.compress(_rows(hidden_default)))
     sequence = 0
     for index, frame in enumerate(frames):
         h, w = frame.pixels.shape[:2]
@@ -63,8 +70,8 @@ def apng_bytes(
         if index == 0 and default_is_first_frame:
             out += png_chunk(b"IDAT", compressed)
         else:
-            if index == 0:
-                raise ValueError("a hidden default image is not made by this helper")
+            if index == 0 and hidden_default is None:
+                raise ValueError("the first frame must be the default image or follow a hidden one")
             out += png_chunk(b"fdAT", struct.pack(">I", sequence) + compressed)
             sequence += 1
     return out + png_chunk(b"IEND", b"")

@@ -183,10 +183,21 @@ def test_order_problems_are_one_clear_line(
     assert not output.exists()
 
 
-def test_a_japanese_order_is_written_as_utf8(wlmscpfs: Wlmscpfs, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("charset", "name"),
+    [
+        (["", "ISO 2022 IR 87"], "Yamada^Tarou=山田^太郎=やまだ^たろう"),
+        ("ISO_IR 100", "Müller^Jürgen"),
+        ("GB18030", "Zhang^San=张^三"),
+    ],
+)
+def test_an_order_in_another_character_set_is_written_as_utf8(
+    wlmscpfs: Wlmscpfs, tmp_path: Path, charset: str | list[str], name: str
+) -> None:
     accession = _accession()
-    name = "Yamada^Tarou=山田^太郎=やまだ^たろう"
-    write_item(wlmscpfs.items, accession, order(accession, patient_name=name, charset=["", "ISO 2022 IR 87"]))
+    description = {"ISO_IR 100": "Plaie, avant-bras gauche", "GB18030": "伤口照片"}.get(str(charset), "創傷写真")
+    written = order(accession, patient_name=name, charset=charset, RequestedProcedureDescription=description)
+    write_item(wlmscpfs.items, accession, written)
     destination = DicomDestination("127.0.0.1", wlmscpfs.port, called_aet=wlmscpfs.aet, timeout=10)
     metadata = order_metadata(find_order(destination, accession))
     output = tmp_path / "jp.dcm"
@@ -196,6 +207,8 @@ def test_a_japanese_order_is_written_as_utf8(wlmscpfs: Wlmscpfs, tmp_path: Path)
     made = pydicom.dcmread(output)
     assert made.SpecificCharacterSet == "ISO_IR 192"
     assert str(made.PatientName) == name
+    assert made.StudyDescription == description
+    assert made.RequestAttributesSequence[0].RequestedProcedureDescription == description
     assert dciodvfy_errors(output) == []
 
 

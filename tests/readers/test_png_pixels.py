@@ -204,3 +204,13 @@ def test_apng_over_blends_partial_alpha_as_porter_duff(tmp_path: Path) -> None:
     shown = color * alpha + 255 * (1 - alpha)
     expected = [composite(first[..., :3], first[..., 3], WHITE), np.rint(shown).astype(np.uint8)]
     _check_frames(data, expected, tmp_path, tolerance=1)
+
+
+def test_apng_hidden_default_image_is_not_a_frame(tmp_path: Path) -> None:
+    palette = _palette()
+    hidden = np.zeros((H, W), np.uint8)
+    indices = [RNG.integers(1, 16, (H, W), dtype=np.uint8) for _ in range(2)]
+    data = apng_bytes(
+        W, H, 3, [Frame(i) for i in indices], palette=palette, default_is_first_frame=False, hidden_default=hidden
+    )
+    _check_frames(data, [palette[i] for i in indices], tmp_path)
