@@ -216,3 +216,14 @@ def test_commit_flags_need_a_dicom_destination(tmp_path: Path, capsys: pytest.Ca
     assert "STOW-RS has no storage commitment" in capsys.readouterr().err
     assert main(["send", str(sample.path), "--host", "127.0.0.1", "--commit-port", "11113"]) == 1
     assert "--commit-port applies with --commit" in capsys.readouterr().err
+
+
+def test_an_archive_that_does_not_know_us_is_a_clear_outcome(orthanc_worklist: Orthanc, tmp_path: Path) -> None:
+    """Orthanc drops an N-ACTION from an AE title it does not know as a modality."""
+    sample = make(tmp_path, "native", seed=570)
+    stranger = DicomDestination(
+        "127.0.0.1", orthanc_worklist.dicom_port, called_aet=ORTHANC_AET, calling_aet="STRANGER", retries=0
+    )
+    (result,) = send_files([sample.path], stranger, commit=CommitOptions(port=free_port(), wait=5))
+    assert result.status is SendStatus.UNCOMMITTED
+    assert "does it know our AE title STRANGER?" in result.message

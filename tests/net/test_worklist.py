@@ -179,6 +179,15 @@ def test_wrong_called_ae_title_is_a_clear_error(orthanc_worklist: Orthanc) -> No
         find_worklist(destination)
 
 
+def test_unknown_calling_ae_title_is_a_clear_error(orthanc_worklist: Orthanc) -> None:
+    """Orthanc answers worklist queries only from the modalities it knows."""
+    stranger = DicomDestination(
+        "127.0.0.1", orthanc_worklist.dicom_port, called_aet=orthanc_worklist.aet, calling_aet="STRANGER", timeout=10
+    )
+    with pytest.raises(QueryError, match=r"does it know our AE title STRANGER\?"):
+        find_worklist(stranger)
+
+
 def test_unreachable_server_is_a_clear_error() -> None:
     destination = DicomDestination("127.0.0.1", free_port(), timeout=5, retries=1, backoff=0.1)
     with pytest.raises(QueryError, match=r"cannot connect \(Connection refused\)"):

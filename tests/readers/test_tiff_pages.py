@@ -130,3 +130,15 @@ def test_a_page_beyond_dicoms_limit_refuses_the_whole_file(tmp_path: Path) -> No
     with pytest.raises(dicomify.ImageTooLargeError, match="65535"):
         dicomify.convert(buffer.getvalue(), tmp_path / "wide.dcm")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_to_stdout_refuses_several_objects(tmp_path: Path) -> None:
+    data, _ = mixed_tiff()
+    source = tmp_path / "doc.tif"
+    source.write_bytes(data)
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomify", "convert", str(source), "-o", "-"], capture_output=True
+    )
+    assert result.returncode == 1 and result.stdout == b""
+    message = result.stderr.decode()
+    assert message.count("\n") == 1 and "3 DICOM objects" in message and "Traceback" not in message

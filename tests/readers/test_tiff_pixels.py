@@ -433,3 +433,17 @@ def test_low_bit_multipage_keeps_values_with_a_window(tmp_path: Path) -> None:
     ds = convert_and_check(data, pages, tmp_path, name="low.tif")
     # Multi-frame Grayscale Byte SC holds Bits Stored 8; the window shows the depth.
     assert ds.BitsStored == 8 and (float(ds.WindowCenter), float(ds.WindowWidth)) == (8, 16)
+
+
+@pytest.mark.parametrize("extrasample", ["unassalpha", "assocalpha"])
+def test_deep_gray_with_alpha_composites_at_its_depth(extrasample: str, tmp_path: Path) -> None:
+    full = 4095
+    values = RNG.integers(0, full + 1, (H, W), dtype=np.uint16)
+    alpha = RNG.integers(0, full + 1, (H, W), dtype=np.uint16)
+    if extrasample == "assocalpha":
+        values = np.rint(values * (alpha / full)).astype(np.uint16)
+    data = _tiff(np.dstack([values, alpha]), photometric="minisblack", bitspersample=12, extrasamples=[extrasample])
+    a = alpha / full
+    expected = values * (1 if extrasample == "assocalpha" else a) + full * (1 - a)
+    ds = convert_and_check(data, np.rint(expected).astype(np.uint16), tmp_path, tolerance=1, name="deep-alpha.tif")
+    assert ds.BitsStored == 12

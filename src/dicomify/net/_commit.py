@@ -195,7 +195,12 @@ def _ask(
                     action, _REQUEST_COMMITMENT, StorageCommitmentPushModel, StorageCommitmentPushModelInstance
                 )
             if "Status" not in status:
-                return f"no answer to the storage commitment request within {destination.timeout:g} s"
+                if deadline.expired:
+                    return f"no answer to the storage commitment request within {destination.timeout:g} s"
+                return (
+                    "the archive dropped the association instead of answering the storage commitment request"
+                    f" (does it know our AE title {destination.calling_aet}?)"
+                )
             code = int(status.Status)
             if code != 0x0000:
                 comment = str(status.get("ErrorComment", "") or "")

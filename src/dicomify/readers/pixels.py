@@ -63,14 +63,15 @@ def value_range_window(low: float, high: float) -> tuple[float, float]:
 
 
 def composite_alpha(
-    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int], full: int | None = None
 ) -> np.ndarray:
     """Blend ``color`` (H×W or H×W×3) over a solid background using ``alpha`` (H×W).
 
     Exact integer arithmetic with rounding, so opaque pixels are unchanged and
-    fully transparent ones become exactly the background.
+    fully transparent ones become exactly the background. ``full`` is the largest
+    sample value (the type's maximum unless the samples have fewer bits).
     """
-    full = np.iinfo(color.dtype).max
+    full = full or int(np.iinfo(color.dtype).max)
     if color.ndim == 2:
         bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
         a = alpha.astype(np.int64)
@@ -82,14 +83,15 @@ def composite_alpha(
 
 
 def composite_associated(
-    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]
+    color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int], full: int | None = None
 ) -> np.ndarray:
     """Blend premultiplied (associated) ``color`` over a solid background: C + bg·(1 − α).
 
     TIFF 6.0 section 18, ExtraSamples = 1: the colour is already multiplied by alpha.
-    Colour above alpha (not valid premultiplied data) is clipped to the sample range.
+    Colour above alpha (not valid premultiplied data) is clipped to the sample range;
+    ``full`` is the largest sample value, as for :func:`composite_alpha`.
     """
-    full = np.iinfo(color.dtype).max
+    full = full or int(np.iinfo(color.dtype).max)
     if color.ndim == 2:
         bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
         a = alpha.astype(np.int64)

@@ -175,16 +175,10 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     if alpha.dtype != frame.dtype:
         raise UnsupportedFormatError(f"an alpha sample of {alpha.dtype} with {frame.dtype} colour is not supported")
     depth = _depth(page)
-    if depth is not None:
-        # Composite at full scale, then back to the source's depth.
-        shift = 8 * frame.dtype.itemsize - depth
-        alpha = (alpha.astype(np.uint32) * np.iinfo(frame.dtype).max // (2**depth - 1)).astype(frame.dtype)
-        full = (frame.astype(np.uint32) << shift).astype(frame.dtype)
-        blended = (composite_associated if associated else composite_alpha)(full, alpha, options.background)
-        return (blended >> shift).astype(frame.dtype)
+    full = 2**depth - 1 if depth is not None else None  # samples and alpha at the source's depth
     if associated:
-        return composite_associated(frame, alpha, options.background)
-    return composite_alpha(frame, alpha, options.background)
+        return composite_associated(frame, alpha, options.background, full)
+    return composite_alpha(frame, alpha, options.background, full)
 
 
 def _expand_palette(page: Any, index: np.ndarray) -> np.ndarray:
