@@ -190,6 +190,35 @@ def side_by_side(name: str, panels: list[np.ndarray | None], height: int = 400) 
     sheet.save(WORK / "side" / f"{name}.png")
 
 
+def validate(files: list[Path]) -> None:
+    """Convert every file with dicomify and run dciodvfy on the result (dicom3tools)."""
+    import tempfile
+
+    import dicomify
+    from dicomify.errors import DicomifyError
+
+    dciodvfy = shutil.which("dciodvfy")
+    if dciodvfy is None:
+        sys.exit("dciodvfy not found: apt-get install -y dicom3tools")
+    refused, invalid = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "x.dcm"
+        for f in files:
+            try:
+                dicomify.convert(f, target)
+            except DicomifyError as exc:
+                refused.append(f"{f.name}: {exc}")
+                continue
+            done = subprocess.run([dciodvfy, str(target)], capture_output=True, text=True, check=False)
+            if any(line.startswith("Error") for line in (done.stdout + done.stderr).splitlines()):
+                invalid.append(f.name)
+            target.unlink()
+    print(f"DICOM: {len(files) - len(refused) - len(invalid)} valid, {len(invalid)} with dciodvfy errors, "
+          f"{len(refused)} refused")
+    for line in refused + invalid:
+        print(f"  {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -201,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--side", type=int, default=0, help="side-by-side PNGs of the N worst files")
     parser.add_argument("--only", nargs="*", help="score only these file names")
     parser.add_argument("--wmf", action="store_true", help="score the WMF player on LibreOffice's WMFs of the corpus")
+    parser.add_argument(
+        "--validate", action="store_true", help="also convert every file to DICOM and count dciodvfy errors"
+    )
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.emf"))
     if args.only:
@@ -277,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         "worst 20 (ours, emf2svg):",
         ", ".join(f"{r['file']} {r['ours']:.2f}/{r['emf2svg']:.2f}" for r in worst),
     )
+    if args.validate:
+        validate(files)
     if args.side:
         for r in worst[: args.side]:
             side_by_side(f"{r['ours']:.2f}_{r['file']}", list(r["_panels"]))  # type: ignore[arg-type]

@@ -16,10 +16,9 @@ import contextlib
 import io
 import logging
 import os
-import struct
 from collections.abc import Mapping
 from types import TracebackType
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, TypeVar
 
 import numpy as np
 import pydicom
@@ -28,14 +27,14 @@ from pydicom.dataset import Dataset
 
 from ._files import atomic_output, os_reason, write_all
 from .encode.pixel_data import FrameStream, set_pixel_data
-from .errors import CorruptImageError, DicomifyError, InputError, OutputError
+from .errors import DicomifyError, InputError, OutputError
 from .iod.document import build_document_dataset
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
 from .iod.video import build_video_dataset
 from .options import ConvertOptions
 from .picture import Document, Picture, Video
-from .readers import read_picture
+from .readers import decoding, read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
 __all__ = ["DicomImage", "Source", "Target", "convert"]
@@ -77,6 +76,17 @@ def _open(source: Any) -> BinaryIO:
         f"cannot read a picture from {type(source).__name__}; give a path, bytes, a binary "
         "file object, a Pillow image or a numpy array"
     )
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _unwrapped(error: _E) -> _E:
+    """The error as raised, not pydicom's copy of it: pydicom re-raises what fails inside
+    an element as the same type, its message holding the tag and a whole traceback."""
+    while type(error.__cause__) is type(error) and str(error).startswith("With tag "):
+        error = error.__cause__  # type: ignore[assignment]
+    return error
 
 
 def _streamed(dataset: Dataset) -> bool:
@@ -165,29 +175,28 @@ class DicomImage:
                 self.picture = content
                 for part, part_metadata in zip(content.parts, _part_metadata(content, self.metadata), strict=True):
                     dataset = build_dataset(part, part_metadata, self.options, elements=elements)
-                    set_pixel_data(dataset, part, self.options.compression)
+                    # Many parts (a 1000-page document) are produced page by page as written.
+                    set_pixel_data(dataset, part, self.options.compression, stream=bool(content.more))
                     self.datasets.append(dataset)
             self.dataset: Dataset = self.datasets[0]
         except DicomifyError as error:
             self.close()
             raise error.with_source(self.source_name) from None
-        except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, SyntaxError, struct.error) as error:
-            # Safety net: a decoder library tripping over damaged data must still give
-            # one clear line, not a traceback (each reader maps the errors it expects).
+        except BaseException:
             self.close()
-            logger.debug("unexpected decoder failure", exc_info=True)
-            raise CorruptImageError(
-                f"the picture cannot be decoded ({type(error).__name__}: {error})", source=self.source_name
-            ) from None
+            raise
         if not any(_streamed(dataset) for dataset in self.datasets):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
     def _read(self, source: Source) -> Picture | Document | Video:
+        # The decoder safety net covers reading only (read_picture has its own).
         if isinstance(source, Image.Image):
-            return picture_from_pil(source, self.options)
+            with decoding():
+                return picture_from_pil(source, self.options)
         if isinstance(source, np.ndarray):
-            return picture_from_array(source, self.options)
+            with decoding():
+                return picture_from_array(source, self.options)
         stream = _open(source)
         # A caller's own stream stays theirs to close.
         self._stream = None if stream is source else stream
@@ -289,9 +298,10 @@ class DicomImage:
         try:
             pydicom.dcmwrite(file, self.dataset if dataset is None else dataset, enforce_file_format=True)
         except DicomifyError as error:
-            raise error.with_source(self.source_name) from None
+            raise _unwrapped(error).with_source(self.source_name) from None
         except (ValueError, TypeError) as error:
-            raise OutputError(f"the DICOM object cannot be encoded ({error})", source=self.source_name) from None
+            reason = _unwrapped(error)
+            raise OutputError(f"the DICOM object cannot be encoded ({reason})", source=self.source_name) from None
 
     def close(self) -> None:
         """Release the source file (kept open for lazily decoded multi-page sources)."""

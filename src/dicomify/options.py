@@ -83,7 +83,7 @@ class ConvertOptions:
     OptionError
         A value is not valid (an unknown IOD or compression, a colour Pillow does not
         know or components outside 0..255, a flag that is not a bool, ``dpi``, ``page``
-        or ``max_pixels`` of the wrong type or out of range); the message lists the
+        or a limit of the wrong type or out of range); the message lists the
         valid values.
     """
 
@@ -95,6 +95,9 @@ class ConvertOptions:
     dpi: float | None = None
     page: int | None = None
     max_pixels: int | None = None
+    # Resource limits per object (None: the defaults in docs/limits.md).
+    max_frames: int | None = None
+    max_bytes: int | None = None
     all_images: bool = False
     # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
     keep_jpeg_metadata: bool = False
@@ -116,8 +119,10 @@ class ConvertOptions:
             raise OptionError(f"dpi {self.dpi!r} must be a number from 1 to 2400")
         if self.page is not None and (not _is_integer(self.page) or self.page < 0):
             raise OptionError(f"page {self.page!r} must be a whole number, 0 or more")
-        if self.max_pixels is not None and (not _is_integer(self.max_pixels) or self.max_pixels <= 0):
-            raise OptionError(f"max_pixels {self.max_pixels!r} must be a whole number above 0")
+        for limit in ("max_pixels", "max_frames", "max_bytes"):
+            value = getattr(self, limit)
+            if value is not None and (not _is_integer(value) or value <= 0):
+                raise OptionError(f"{limit} {value!r} must be a whole number above 0")
 
 
 def _is_integer(value: object) -> bool:

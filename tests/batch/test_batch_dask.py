@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed  # declared in the test extra: missing is a failure, not a skip
 import pydicom
 import pytest
 from helpers.batch_tree import tree
@@ -12,8 +13,6 @@ from helpers.batch_tree import tree
 from dicomify.batch import convert_many
 from dicomify.cli import EXIT_PARTIAL, main
 from dicomify.report import read_report
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")

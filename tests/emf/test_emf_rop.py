@@ -29,7 +29,7 @@ from helpers.emf_build import (
     wrec,
 )
 
-from dicomify.emf import render
+from dicomify.emf import _gdi, render
 from dicomify.emf._rop import apply
 
 Pixel = tuple[int, int, int]
@@ -247,3 +247,12 @@ def test_emf_mask_blt(fore: tuple[str, int, Op], back: tuple[str, int, Op]) -> N
         op = fore[2] if i % 2 == 0 else back[2]  # left blocks under the mask's 1 bits
         want = expected(op, block)
         assert (img[y0 : y0 + BLOCK, x0 : x0 + BLOCK] == want).all(), f"block {i}"
+
+
+@pytest.mark.parametrize(("name", "rop", "op"), [SOURCE_OPS[3], PATTERN_OPS[1]], ids=["SRCINVERT", "PATINVERT"])
+def test_blit_in_bands_gives_the_same_pixels(name: str, rop: int, op: Op, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large blits are combined a band of rows at a time; bands of a row or two must not
+    # change a pixel (nor leave seams between bands).
+    monkeypatch.setattr(_gdi, "_BLIT_BAND_PIXELS", 50)
+    pixels = source_pixels() if name == "SRCINVERT" else None
+    check(emf_pixels(bitblt(AT, AT, SIDE, SIDE, rop, pixels)), op, pixels is not None)

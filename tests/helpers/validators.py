@@ -23,10 +23,20 @@ def require_tool(name: str) -> str:
 
 
 def dciodvfy_errors(path: Path) -> list[str]:
-    """Lines dciodvfy starts with "Error" for the file (empty list = valid)."""
+    """Lines dciodvfy starts with "Error" for the file (empty list = valid).
+
+    A missing file, or dciodvfy not running to the end (an "Abort" line, a failing exit
+    status without any error named), fails the test: "no errors" must mean it checked.
+    """
+    if not Path(path).is_file():
+        pytest.fail(f"dciodvfy was asked to check {path}, which is not a file")
     result = subprocess.run([require_tool("dciodvfy"), str(path)], capture_output=True, text=True, timeout=60)
     lines = (result.stdout + result.stderr).splitlines()
-    return [line for line in lines if line.startswith("Error")]
+    errors = [line for line in lines if line.startswith("Error")]
+    aborted = [line for line in lines if line.startswith("Abort")]
+    if aborted or (result.returncode != 0 and not errors):
+        pytest.fail(f"dciodvfy did not check {path} (exit status {result.returncode}): {' '.join(lines)[:300]}")
+    return errors
 
 
 def dcmtk_decodes(path: Path, tmp_path: Path) -> np.ndarray | None:

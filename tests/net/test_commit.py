@@ -61,7 +61,7 @@ def test_orthanc_commits_what_was_sent(orthanc_worklist: Orthanc, tmp_path: Path
     command = ["send", *[str(s.path) for s in samples], *_flags(orthanc_worklist), "--report", str(report)]
     assert main([*command, "--commit", "--commit-port", str(port), "--commit-timeout", "20"]) == 0
     assert [row["send_status"] for row in read_report(report)] == ["committed"] * 3
-    assert "3 committed, 0 not committed" in capsys.readouterr().err
+    assert "3 file(s): 3 stored (0 decoded first), 3 committed, 0 not committed" in capsys.readouterr().err
     for sample in samples:
         assert orthanc_worklist.instance_id(sample.dataset.SOPInstanceUID) is not None
     assert "Unable to read N-EVENT-REPORT response" not in orthanc_worklist.log.read_text()  # we acknowledged it

@@ -108,3 +108,49 @@ def test_report_row_of_each_status() -> None:
         "1.2.840.10008.1.2.1",
     )
     assert SendResult("a.dcm", SendStatus.SKIPPED).ok and not SendResult("a.dcm", SendStatus.FAILED).ok
+
+
+def test_worklist_settings_precedence_and_errors(tmp_path: Path) -> None:
+    from dicomify.net import worklist_destination
+
+    config = tmp_path / "config.json"
+    config.write_text('{"worklist": {"host": "ris", "port": 1104, "called_aet": "RIS", "timeout": 5}}')
+    from_file = worklist_destination(config=config, environ={})
+    assert (from_file.host, from_file.port, from_file.called_aet, from_file.timeout) == ("ris", 1104, "RIS", 5.0)
+    env = {"DICOMIFY_WORKLIST_HOST": "ris2", "DICOMIFY_WORKLIST_AEC": "RIS2"}
+    assert worklist_destination(config=config, environ=env).host == "ris2"  # the environment beats the file
+    assert worklist_destination(host="ris3", config=config, environ=env).host == "ris3"  # and flags beat both
+    with pytest.raises(NetworkError, match="No worklist server"):
+        worklist_destination(environ={})
+    with pytest.raises(NetworkError, match="port 'x' is not a number"):
+        worklist_destination(environ={"DICOMIFY_WORKLIST_HOST": "ris", "DICOMIFY_WORKLIST_PORT": "x"})
+    config.write_text('{"worklist": {"host": "ris", "timeout": "soon"}}')
+    with pytest.raises(NetworkError, match="timeout 'soon' is not a number"):
+        worklist_destination(config=config, environ={})
+    config.write_text('{"worklist": {"host": "ris", "colour": "blue"}}')
+    with pytest.raises(NetworkError, match="unknown worklist settings colour"):
+        worklist_destination(config=config, environ={})
+    config.write_text("{not json")
+    with pytest.raises(NetworkError, match="is not valid JSON"):
+        worklist_destination(config=config, environ={})
+    with pytest.raises(NetworkError, match="Cannot read the config file"):
+        worklist_destination(config=tmp_path / "missing.json", environ={})
+
+
+def test_stow_destination_hides_its_secrets() -> None:
+    with_password = StowDestination("https://alice:pa55@pacs.example/dicom-web")
+    assert str(with_password) == "https://alice:***@pacs.example/dicom-web/studies"
+    assert "pa55" not in repr(with_password)
+    assert with_password.redact("Basic pa55 failed") == "Basic *** failed"
+    token = StowDestination("https://pacs.example/dicom-web", token="tok3n")
+    assert "tok3n" not in repr(token) and "token='***'" in repr(token)
+    basic = StowDestination("https://pacs.example/dicom-web", username="bob", password="hunter2")
+    assert "hunter2" not in repr(basic) and "username='bob'" in repr(basic)
+
+
+@pytest.mark.parametrize(("port", "wait"), [(0, 60.0), (70000, 60.0), (None, 0.0), (None, -1.0)])
+def test_commit_options_are_checked(port: int | None, wait: float) -> None:
+    from dicomify.net import CommitOptions
+
+    with pytest.raises(NetworkError):
+        CommitOptions(port=port, wait=wait)

@@ -203,7 +203,7 @@ def test_an_order_in_another_character_set_is_written_as_utf8(
     output = tmp_path / "jp.dcm"
     from dicomify import convert
 
-    convert(_photo(tmp_path), output, **metadata)
+    convert(_photo(tmp_path), output, metadata=metadata)
     made = pydicom.dcmread(output)
     assert made.SpecificCharacterSet == "ISO_IR 192"
     assert str(made.PatientName) == name

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from helpers.gif_build import PALETTE, gif_bytes
 from helpers.validators import dciodvfy_errors, dcmtk_decodes, gdcm_decodes
 from PIL import Image, ImageSequence
@@ -37,3 +38,9 @@ def test_frames_that_grow_the_canvas_become_objects_in_one_series(tmp_path: Path
         assert dciodvfy_errors(path) == []
         assert np.array_equal(gdcm_decodes(path, tmp_path), pydicom.dcmread(path).pixel_array)
         assert dcmtk_decodes(path, tmp_path) is not None
+
+
+def test_a_canvas_that_keeps_growing_is_refused_with_the_reason() -> None:
+    frames = [(0, 0, np.ones((2, 2), np.uint8))] + [(i, i, np.full((2, 2), 2, np.uint8)) for i in range(1, 70)]
+    with pytest.raises(dicomify.UnsupportedFormatError, match="changes size 69 times"):
+        dicomify.DicomImage(gif_bytes(2, 2, frames))

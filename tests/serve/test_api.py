@@ -232,6 +232,7 @@ def _stage_publish_download(client: httpx.Client, serve_orthanc: Orthanc, tmp_pa
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/stage/{staged['id']}/zip").content))
     assert len(archive.namelist()) == 2
 
+    assert client.post(f"/api/stage/{staged['id']}/publish", params={"index": 7}).status_code == 404
     published = client.post(f"/api/stage/{staged['id']}/publish")
     assert published.status_code == 200, published.text
     outcome = published.json()
@@ -472,3 +473,72 @@ def test_hash_password_command(tmp_path: Path) -> None:
     hashed = result.stdout.strip()
     assert hashed.startswith("scrypt$") and verify_password("a long password", hashed)
     assert not verify_password("another password", hashed)
+
+
+def test_a_tiff_whose_pages_differ_makes_several_objects_and_all_are_published(
+    open_server: ServerProcess, serve_orthanc: Orthanc, tmp_path: Path
+) -> None:
+    pages = [Image.fromarray(np.full((40, 50), 100, np.uint8)), Image.fromarray(np.full((30, 20), 200, np.uint8))]
+    pages[0].save(tmp_path / "mixed.tif", save_all=True, append_images=pages[1:])
+    converted = post(open_server, "/api/convert", [("file", tmp_path / "mixed.tif")])
+    assert converted.status_code == 200
+    assert converted.headers["content-type"].startswith("multipart/related")
+    with httpx.Client(base_url=open_server.url, timeout=60) as client:
+        files = [("file", ("mixed.tif", (tmp_path / "mixed.tif").read_bytes(), "image/tiff"))]
+        staged = client.post(
+            "/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "PID-MIXED"})}
+        ).json()
+        (picture,) = staged["pictures"]
+        assert len(picture["sop_instance_uids"]) == 2
+        assert any("2 DICOM objects" in warning for warning in picture["warnings"])
+        archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/stage/{staged['id']}/zip").content))
+        assert archive.namelist() == ["001-mixed.dcm", "001-mixed-2.dcm"]
+        outcome = client.post(f"/api/stage/{staged['id']}/publish").json()
+    assert outcome["results"][0]["status"] == "stored"
+    for uid in picture["sop_instance_uids"]:
+        assert serve_orthanc.instance_id(uid) is not None
+
+
+def test_publish_with_storage_commitment(
+    start_server: Callable[..., ServerProcess], pacs_section: dict[str, Any], serve_orthanc: Orthanc, tmp_path: Path
+) -> None:
+    from net.orthanc_server import free_port
+
+    port = free_port()
+    # Orthanc sends its commitment report to where it knows our AE title listens.
+    httpx.put(
+        f"{serve_orthanc.url}/modalities/dicomify",
+        json={"AET": "DICOMIFY", "Host": "127.0.0.1", "Port": port},
+        timeout=10,
+    ).raise_for_status()
+    server = start_server(
+        "commit", {"pacs": {**pacs_section, "storage_commitment": True, "commit_port": port, "commit_wait": 20}}
+    )
+    write_png(tmp_path / "a.png", seed=12)
+    write_tiff(tmp_path / "scan.tif")
+    response = post(server, "/api/publish", [("file", tmp_path / "a.png"), ("file", tmp_path / "scan.tif")])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["committed", "committed"], body
+    assert body["stored"] == 2 and body["failed"] == 0
+
+
+def test_storage_commitment_needs_c_store(tmp_path: Path) -> None:
+    from dicomify import DicomifyError
+    from dicomify.serve import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text('[pacs]\nstow = "http://127.0.0.1:1/dicom-web"\nstorage_commitment = true\n')
+    with pytest.raises(DicomifyError) as raised:
+        load_config(path)
+    assert "storage_commitment: needs a C-STORE destination" in str(raised.value)
+
+
+def test_publish_by_stow_rs(start_server: Callable[..., ServerProcess], serve_orthanc: Orthanc, tmp_path: Path) -> None:
+    server = start_server("stow", {"pacs": {"stow": serve_orthanc.dicomweb}})
+    write_png(tmp_path / "a.png", seed=13)
+    response = post(server, "/api/publish", [("file", tmp_path / "a.png")], metadata={"PatientID": "PID-STOW"})
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert result["status"] == "stored", result
+    assert serve_orthanc.instance_id(result["sop_instance_uid"]) is not None

@@ -152,6 +152,18 @@ def test_capture_from_worklist_to_orthanc(
     assert {t["AccessionNumber"] for t in tags} == {"ACC-PAGE-1"}
     assert sorted(t.get("NumberOfFrames", "1") for t in tags) == ["1", "3"]
 
+    # Adding to the study now in the PACS: found by patient ID, chosen, shown in the banner.
+    page.click("#tab-studies")
+    page.fill("#studies-form input[name=patient_id]", "PID-PAGE-1")
+    page.click("#studies-form button[type=submit]")
+    page.wait_for_selector("#studies-table tbody tr")
+    assert "Wound photography" in page.locator("#studies-table").inner_text()
+    page.click("#studies-table tbody tr button")
+    assert "adding to a study in the PACS" in page.locator("#banner").inner_text()
+    assert page.locator("#results article").count() == 0  # a new patient context clears the check
+    assert page.locator("#publish-status").inner_text() == "" and not page.locator("#zip").is_visible()
+    shots.take(page, "07-study-in-pacs")
+
     # The same page on a phone screen.
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     phone.goto(open_server.url + "/")
@@ -187,3 +199,34 @@ def test_login_page(browser: Any, start_server: Any, tmp_path: Path) -> None:
     page.click("#logout-form button")
     page.wait_for_url("**/login")
     page.close()
+
+
+def test_pick_and_camera_inputs_add_pictures(browser: Any, open_server: ServerProcess, tmp_path: Path) -> None:
+    write_png(tmp_path / "picked.png", seed=21)
+    write_png(tmp_path / "camera.png", seed=22)
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(open_server.url + "/")
+    assert page.get_attribute("#camera", "capture") == "environment"
+    assert page.get_attribute("#camera", "accept") == "image/*"
+    page.set_input_files("#pick", str(tmp_path / "picked.png"))
+    page.set_input_files("#camera", str(tmp_path / "camera.png"))
+    page.wait_for_selector("#pictures li:nth-child(2)")
+    assert page.locator("#pictures .name").all_inner_texts() == ["picked.png", "camera.png"]
+    assert page.is_disabled("#convert")  # no patient yet: nothing can be converted
+    page.click("#tab-typed")
+    page.fill("#f-PatientName", "Camera^Carl")
+    page.fill("#f-PatientID", "PID-CAM")
+    page.click("#typed-form button[type=submit]")
+    page.wait_for_selector("#banner:not(.empty)")
+    page.click("#convert")
+    page.wait_for_selector("#results article:nth-child(2)")
+    assert "PID-CAM" in page.locator("#results").inner_text()
+    page.close()
+
+
+def test_the_page_loads_nothing_from_elsewhere() -> None:
+    static = REPO / "src" / "dicomify" / "serve" / "static"
+    for path in static.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert "://" not in text, f"{path.name} refers to another site"

@@ -55,7 +55,7 @@ def patient_instances(orthanc: Orthanc, patient_id: str) -> list[dict[str, Any]]
 def test_a_file_still_being_written_is_not_taken(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=1.0))
+    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=2.0))
     stop = threading.Event()
     watcher = Watcher(folder, config, stop)
     thread = threading.Thread(target=watcher.run)
@@ -129,11 +129,12 @@ def test_a_failing_pacs_keeps_the_file_until_it_is_back(tmp_path: Path, serve_or
     watcher = Watcher(folder, ServeConfig(pacs=down, metadata={"PatientID": "PID-RETRY"}))
     assert watcher.poll() == 0
     work = names(folder / WORK)
-    assert work == ["photo.png", "photo.png" + DICOM_SUFFIX]  # in hand, converted, not sent
+    assert work == ["photo.png"]  # in hand, converted, not sent
+    (made,) = (folder / WORK / ("photo.png" + DICOM_SUFFIX)).iterdir()
     assert names(folder / FAILED) == [] and names(folder / DONE) == []
     (row,) = report(folder)
     assert row["status"] == "retry" and row["message"]
-    uid = pydicom.dcmread(folder / WORK / ("photo.png" + DICOM_SUFFIX)).SOPInstanceUID
+    uid = pydicom.dcmread(made).SOPInstanceUID
     # A restart with the PACS back: the same object (same SOP Instance UID) is delivered once.
     watcher = Watcher(folder, ServeConfig(pacs=pacs(serve_orthanc), metadata={"PatientID": "PID-RETRY"}))
     assert watcher.poll() == 1
@@ -150,13 +151,15 @@ def test_restart_after_a_crash_between_sending_and_filing_does_not_store_twice(
     # The state a crash leaves: the source in hand, its object made and already sent.
     source = folder / WORK / "photo.png"
     write_png(source, seed=6)
-    dicom = folder / WORK / ("photo.png" + DICOM_SUFFIX)
+    dicom = folder / WORK / ("photo.png" + DICOM_SUFFIX) / "photo.dcm"
     convert(source, dicom, iod="photo", PatientID="PID-CRASH")
+    (folder / WORK / "photo.png.dicomify.part").mkdir()  # and a half-made one from an earlier crash
     assert next(iter(send_files([dicom], pacs(serve_orthanc)))).ok
     watcher = Watcher(folder, ServeConfig(pacs=pacs(serve_orthanc)))
     assert watcher.poll() == 1
     assert names(folder / DONE) == ["photo.png"]
     assert len(patient_instances(serve_orthanc, "PID-CRASH")) == 1
+    assert list((folder / WORK).iterdir()) == []  # nothing left in hand, no half-made objects
 
 
 def test_sigterm_finishes_the_file_in_hand_and_a_restart_does_the_rest(tmp_path: Path, serve_orthanc: Orthanc) -> None:
@@ -189,7 +192,7 @@ def test_sigterm_finishes_the_file_in_hand_and_a_restart_does_the_rest(tmp_path:
     assert "Traceback" not in stderr
     done_first = names(folder / DONE)
     assert 1 <= len(done_first) < count, "stopped before the end"
-    assert names(folder / WORK) == [], "the file in hand was finished"
+    assert list((folder / WORK).iterdir()) == [], "the file in hand was finished"
     assert sorted(done_first + [n for n in names(folder) if n.endswith(".png")]) == sorted(
         f"photo-{i}.png" for i in range(count)
     )
@@ -222,6 +225,7 @@ def test_watch_of_a_missing_folder_is_one_line(tmp_path: Path) -> None:
         ('[watch]\nfilename_pattern = "(["\n', "filename_pattern is not a regular expression"),
         ("[watch]\nsettle_seconds = 0\n", "settle_seconds: must be greater than 0"),
         ("[wach]\n", "[wach] is not a section"),
+        ('[watch]\nmanifest = "../elsewhere.csv"\n', "manifest: must be a file name in the watched folder"),
     ],
 )
 def test_bad_watch_settings(tmp_path: Path, toml: str, message: str) -> None:
@@ -254,3 +258,85 @@ def test_serve_runs_the_watch_folder_by_configuration(
     server.stop()
     assert names(folder / DONE) == ["photo.png"]
     assert len(patient_instances(serve_orthanc, "PID-SERVE-WATCH")) == 1
+
+
+def test_a_tiff_whose_pages_differ_sends_every_object(tmp_path: Path, serve_orthanc: Orthanc) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pages = [Image.fromarray(np.full((40, 50), 100, np.uint8)), Image.fromarray(np.full((30, 20), 200, np.uint8))]
+    pages[0].save(folder / "mixed.tif", save_all=True, append_images=pages[1:])
+    old = time.time() - 60
+    os.utime(folder / "mixed.tif", (old, old))
+    watcher = Watcher(folder, ServeConfig(pacs=pacs(serve_orthanc), metadata={"PatientID": "PID-PARTS"}))
+    assert watcher.poll() == 1
+    assert names(folder / DONE) == ["mixed.tif"]
+    stored = patient_instances(serve_orthanc, "PID-PARTS")
+    assert sorted((t["Rows"], t["Columns"]) for t in stored) == [("30", "20"), ("40", "50")]
+
+
+def test_an_order_number_in_the_file_name_takes_patient_and_study_from_the_worklist(
+    tmp_path: Path, serve_orthanc: Orthanc
+) -> None:
+    from net.worklist_servers import order, write_item
+
+    written = order("ACC-WATCH-9", patient_name="FOLDER^FRIDA", patient_id="PID-WATCH-9")
+    write_item(serve_orthanc.worklists, "ACC-WATCH-9", written)  # type: ignore[attr-defined]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_png(folder / "ACC-WATCH-9_scan.png", seed=10)
+    write_png(folder / "NO-SUCH-ORDER_scan.png", seed=11)
+    old = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    destination = pacs(serve_orthanc)
+    config = ServeConfig(
+        pacs=destination, worklist=destination, watch=WatchConfig(filename_pattern=r"(?P<order>[^_]+)_.*")
+    )
+    assert Watcher(folder, config).poll() == 2
+    assert names(folder / DONE) == ["ACC-WATCH-9_scan.png"]
+    assert names(folder / FAILED) == ["NO-SUCH-ORDER_scan.png"]
+    rows = {row["source"]: row for row in report(folder)}
+    assert "No scheduled procedure with accession number 'NO-SUCH-ORDER'" in rows["NO-SUCH-ORDER_scan.png"]["message"]
+    (stored,) = patient_instances(serve_orthanc, "PID-WATCH-9")
+    assert stored["PatientName"] == "FOLDER^FRIDA" and stored["AccessionNumber"] == "ACC-WATCH-9"
+    assert stored["StudyInstanceUID"] == written.StudyInstanceUID
+
+
+def test_an_order_rule_without_a_worklist_is_refused(tmp_path: Path) -> None:
+    from dicomify import DicomifyError
+
+    path = tmp_path / "c.toml"
+    path.write_text('[watch]\nfilename_pattern = "(?P<order>[^_]+)_.*"\n')
+    with pytest.raises(DicomifyError) as raised:
+        load_config(path)
+    assert "group 'order' needs a [worklist]" in str(raised.value)
+
+
+def test_a_manifest_gives_each_file_its_patient_and_unlisted_files_fail(tmp_path: Path, serve_orthanc: Orthanc) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text(
+        "file,PatientID,PatientName,AccessionNumber\n"
+        "arm.png,PID-MAN-1,Manifest^Mia,ACC-M1\n"
+        "leg.png,PID-MAN-2,Manifest^Max,ACC-M2\n"
+        "bad.png,PID-MAN-3,Manifest^Bad,\n"
+        "bad.png,PID-MAN-3,,\n",
+        encoding="utf-8",
+    )
+    for index, name in enumerate(("arm.png", "leg.png", "stray.png")):
+        write_png(folder / name, seed=30 + index)
+    (folder / "bad.png").write_bytes(b"not a picture")
+    old = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    config = ServeConfig(pacs=pacs(serve_orthanc), watch=WatchConfig(manifest="manifest.csv"))
+    assert Watcher(folder, config).poll() == 4
+    assert names(folder / DONE) == ["arm.png", "leg.png"]
+    assert names(folder / FAILED) == ["bad.png", "stray.png"]
+    assert (folder / "manifest.csv").exists()  # the manifest itself is never taken
+    rows = {row["source"]: row for row in report(folder)}
+    assert "stray.png is not listed in the manifest manifest.csv" in rows["stray.png"]["message"]
+    (mia,) = patient_instances(serve_orthanc, "PID-MAN-1")
+    assert mia["PatientName"] == "Manifest^Mia" and mia["AccessionNumber"] == "ACC-M1"
+    (max_,) = patient_instances(serve_orthanc, "PID-MAN-2")
+    assert max_["AccessionNumber"] == "ACC-M2"

@@ -106,6 +106,12 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         help="decompression-bomb limit in pixels per frame (default: Pillow's, about 89 million)",
     )
     group.add_argument(
+        "--max-frames", type=int, help="most frames (animation frames, TIFF pages) in one object (default 10000)"
+    )
+    group.add_argument(
+        "--max-bytes", type=int, help="most decoded pixel bytes in one object (default 1 GiB; never over 4 GiB)"
+    )
+    group.add_argument(
         "--pdf-as-images",
         action="store_true",
         help="render PDF pages (at --dpi, default 150) into a multi-frame Secondary Capture "
@@ -252,6 +258,8 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             dpi=args.dpi,
             page=args.page,
             max_pixels=args.max_pixels,
+            max_frames=args.max_frames,
+            max_bytes=args.max_bytes,
             all_images=args.all_images,
             pdf_as_images=args.pdf_as_images,
             video=VideoKind(args.video),

@@ -80,7 +80,7 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
         type=float,
         metavar="SECONDS",
         default=30.0,
-        help="timeout for connecting and for every answer (default 30)",
+        help="deadline for each exchange: connecting, sending and the whole answer (default 30; +1 s per MB sent)",
     )
     group.add_argument(
         "--retries",
@@ -315,8 +315,10 @@ def run_send(args: argparse.Namespace) -> int:
         committed = ""
         if args.commit:
             committed = f", {counts[SendStatus.COMMITTED]} committed, {counts[SendStatus.UNCOMMITTED]} not committed"
+        stored = sum(counts[status] for status in (SendStatus.STORED, SendStatus.STORED_DECODED))
+        stored += counts[SendStatus.COMMITTED] + counts[SendStatus.UNCOMMITTED]  # stored, then asked to commit
         print(
-            f"{total} file(s): {counts[SendStatus.STORED] + counts[SendStatus.STORED_DECODED]} stored"
+            f"{total} file(s): {stored} stored"
             f" ({counts[SendStatus.STORED_DECODED]} decoded first){committed}, {counts[SendStatus.SKIPPED]} skipped,"
             f" {counts[SendStatus.FAILED]} failed, {counts[SendStatus.UNCONFIRMED]} unconfirmed, to {destination}.",
             file=sys.stderr,

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError
+from ._limits import check_record_count
 from ._size import DEFAULT_DPI, DEFAULT_MAX_PIXELS
 from ._sniff import is_emf, is_wmf
 
@@ -42,6 +43,7 @@ def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | Non
     from ._wmf import render_wmf
 
     head = bytes(data[:64])
+    check_record_count(bytes(data), emf=is_emf(head))
     try:
         if is_emf(head):
             return render_emf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "EMF"

@@ -74,7 +74,9 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
     else:
         colors_used = struct.unpack_from("<I", bmi, 32)[0]
         if bit_count <= 8:
-            palette_entries = colors_used or (1 << bit_count)
+            # biClrUsed beyond 2**bitcount is a damaged header (a 96-byte file declaring 2**28
+            # entries asked for gigabytes): a palette never has more entries than indices.
+            palette_entries = min(colors_used, 1 << bit_count) if colors_used else 1 << bit_count
         palette_bytes = palette_entries * 4
         if compression == BI_BITFIELDS and header_size == 40:
             palette_bytes += 12

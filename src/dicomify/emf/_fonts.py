@@ -115,7 +115,9 @@ def _system(face: str, bold: bool, italic: bool) -> skia.Typeface | None:
     wanted = face.strip().lower()
     if family != wanted and family not in _METRIC_ALIASES.get(wanted, ()):
         return None  # fontconfig's best guess for a missing face: our own fallback is better
-    return _loader().makeFromFile(str(match["file"]), int(match.get("index") or 0))
+    # None when skia cannot load the file (a bitmap-only font): the fallback takes over.
+    loaded: skia.Typeface | None = _loader().makeFromFile(str(match["file"]), int(match.get("index") or 0))
+    return loaded
 
 
 @functools.lru_cache(maxsize=16)

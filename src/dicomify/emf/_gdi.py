@@ -87,6 +87,8 @@ _COSMETIC_DASHES = {
     PS_DASHDOT: (9.0, 6.0, 3.0, 6.0),
     PS_DASHDOTDOT: (9.0, 3.0, 3.0, 3.0, 3.0, 3.0),
 }
+# Output pixels per band of an exact raster-operation blit (4 MB of RGBA per layer).
+_BLIT_BAND_PIXELS = 1 << 20
 # Points per piece when a long solid polyline is stroked piecewise.
 _CHUNK = 1000
 # 8x8 hatch patterns (HS_HORIZONTAL .. HS_DIAGCROSS), one byte per row, MSB left.
@@ -844,7 +846,49 @@ class Device:
         bounds = rect.computeTightBounds().roundOut()
         if not bounds.intersect(skia.IRect.MakeWH(self.width, self.height)):
             return
-        x0, y0, w, h = bounds.x(), bounds.y(), bounds.width(), bounds.height()
+        brush: skia.Paint | None = None
+        if _rop.uses_pattern(code) or _rop.uses_pattern(back):
+            brush = self.brush_paint(mix=False)
+            if brush is None:  # a null brush paints nothing
+                return
+            brush.setAntiAlias(False)
+            brush.setBlendMode(skia.BlendMode.kSrc)
+        if (_rop.uses_source(code) or _rop.uses_source(back)) and source is None:
+            return
+
+        def image_of(bitmap: tuple[np.ndarray, tuple[float, float, float, float]] | None) -> skia.Image | None:
+            if bitmap is None:
+                return None
+            rgba = np.ascontiguousarray(_opaque_rgba(bitmap[0]))
+            return skia.Image.fromarray(rgba, colorType=skia.kRGBA_8888_ColorType)
+
+        source_image = image_of(source) if _rop.uses_source(code) or _rop.uses_source(back) else None
+        mask_image = image_of(mask)
+        x0, w = bounds.x(), bounds.width()
+        # In bands of rows, so that a page-sized blit on a large canvas needs a few
+        # megabytes at a time rather than several copies of the canvas.
+        rows = max(1, _BLIT_BAND_PIXELS // w)
+        for y0 in range(bounds.y(), bounds.bottom(), rows):
+            h = min(rows, bounds.bottom() - y0)
+            self._raster_band(
+                (x0, y0, w, h), rect, code, back, brush, (source_image, source), (mask_image, mask), dest, device_dest
+            )
+        self.drew = True
+
+    def _raster_band(
+        self,
+        band: tuple[int, int, int, int],
+        rect: skia.Path,
+        code: int,
+        back: int,
+        brush: skia.Paint | None,
+        source: tuple[skia.Image | None, tuple[np.ndarray, tuple[float, float, float, float]] | None],
+        mask: tuple[skia.Image | None, tuple[np.ndarray, tuple[float, float, float, float]] | None],
+        dest: tuple[float, float, float, float],
+        device_dest: bool,
+    ) -> None:
+        """One band of rows of :meth:`raster_blit`, in output pixels (x, y, width, height)."""
+        x0, y0, w, h = band
         clip = self.state.clip
 
         def layer(draw: Callable[[skia.Canvas], None]) -> np.ndarray:
@@ -860,45 +904,33 @@ class Device:
             surface.readPixels(info, out, w * 4)
             return out
 
+        def sampled(image: skia.Image, src: tuple[float, float, float, float]) -> np.ndarray:
+            paint = skia.Paint(BlendMode=skia.BlendMode.kSrc)
+
+            def draw(canvas: skia.Canvas) -> None:
+                self._draw_image(canvas, image, dest, src, paint, skia.FilterMode.kNearest, device_dest)
+
+            return layer(draw)[..., :3]
+
         coverage = layer(lambda c: c.drawPath(rect, skia.Paint(Color=skia.ColorWHITE)))[..., 3] >= 128
         if not coverage.any():
             return
-        zeros = np.zeros((h, w, 3), np.uint8)
-        pattern = source_px = zeros
-        if _rop.uses_pattern(code) or _rop.uses_pattern(back):
-            paint = self.brush_paint(mix=False)
-            if paint is None:  # a null brush paints nothing
-                return
-            paint.setAntiAlias(False)
-            paint.setBlendMode(skia.BlendMode.kSrc)
-            pattern = layer(lambda c: c.drawPath(rect, paint))[..., :3]
-        def sampled(bitmap: tuple[np.ndarray, tuple[float, float, float, float]]) -> np.ndarray:
-            rgba, src = bitmap
-            image = skia.Image.fromarray(
-                np.ascontiguousarray(_opaque_rgba(rgba)),
-                colorType=skia.kRGBA_8888_ColorType,
-            )
-            paint = skia.Paint(BlendMode=skia.BlendMode.kSrc)
-            return layer(
-                lambda c: self._draw_image(c, image, dest, src, paint, skia.FilterMode.kNearest, device_dest)
-            )[..., :3]
-
-        if _rop.uses_source(code) or _rop.uses_source(back):
-            if source is None:
-                return
-            source_px = sampled(source)
+        pattern = source_px = np.zeros((h, w, 3), np.uint8)
+        if brush is not None:
+            pattern = layer(lambda c: c.drawPath(rect, brush))[..., :3]
+        if source[0] is not None and source[1] is not None:
+            source_px = sampled(source[0], source[1][1])
         info = skia.ImageInfo.Make(w, h, skia.kRGBA_8888_ColorType, skia.kPremul_AlphaType)
         canvas_px = np.empty((h, w, 4), np.uint8)
         self.surface.readPixels(info, canvas_px, w * 4, x0, y0)
         result = _rop.apply(code, pattern, source_px, canvas_px[..., :3])
-        if mask is not None:
-            foreground = sampled(mask).mean(axis=-1, keepdims=True) >= 128
+        if mask[0] is not None and mask[1] is not None:
+            foreground = sampled(mask[0], mask[1][1]).mean(axis=-1, keepdims=True) >= 128
             background = _rop.apply(back, pattern, source_px, canvas_px[..., :3])
             result = np.where(foreground, result, background)
         canvas_px[..., :3] = np.where(coverage[..., None], result, canvas_px[..., :3])
         canvas_px[..., 3] = 255  # the canvas is opaque (drawn over white)
         self.canvas.writePixels(info, canvas_px, w * 4, x0, y0)
-        self.drew = True
 
     # -- text ------------------------------------------------------------------------------
 

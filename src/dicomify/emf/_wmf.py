@@ -290,7 +290,9 @@ class _WmfPlayer:
         elif func == 0x02FB:
             self.add_object(logfont(self.data, off + 6, wide=False))
         elif func == 0x0142:  # DIBCreatePatternBrush
-            _style, usage = p(2, "H")
+            style, usage = p(2, "H")
+            if style == _gdi.BS_PATTERN:  # MS-WMF 2.3.4.8: the table is RGB whatever ColorUsage says
+                usage = DIB_RGB_COLORS
             try:
                 pattern = self.dib(off, off + 10, off + size * 2, usage)
             except CorruptImageError:

@@ -165,8 +165,12 @@ def _encapsulate(frames: tuple[bytes, ...]) -> bytes:
     return b"".join([table, *parts])
 
 
-def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> None:
-    """Add Pixel Data to ``ds`` and set the transfer syntax it is encoded with."""
+def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression, stream: bool = False) -> None:
+    """Add Pixel Data to ``ds`` and set the transfer syntax it is encoded with.
+
+    ``stream`` produces native pixels only while they are written, whatever their size
+    (for the many objects of one source, which must not all sit in memory at once).
+    """
     encapsulated = picture.encapsulated
     if encapsulated is not None:
         ds.PixelData = _encapsulate(encapsulated.fragments)
@@ -181,7 +185,7 @@ def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> N
         return
     if picture.frames is None:
         raise DicomifyError("the picture has no pixels to store")
-    ds["PixelData"] = _pixel_data_element(picture)
+    ds["PixelData"] = _pixel_data_element(picture, stream)
     if compression is Compression.NONE:
         return
     uid = _COMPRESSION_UIDS[compression]
@@ -191,12 +195,12 @@ def set_pixel_data(ds: Dataset, picture: Picture, compression: Compression) -> N
         raise DicomifyError(f"{compression.value} compression failed: {error}") from error
 
 
-def _pixel_data_element(picture: Picture):  # type: ignore[no-untyped-def]
+def _pixel_data_element(picture: Picture, stream: bool = False):  # type: ignore[no-untyped-def]
     from pydicom.dataelem import DataElement
 
     vr = "OW" if picture.layout.bits_allocated == 16 else "OB"
     total = picture.layout.frame_bytes * picture.number_of_frames
-    if picture.number_of_frames > 1 or total > STREAM_THRESHOLD:
+    if stream or picture.number_of_frames > 1 or total > STREAM_THRESHOLD:
         return DataElement(0x7FE00010, vr, FrameStream(picture))
     assert picture.frames is not None
     data = b"".join(_frame_bytes(frame, picture.layout) for frame in picture.frames())

@@ -136,6 +136,32 @@ def _normalise(keyword: str, vr: str, value: Any) -> Any:
     return value
 
 
+# Backslash separates values in every string VR but these, where it is a character
+# (PS3.5 6.2); the text VRs also allow the controls CR, LF and FF (PS3.5 Table 6.2-1;
+# ESC too, for ISO 2022 code extensions, which dicomify never writes).
+_BACKSLASH_ALLOWED = ("LT", "ST", "UT", "UR")
+_TEXT = ("LT", "ST", "UT")
+_FORMAT_CONTROLS = "\r\n\f"
+
+
+def _check_characters(keyword: str, vr: str, value: str) -> None:
+    """Refuse what passes pydicom's VR check but breaks the file: a backslash in a
+    single-valued string (read back as two values) and control characters outside text."""
+    from pydicom.datadict import dictionary_VM
+
+    if "\\" in value and vr not in _BACKSLASH_ALLOWED and dictionary_VM(keyword) == "1":
+        raise MetadataError(
+            f"{keyword} {value!r} contains a backslash, DICOM's value separator (PS3.5 6.2), "
+            f"but {keyword} holds one value"
+        )
+    allowed = _FORMAT_CONTROLS if vr in _TEXT else ""
+    bad = sorted({c for c in value if (ord(c) < 0x20 or ord(c) == 0x7F) and c not in allowed})
+    if bad:
+        named = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        where = "only CR, LF and FF are allowed in" if allowed else "no control characters are allowed in"
+        raise MetadataError(f"{keyword} {value!r} contains control characters ({named}); {where} {vr} (PS3.5 6.2)")
+
+
 def _check_date(keyword: str, value: str) -> None:
     try:
         dt.datetime.strptime(value, "%Y%m%d")
@@ -173,6 +199,7 @@ def validate(metadata: Mapping[str, Any]) -> Metadata:
             if not isinstance(value, str):
                 raise MetadataError(f"{keyword} must be text, not {type(raw).__name__}")
             if value:
+                _check_characters(keyword, vr, value)
                 try:
                     validate_value(vr, value, pydicom_config.RAISE)
                 except ValueError as error:

@@ -168,6 +168,13 @@ def build_dataset(
         ``elements`` holds an element dicomify sets itself.
     """
     sop_class = sop_class_for(picture, options.iod)
+    modality = metadata.get("Modality")
+    if options.iod is Iod.PHOTOGRAPHIC and modality and modality != "XC":
+        # PS3.3 A.32.4: a VL Photographic Image is an external-camera photograph, Modality XC.
+        raise MetadataError(
+            f"Modality {modality!r} is not allowed in a VL Photographic Image, which requires XC "
+            "(use the default Secondary Capture for other modalities)"
+        )
     now = now or dt.datetime.now()
     unicode = needs_unicode(metadata.values()) or (elements is not None and needs_unicode_in(elements))
     facts = _Facts(picture, metadata, sop_class, now, picture.content_datetime or now, unicode)

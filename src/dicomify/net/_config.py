@@ -83,8 +83,9 @@ class TLSOptions:
 class DicomDestination:
     """A DICOM Storage SCP reached by C-STORE (and C-ECHO).
 
-    ``timeout`` bounds connecting, association negotiation and each DIMSE
-    response (seconds). A failed association is tried ``retries`` more times,
+    ``timeout`` (seconds) is the deadline of each exchange: connecting,
+    association negotiation and the whole DIMSE answer, plus one second per MB
+    sent. A failed association is tried ``retries`` more times,
     waiting ``backoff``, then twice that, and so on.
     """
 
@@ -163,7 +164,7 @@ class StowDestination:
     def __repr__(self) -> str:
         hidden = {"password": self.password, "token": self.token}
         shown = ", ".join(
-            f"{name}={'***' if hidden.get(name) else repr(getattr(self, name))}"
+            f"{name}={repr('***') if hidden.get(name) else repr(getattr(self, name))}"
             for name in self.__dataclass_fields__
             if name != "url"
         )
@@ -259,7 +260,10 @@ def worklist_destination(
             raise NetworkError(f"The worklist port {settings['port']!r} is not a number.") from None
     timeout = settings.pop("timeout", None)
     if timeout is not None and "timeout" not in options:
-        options["timeout"] = float(timeout)
+        try:
+            options["timeout"] = float(timeout)
+        except (TypeError, ValueError):
+            raise NetworkError(f"The worklist timeout {timeout!r} is not a number of seconds.") from None
     return DicomDestination(**settings, **options)
 
 

@@ -6,16 +6,42 @@ only ever sees the :class:`~dicomify.picture.Picture` a reader returns.
 
 from __future__ import annotations
 
+import logging
+import struct
 import threading
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import CorruptImageError, UnsupportedFormatError
-from ..options import ConvertOptions
-from ..picture import Document, Picture, Video
+from PIL import Image
 
-__all__ = ["Reader", "read_picture", "register"]
+from ..errors import CorruptImageError, DicomifyError, ImageTooLargeError, UnsupportedFormatError
+from ..options import ConvertOptions
+from ..picture import Document, Frame, Picture, Video
+from .opening import check_object
+
+__all__ = ["DECODER_FAILURES", "Reader", "decoding", "read_picture", "register"]
+
+logger = logging.getLogger(__name__)
+
+# What decoder libraries (Pillow, tifffile, imagecodecs, zlib ...) raise for data they
+# cannot decode. Caught around the read stage only, frames included: the builder and the
+# encoder get no such net, so a bug there is a traceback, not "cannot be decoded".
+# (imagecodecs' DeflateError, PngError ... derive from RuntimeError.)
+DECODER_FAILURES = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OSError,
+    EOFError,
+    SyntaxError,
+    struct.error,
+    zlib.error,
+    RuntimeError,
+)
 
 # How many leading bytes a sniffer gets to look at.
 SNIFF_BYTES = 64
@@ -56,15 +82,70 @@ def _readers() -> list[Reader]:
     return _READERS
 
 
+@contextmanager
+def decoding() -> Iterator[None]:
+    """The read stage's safety net: a decoder library's failure becomes one clear error.
+
+    Each reader maps the failures it expects to typed errors naming the reason; this
+    catches what a decoder raises beyond those. Never wrap the builder or the encoder.
+    """
+    try:
+        yield
+    except DicomifyError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(f"Pillow refuses the picture as a decompression bomb ({error})") from None
+    except DECODER_FAILURES as error:
+        logger.debug("unexpected decoder failure", exc_info=True)
+        raise CorruptImageError(
+            f"the picture is damaged in a way its reader does not recognise ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _guard_frames(picture: Picture) -> None:
+    """Decode the frames under the safety net, exactly as many as the picture announces."""
+    frames = picture.frames
+    if frames is None:
+        return
+    announced = picture.number_of_frames
+
+    def guarded() -> Iterator[Frame]:
+        produced = 0
+        with decoding():
+            for frame in frames():
+                if produced == announced:
+                    raise CorruptImageError(f"the picture holds more frames than the {announced} it announced")
+                produced += 1
+                yield frame
+        if produced < announced:
+            raise CorruptImageError(f"only {produced} of the {announced} frames the picture announces can be read")
+
+    picture.frames = guarded
+
+
 def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Document | Video:
-    """Read a seekable binary stream into a Picture (or a Document: PDF), choosing the reader by content."""
+    """Read a seekable binary stream into a Picture (or a Document: PDF; a Video), choosing the reader by content.
+
+    Limits (``max_frames``, ``max_bytes``) are checked on the result before any frame
+    beyond the first is decoded; decoder failures, now or while the frames are taken,
+    are CorruptImageError.
+    """
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
     if not head:
         raise CorruptImageError("the file is empty (0 bytes)")
     for reader in _readers():
         if reader.sniff(head):
-            return reader.read(stream, options)
+            with decoding():
+                picture = reader.read(stream, options)
+            if isinstance(picture, (Document, Video)):
+                return picture  # kept as encoded: no frames to decode here
+            for part in picture.parts:  # each part is one DICOM object
+                check_object(part.number_of_frames, part.layout.frame_bytes, options)
+                _guard_frames(part)
+            if len(picture.parts) > 1:  # and the frames of all of them together
+                check_object(sum(part.number_of_frames for part in picture.parts), 0, options)
+            return picture
     raise UnsupportedFormatError(
         "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF, PDF or video: MP4, MOV, MPEG-2)"
     )

@@ -185,9 +185,7 @@ def parse_apng(data: bytes) -> Animation | None:
         raise CorruptImageError("the PNG has no valid IHDR chunk")
     width, height = struct.unpack(">II", ihdr[:8])
     valid = tuple(
-        f
-        for f in frames
-        if f.width > 0 and f.height > 0 and f.x + f.width <= width and f.y + f.height <= height
+        f for f in frames if f.width > 0 and f.height > 0 and f.x + f.width <= width and f.y + f.height <= height
     )
     if len(valid) != len(frames):
         # A frame outside the canvas ends the animation for browsers too.

@@ -42,9 +42,7 @@ CIELAB, ICCLAB, ITULAB = 8, 9, 10
 _ITU_DEFAULT = (0.0, 100.0, -85.0, 85.0, -75.0, 125.0)
 
 
-def lab_values(
-    samples: np.ndarray, photometric: int, decode: Sequence[float] | None = None
-) -> np.ndarray:
+def lab_values(samples: np.ndarray, photometric: int, decode: Sequence[float] | None = None) -> np.ndarray:
     """L*, a*, b* as float64 from a TIFF's stored samples (H×W×3, uint8 or uint16).
 
     CIELab stores L* unsigned and a*, b* as signed integers (1/256 per unit at 16 bits);
@@ -98,17 +96,17 @@ def ycbcr_to_rgb(
     ``reference`` is ReferenceBlackWhite (tag 532, default full range).
     """
     full = float(np.iinfo(ycbcr.dtype).max)
-    red, green, blue = tuple(coefficients) if coefficients is not None and len(coefficients) == 3 else (
-        0.299,
-        0.587,
-        0.114,
+    red, green, blue = (
+        tuple(coefficients)
+        if coefficients is not None and len(coefficients) == 3
+        else (
+            0.299,
+            0.587,
+            0.114,
+        )
     )
     half = (full + 1) / 2
-    ref = (
-        tuple(reference)
-        if reference is not None and len(reference) == 6
-        else (0.0, full, half, full, half, full)
-    )
+    ref = tuple(reference) if reference is not None and len(reference) == 6 else (0.0, full, half, full, half, full)
     values = ycbcr.astype(np.float64)
     # TIFF 6.0 section 21: scale each component onto the code range from its references.
     y = (values[..., 0] - ref[0]) * full / (ref[1] - ref[0])

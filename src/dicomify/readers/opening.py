@@ -13,16 +13,22 @@ from ..errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatErr
 from ..options import ConvertOptions
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_FRAMES",
     "DEFAULT_MAX_PIXELS",
+    "MAX_PIXEL_DATA_BYTES",
     "MAX_DICOM_SIDE",
     "bomb_error",
+    "check_object",
     "check_size",
     "datetime_of_exif",
     "exif_datetime",
     "exif_orientation",
     "load",
+    "max_frames",
     "open_image",
     "pixel_limit",
+    "seek",
     "upright",
 ]
 
@@ -38,6 +44,12 @@ _ORIENTATION = 0x0112
 # Pillow's own default decompression-bomb limit, as a constant of ours: the limit a
 # conversion uses never depends on (nor changes) the process-wide Image.MAX_IMAGE_PIXELS.
 DEFAULT_MAX_PIXELS = 89_478_485
+# Frames per object (animation frames, TIFF pages) and decoded bytes per object, unless
+# raised: a few hundred bytes of GIF or WebP can otherwise ask for gigabytes.
+DEFAULT_MAX_FRAMES = 10_000
+DEFAULT_MAX_BYTES = 1 << 30
+# Native Pixel Data has a 32-bit length, even (PS3.5 7.1.1): no option can go beyond it.
+MAX_PIXEL_DATA_BYTES = 0xFFFFFFFE
 
 # The Pillow plugin that reads each format named in ``open_image(formats=...)``.
 _PLUGINS = {
@@ -54,6 +66,33 @@ _PLUGINS = {
 def pixel_limit(options: ConvertOptions) -> int:
     """The decompression-bomb limit in pixels per frame (``max_pixels`` or the default)."""
     return options.max_pixels if options.max_pixels is not None else DEFAULT_MAX_PIXELS
+
+
+def max_frames(options: ConvertOptions) -> int:
+    """Frames allowed in one object (``max_frames`` or the default)."""
+    return options.max_frames if options.max_frames is not None else DEFAULT_MAX_FRAMES
+
+
+def check_object(frames: int, frame_bytes: int, options: ConvertOptions) -> None:
+    """Refuse, before decoding, an object with too many frames or too many decoded bytes."""
+    frame_limit = max_frames(options)
+    if frames > frame_limit:
+        raise ImageTooLargeError(
+            f"the picture has {frames} frames, more than the limit of {frame_limit} "
+            "(raise it with --max-frames if the picture is trusted)"
+        )
+    total = frames * frame_bytes
+    if total > MAX_PIXEL_DATA_BYTES:
+        raise ImageTooLargeError(
+            f"{frames} frame(s) of {frame_bytes} bytes make {total} bytes of pixel data, beyond the "
+            f"{MAX_PIXEL_DATA_BYTES} bytes (4 GiB) a DICOM object can hold (convert one page with --page N)"
+        )
+    byte_limit = options.max_bytes if options.max_bytes is not None else DEFAULT_MAX_BYTES
+    if total > byte_limit:
+        raise ImageTooLargeError(
+            f"{frames} frame(s) of {frame_bytes} bytes decode to {total} bytes, more than the limit of "
+            f"{byte_limit} (raise it with --max-bytes if the picture is trusted)"
+        )
 
 
 def check_size(width: int, height: int, options: ConvertOptions, frames: int = 1) -> None:
@@ -120,7 +159,17 @@ def open_image(stream: BinaryIO, options: ConvertOptions, formats: list[str] | N
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise CorruptImageError(f"the picture is damaged ({error})") from error
     check_size(image.width, image.height, options)
+    check_object(1, image.width * image.height * _output_bytes_per_pixel(image.mode), options)
     return image
+
+
+def _output_bytes_per_pixel(mode: str) -> int:
+    """Bytes per pixel of the DICOM frame a Pillow mode becomes (palettes counted as RGB)."""
+    if mode in ("1", "L", "LA", "La"):
+        return 1
+    if mode.startswith("I"):
+        return 2
+    return 3
 
 
 def load(image: Image.Image) -> Image.Image:
@@ -132,6 +181,16 @@ def load(image: Image.Image) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
         raise CorruptImageError(f"the picture is damaged or truncated ({error})") from error
     return image
+
+
+def seek(image: Image.Image, frame: int) -> None:
+    """``image.seek(frame)``, Pillow's failures while moving between frames made ours."""
+    try:
+        image.seek(frame)
+    except Image.DecompressionBombError as error:  # a GIF frame growing the canvas
+        raise bomb_error(error) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:  # e.g. APNG sequence errors
+        raise CorruptImageError(f"frame {frame} of the picture is damaged ({error})") from error
 
 
 def exif_orientation(image: Image.Image) -> int:

@@ -16,18 +16,31 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
 
-from ..errors import CorruptImageError
+from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Picture, frames_of
+from ..picture import FrameLayout, Picture, frames_of
 from . import Reader, register
 from .apng import parse_apng
 from .bmp_bitfields import parse_bitfields
-from .opening import check_size, exif_datetime, exif_orientation, load, open_image, upright
+from .headers import Animation, scan_animation
+from .opening import (
+    check_object,
+    check_size,
+    exif_datetime,
+    exif_orientation,
+    load,
+    max_frames,
+    open_image,
+    seek,
+    upright,
+)
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
 
 _PNG = b"\x89PNG\r\n\x1a\n"
+# Objects made from one animation whose canvas grows (see _read_animation).
+_MAX_CANVAS_SIZES = 64
 _FORMATS = {"PNG": "PNG", "BMP": "BMP", "DIB": "BMP", "GIF": "GIF", "WEBP": "WebP"}
 
 
@@ -99,18 +112,30 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         picture = _read_bitfield_bmp(stream, options)
         if picture is not None:
             return picture
+    scan = None
+    if head[:6] in (b"GIF87a", b"GIF89a") or head[8:12] == b"WEBP":
+        # Counted and sized from the headers, before Pillow allocates a canvas (WebP does
+        # so while opening) or walks every frame (GIF's n_frames).
+        data = stream.read()
+        stream.seek(0)
+        scan = scan_animation(data, "GIF" if head.startswith(b"GIF") else "WebP", limit=max_frames(options))
+        if scan.width and scan.height:
+            # GIF frames may grow the canvas past the logical screen: the largest counts.
+            check_size(scan.width, scan.height, options)
+            frames = 1 if options.page is not None else max(1, scan.frames)
+            check_object(frames, scan.width * scan.height * 3, options)
     image = open_image(stream, options, formats=list(_FORMATS))
-    source_format = "APNG" if image.format == "PNG" and getattr(image, "n_frames", 1) > 1 else _FORMATS.get(
+    frame_count = max(1, scan.frames) if scan is not None else getattr(image, "n_frames", 1)
+    source_format = "APNG" if image.format == "PNG" and frame_count > 1 else _FORMATS.get(
         image.format or "", image.format or "picture"
     )
-    frame_count = getattr(image, "n_frames", 1)
     if options.page is not None:
         if not 0 <= options.page < frame_count:
             raise CorruptImageError(f"there is no frame {options.page} (the picture has {frame_count})")
     if frame_count > 1 and options.page is None:
-        return _read_animation(stream, image, source_format, frame_count, options)
+        return _read_animation(stream, image, source_format, frame_count, scan, options)
     if options.page:
-        image.seek(options.page)
+        seek(image, options.page)
     return picture_from_image(load(image), source_format, options)
 
 
@@ -128,9 +153,18 @@ def picture_from_image(image: Image.Image, source_format: str, options: ConvertO
 
 
 def _read_animation(
-    stream: BinaryIO, image: Image.Image, source_format: str, frame_count: int, options: ConvertOptions
+    stream: BinaryIO,
+    image: Image.Image,
+    source_format: str,
+    frame_count: int,
+    scan: Animation | None,
+    options: ConvertOptions,
 ) -> Picture:
-    check_size(image.width, image.height, options, frame_count)
+    """GIF/WebP frames as the viewer shows them, each decoded once per pass.
+
+    Frame sizes and times come from the headers (``scan``), so nothing is decoded before
+    the encoder asks for the frames, one at a time.
+    """
     stream.seek(0)
     data = stream.read()
     formats = [image.format or "GIF"]
@@ -139,13 +173,13 @@ def _read_animation(
         # A fresh image per pass: Pillow loses a palette when it seeks back to frame 0.
         return open_image(io.BytesIO(data), options, formats=formats)
 
-    durations: list[float] = []
-    sizes: list[tuple[int, int]] = []
-    for frame in ImageSequence.Iterator(fresh()):
-        load(frame)  # WebP sets the duration only once the frame is loaded
-        durations.append(float(frame.info.get("duration", 0) or 0))
-        sizes.append(frame.size)
-        check_size(frame.width, frame.height, options)
+    if scan is not None and scan.frames == frame_count and scan.sizes:
+        durations = list(scan.durations)
+        sizes = list(scan.sizes)
+    else:
+        durations, sizes = [0.0] * frame_count, [image.size] * frame_count
+    for width, height in dict.fromkeys(sizes):
+        check_size(width, height, options)
     # Frames that grow the canvas cannot share one object with the frames before them:
     # each run of one canvas size is one object, all in one series.
     runs: list[tuple[int, int]] = []
@@ -155,12 +189,19 @@ def _read_animation(
         else:
             runs.append((index, index + 1))
 
+    if len(runs) > _MAX_CANVAS_SIZES:
+        # Each object decodes the animation from its start: keep that bounded.
+        raise UnsupportedFormatError(
+            f"the animation's canvas changes size {len(runs) - 1} times (at most "
+            f"{_MAX_CANVAS_SIZES - 1} are converted, one object per size); convert one frame with --page N"
+        )
+
     def frames_of_run(start: int, stop: int) -> Callable[[], Iterator[np.ndarray]]:
         def frames() -> Iterator[np.ndarray]:
-            for index, frame in enumerate(ImageSequence.Iterator(fresh())):
-                if index >= stop:
-                    break
-                load(frame)
+            animation = fresh()
+            for index in range(stop):
+                seek(animation, index)
+                frame = load(animation)
                 if index >= start:
                     rgba = np.asarray(frame.convert("RGBA"))
                     yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
@@ -169,14 +210,16 @@ def _read_animation(
 
     parts = []
     for start, stop in runs:
-        frames = frames_of_run(start, stop)
+        width, height = sizes[start]
+        layout = FrameLayout(height, width, 3, 8, 8, "RGB")
+        check_object(stop - start, layout.frame_bytes, options)
         times = tuple(durations[start:stop])
         parts.append(
             Picture(
                 source_format=source_format,
-                layout=layout_of(next(frames())),
+                layout=layout,
                 number_of_frames=stop - start,
-                frames=frames,
+                frames=frames_of_run(start, stop),
                 icc_profile=image.info.get("icc_profile"),
                 frame_times_ms=times if any(times) else None,
             )
@@ -221,6 +264,13 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
     if animation is None:
         return None
     check_size(animation.width, animation.height, options)
+    for frame in animation.frames:  # APNG 4.2: frames lie inside the canvas
+        if frame.x + frame.width > animation.width or frame.y + frame.height > animation.height:
+            raise CorruptImageError(
+                f"an APNG frame ({frame.width}x{frame.height} at {frame.x},{frame.y}) lies outside "
+                f"the {animation.width}x{animation.height} canvas"
+            )
+    check_object(len(animation.frames), animation.width * animation.height * 3, options)
     # Keep the frames that decode, as browsers do with a damaged or miscounted APNG.
     decodable = 0
     try:

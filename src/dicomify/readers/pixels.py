@@ -62,6 +62,11 @@ def value_range_window(low: float, high: float) -> tuple[float, float]:
     return (low + high + 1) / 2, width
 
 
+# Alpha is blended this many pixels at a time, so the wide temporaries stay small
+# whatever the picture's size (a whole-picture int64 blend peaked at ~23x the frame).
+_BLEND_PIXELS = 1 << 20
+
+
 def composite_alpha(
     color: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int], full: int | None = None
 ) -> np.ndarray:
@@ -69,17 +74,31 @@ def composite_alpha(
 
     Exact integer arithmetic with rounding, so opaque pixels are unchanged and
     fully transparent ones become exactly the background. ``full`` is the largest
-    sample value (the type's maximum unless the samples have fewer bits).
+    sample value (the type's maximum unless the samples have fewer bits). The sums fit
+    the next wider unsigned type (8-bit: at most 255 * 255 + 127 < 2**16; 16-bit:
+    < 2**32), and are formed a block of rows at a time, so memory stays near the output.
     """
     full = full or int(np.iinfo(color.dtype).max)
+    wide = np.uint16 if color.dtype == np.uint8 else np.uint32
     if color.ndim == 2:
-        bg_value: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=np.int64)
-        a = alpha.astype(np.int64)
+        bg: np.ndarray = np.asarray(round(_luma(background) * full / 255), dtype=wide)
     else:
-        bg_value = np.asarray([round(c * full / 255) for c in background], dtype=np.int64)
-        a = alpha.astype(np.int64)[..., None]
-    blended = (color.astype(np.int64) * a + bg_value * (full - a) + full // 2) // full
-    return blended.astype(color.dtype)
+        bg = np.asarray([round(c * full / 255) for c in background], dtype=wide)
+    out = np.empty_like(color)
+    width = color.shape[1] if color.ndim > 1 else 1
+    rows = max(1, _BLEND_PIXELS // max(1, width))
+    for top in range(0, color.shape[0], rows):
+        a = alpha[top : top + rows].astype(wide)
+        if color.ndim == 3:
+            a = a[..., None]
+        blended: np.ndarray = color[top : top + rows].astype(wide)
+        np.multiply(blended, a, out=blended)
+        np.subtract(full, a, out=a)  # a now holds 1 - alpha
+        np.add(blended, a * bg, out=blended)
+        np.add(blended, full // 2, out=blended, casting="unsafe")
+        np.floor_divide(blended, full, out=blended, casting="unsafe")
+        out[top : top + rows] = blended
+    return out
 
 
 def composite_associated(

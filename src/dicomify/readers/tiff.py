@@ -36,7 +36,8 @@ from ..options import ConvertOptions
 from ..picture import Picture
 from . import Reader, register
 from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, ycbcr_to_rgb
-from .opening import check_size
+from .headers import tiff_page_count
+from .opening import check_object, check_size, max_frames
 from .pixels import (
     composite_alpha,
     composite_associated,
@@ -226,12 +227,24 @@ def _datetime(page: Any) -> dt.datetime | None:
         return None
 
 
+def _pages(tiff: Any, count: int) -> Iterator[Any]:
+    """The first ``count`` pages, by index (iterating ``tiff.pages`` can loop forever)."""
+    for index in range(count):
+        try:
+            yield tiff.pages[index]
+        except IndexError:  # tifffile stopped earlier, at a damaged IFD
+            return
+
+
 def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     import tifffile
 
+    # The IFD chain is walked first, ending on a loop (tifffile iterates a looping chain
+    # forever) and at twice the frame limit (reduced-resolution pages come in pairs).
+    count = tiff_page_count(stream, limit=2 * max_frames(options))
     try:
         tiff = tifffile.TiffFile(stream)
-        pages = [page for page in tiff.pages if not (int(getattr(page, "subfiletype", 0)) & 1)]
+        pages = [page for page in _pages(tiff, count) if not (int(getattr(page, "subfiletype", 0)) & 1)]
     except Exception as error:  # tifffile raises TiffFileError, ValueError, struct.error ...
         raise CorruptImageError(f"the TIFF structure is damaged ({error})") from error
     if not pages:
@@ -263,6 +276,8 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
 def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOptions) -> Picture:
     """One picture of pages that share size and kind (one multi-frame object)."""
     check_size(first.columns, first.rows, options)
+    colour = first.samples >= 3 or first.photometric in (_RGB, _PALETTE, _SEPARATED, _YCBCR)
+    check_object(len(pages), first.rows * first.columns * (3 if colour else 1) * (2 if first.bits > 8 else 1), options)
     orientation = 1 if options.keep_orientation else int(_tag_value(pages[0], "Orientation") or 1)
     first_page = pages[0]
     needs_rescale = np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2

@@ -54,8 +54,7 @@ def decode_old_jpeg(page: Any) -> np.ndarray:
     offset, length = _single(_tag(page, 513)), _single(_tag(page, 514))
     if not offset:
         raise UnsupportedFormatError(
-            "old-style JPEG TIFF without a JPEGInterchangeFormat stream (tables in "
-            "JPEGQTables tags) is not supported"
+            "old-style JPEG TIFF without a JPEGInterchangeFormat stream (tables in JPEGQTables tags) is not supported"
         )
     size = page.parent.filehandle.size
     stream = _read(page, offset, length if length else size - offset)
@@ -65,14 +64,20 @@ def decode_old_jpeg(page: Any) -> np.ndarray:
         stream = stream.rstrip(b"\x00").removesuffix(b"\xff\xd9")
         for strip_offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
             stream += _read(page, int(strip_offset), int(count))
+    rows, columns = int(page.imagelength), int(page.imagewidth)
     try:
         with Image.open(io.BytesIO(stream), formats=["JPEG"]) as image:
+            # The page's size was checked; a stream much larger than the page is refused
+            # before it is decoded (an MCU of padding is normal).
+            if image.width > columns + 16 or image.height > rows + 16:
+                raise CorruptImageError(
+                    f"the old-style JPEG stream is {image.width}x{image.height}, the page {columns}x{rows}"
+                )
             image.load()
             converted = image.convert("L" if image.mode == "L" else "RGB")
     except (OSError, SyntaxError, ValueError) as error:
         raise CorruptImageError(f"the old-style JPEG data cannot be decoded ({error})") from error
     array = np.asarray(converted)
-    rows, columns = int(page.imagelength), int(page.imagewidth)
     if array.shape[0] < rows or array.shape[1] < columns:
         raise CorruptImageError(
             f"the old-style JPEG stream is {array.shape[1]}x{array.shape[0]}, the page {columns}x{rows}"
@@ -89,17 +94,23 @@ def is_subsampled_ycbcr(page: Any) -> bool:
     )
 
 
-def _decompress(data: bytes, compression: int) -> bytes:
+def _decompress(data: bytes, compression: int, limit: int) -> bytes:
+    """A strip decompressed to at most ``limit`` bytes (more is never needed: no bombs)."""
+    import zlib
+
     import imagecodecs
 
     if compression == _NONE:
-        return data
+        return data[:limit]
     if compression == _LZW:
-        return bytes(imagecodecs.lzw_decode(data))
+        return bytes(imagecodecs.lzw_decode(data, out=limit))
     if compression in (_ADOBE_DEFLATE, _DEFLATE):
-        return bytes(imagecodecs.zlib_decode(data))
+        try:
+            return zlib.decompressobj().decompress(data, limit)
+        except zlib.error as error:
+            raise CorruptImageError(f"a YCbCr strip cannot be decompressed ({error})") from error
     if compression == _PACKBITS:
-        return bytes(imagecodecs.packbits_decode(data))
+        return bytes(imagecodecs.packbits_decode(data, out=limit))
     raise UnsupportedFormatError(f"subsampled YCbCr TIFF with compression {compression} is not supported")
 
 
@@ -109,25 +120,30 @@ def decode_subsampled_ycbcr(page: Any) -> np.ndarray:
     if h not in (1, 2, 4) or v not in (1, 2, 4) or v > h:
         raise CorruptImageError(f"YCbCr subsampling {h}x{v} is not valid (TIFF 6.0 section 21)")
     if int(page.bitspersample) != 8 or int(page.planarconfig) != 1 or page.is_tiled:
-        raise UnsupportedFormatError(
-            "subsampled YCbCr TIFF is supported with 8-bit samples in strips, chunky order"
-        )
+        raise UnsupportedFormatError("subsampled YCbCr TIFF is supported with 8-bit samples in strips, chunky order")
     if int(_tag(page, 317) or 1) != 1:
         raise UnsupportedFormatError("subsampled YCbCr TIFF with a predictor is not supported")
     rows, columns = int(page.imagelength), int(page.imagewidth)
     block_columns = -(-columns // h)
     block_rows = -(-rows // v)
     unit = h * v + 2
-    try:
-        data = b"".join(
-            _decompress(_read(page, int(offset), int(count)), int(page.compression))
-            for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False)
-        )
-    except (ValueError, RuntimeError) as error:  # imagecodecs' codec errors derive from these
-        raise CorruptImageError(f"the YCbCr strips cannot be decompressed ({error})") from error
     # Strips hold whole rows of data units (RowsPerStrip is a multiple of v), so the
     # joined strips are the data units in order.
     needed = block_columns * block_rows
+    pieces: list[bytes] = []
+    remaining = needed * unit
+    try:
+        for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
+            if remaining <= 0:
+                break
+            piece = _decompress(
+                _read(page, int(offset), min(int(count), 4 * remaining + 1024)), int(page.compression), remaining
+            )
+            pieces.append(piece)
+            remaining -= len(piece)
+    except (ValueError, RuntimeError) as error:  # imagecodecs' codec errors derive from these
+        raise CorruptImageError(f"the YCbCr strips cannot be decompressed ({error})") from error
+    data = b"".join(pieces)
     if len(data) < needed * unit:
         raise CorruptImageError("the YCbCr strips are truncated")
     units = np.frombuffer(data[: needed * unit], np.uint8).reshape(block_rows, block_columns, unit)

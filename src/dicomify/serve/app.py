@@ -37,7 +37,7 @@ from . import pacs
 from .config import ServeConfig
 from .regions import LATERALITIES, REGIONS
 from .security import COOKIE, SESSION_SECONDS, Auth, AuthError, Identity
-from .service import Converted, convert_picture, error_status, numbered, picture_choices, series_metadata
+from .service import Converted, all_paths, convert_picture, error_status, numbered, picture_choices, series_metadata
 from .staging import StagingArea
 from .uploads import Upload, UploadError, read_multipart, remove_tree
 from .work import Busy, WorkerPool, warm_up
@@ -108,7 +108,18 @@ _RESULTS_SCHEMA = {
                 "type": "object",
                 "properties": {
                     "name": {"type": "string"},
-                    "status": {"type": "string", "enum": ["stored", "stored-decoded", "failed", "not-converted"]},
+                    "status": {
+                        "type": "string",
+                        "enum": [
+                            "stored",
+                            "stored-decoded",
+                            "committed",
+                            "uncommitted",
+                            "unconfirmed",
+                            "failed",
+                            "not-converted",
+                        ],
+                    },
                     "sop_instance_uid": {"type": "string"},
                     "message": {"type": "string"},
                 },
@@ -266,26 +277,31 @@ class Server:
     async def publish(self, converted: list[Converted]) -> JSONResponse:
         if self.config.pacs is None:
             raise pacs.NotAvailable("no PACS is configured on this server: set [pacs] in the configuration")
-        paths = [item.path for item in converted if item.path is not None]
-        sent: list[SendResult] = await self.pool.run(pacs.publish, self.config.pacs, paths) if paths else []
-        by_path = dict(zip(paths, sent, strict=False))
+        paths = all_paths(converted)
+        sent: list[SendResult] = (
+            await self.pool.run(pacs.publish, self.config.pacs, paths, self.config.commit) if paths else []
+        )
+        by_path = dict(zip(paths, sent, strict=True))
         results = []
         for item in converted:
-            if item.path is None:
+            if not item.paths:
                 results.append(
                     {"name": item.name, "status": "not-converted", "sop_instance_uid": "", "message": item.error}
                 )
                 continue
-            outcome = by_path[item.path]
+            # A picture that made several objects is stored only when all of them are.
+            outcomes = [by_path[path] for path in item.paths]
+            failed = [outcome for outcome in outcomes if not outcome.ok]
+            status = failed[0].status.value if failed else outcomes[0].status.value
             results.append(
                 {
                     "name": item.name,
-                    "status": outcome.status.value,
+                    "status": status,
                     "sop_instance_uid": item.sop_instance_uid,
-                    "message": outcome.message,
+                    "message": "; ".join(o.message for o in (failed or outcomes) if o.message),
                 }
             )
-        stored = sum(1 for r in results if r["status"] in ("stored", "stored-decoded"))
+        stored = sum(1 for r in results if r["status"] in ("stored", "stored-decoded", "committed"))
         logger.info(
             "published %d object(s) to %s: %d stored, %d failed",
             len(results),
@@ -310,6 +326,18 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",  # "no-referrer" makes form posts say Origin: null
     "Cache-Control": "no-store",
 }
+
+
+def _zip_names(converted: list[Converted]) -> list[tuple[Path, str]]:
+    """(object, name in the zip) for every object made: 001-photo.dcm, 002-scan.dcm, 002-scan-2.dcm ..."""
+    from .responses import download_name
+
+    files = []
+    for index, item in enumerate(converted):
+        name = download_name(item.name, index)
+        for part, path in enumerate(item.paths):
+            files.append((path, name if part == 0 else f"{name[:-4]}-{part + 1}.dcm"))
+    return files
 
 
 def _html_escape(text: str) -> str:
@@ -584,16 +612,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                     status_code=failed[0].status,
                 )
             logger.info("converted %d picture(s)", len(converted))
-            paths = [item.path for item in converted if item.path is not None]
+            paths = all_paths(converted)
             if "application/zip" in request.headers.get("accept", ""):
-                from .responses import download_name, write_zip
+                from .responses import write_zip
 
                 target = upload.folder / "dicom.zip"
-                await asyncio.to_thread(
-                    write_zip,
-                    target,
-                    [(p, download_name(c.name, i)) for i, (p, c) in enumerate(zip(paths, converted, strict=False))],
-                )
+                await asyncio.to_thread(write_zip, target, _zip_names(converted))
                 return FileResponse(target, media_type="application/zip", filename="dicom.zip", background=cleanup)
             if len(paths) == 1:
                 from .responses import download_name
@@ -616,7 +640,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post(
         "/api/publish",
         summary="Convert pictures and send them to the PACS configured on this server",
-        description="The outcome per picture is data: stored, stored-decoded, failed (with the reason) or "
+        description="The outcome per picture is data: stored, stored-decoded, committed, uncommitted, unconfirmed, failed (with the reason) or "
         "not-converted (with the reason).",
         openapi_extra=_UPLOAD_BODY,
         responses={
@@ -668,14 +692,19 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.post(
         "/api/stage/{batch_id}/publish",
-        summary="Send pictures converted by /api/stage to the configured PACS",
+        summary="Send pictures converted by /api/stage to the configured PACS (all, or ?index=N)",
         responses={
             200: {"content": {"application/json": {"schema": _RESULTS_SCHEMA}}},
-            **_errors(401, 403, 404, 409, 503),
+            **_errors(401, 403, 404, 409, 422, 503),
         },
     )
-    async def publish_staged(request: Request, batch_id: str) -> Response:
+    async def publish_staged(request: Request, batch_id: str, index: int | None = None) -> Response:
+        """All pictures, or only picture ``index`` (the page sends them one by one to show progress)."""
         items = _staged(request, batch_id)
+        if index is not None:
+            if not 0 <= index < len(items):
+                return error_response(404, f"there is no picture number {index} here")
+            items = [items[index]]
         with server.pool.admit():
             return await server.publish(items)
 
@@ -706,10 +735,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         },
     )
     async def download_staged_zip(request: Request, batch_id: str) -> Response:
-        from .responses import download_name, write_zip
+        from .responses import write_zip
 
         items = _staged(request, batch_id)
-        files = [(item.path, download_name(item.name, i)) for i, item in enumerate(items) if item.path is not None]
+        files = _zip_names(items)
         if not files:
             return error_response(404, "none of these pictures could be converted")
         folder = Path(tempfile.mkdtemp(prefix="zip-", dir=server.private))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import DicomifyError, NetworkError
 from ..iod.metadata import validate
-from ..net import Destination, DicomDestination, StowDestination, TLSOptions
+from ..net import CommitOptions, Destination, DicomDestination, StowDestination, TLSOptions
 from ..options import ConvertOptions
 
 if sys.version_info >= (3, 11):
@@ -54,11 +54,21 @@ class WatchConfig:
     # e.g. "(?P<PatientID>[0-9]+)_(?P<AccessionNumber>[A-Z0-9]+)_.*".
     filename_pattern: str | None = None
     sidecar: bool = True  # NAME.json beside NAME.ext holds metadata for it
+    #: a CSV in the watched folder (path/file column + DICOM keyword columns), read on every
+    #: pass; with it, a file it does not list goes to failed/
+    manifest: str | None = None
 
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS."""
+    """The whole configuration; ``ServeConfig()`` is a loopback server with no PACS.
+
+    Made by :func:`load_config` from the TOML file (docs/serve.md lists every setting),
+    or directly. ``pacs`` is where publishing and the watch folder send; ``worklist``
+    and ``studies`` are queried for the patient; ``token`` and ``users`` (name to
+    password hash) are who may use it; ``metadata`` goes into every object, below what
+    a request gives.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -72,7 +82,8 @@ class ServeConfig:
     pacs: Destination | None = None
     worklist: DicomDestination | None = None
     studies: DicomDestination | None = None
-    storage_commitment: bool = False
+    #: storage commitment after publishing (C-STORE only): ``[pacs] storage_commitment``
+    commit: CommitOptions | None = None
     temp_dir: Path | None = None
     watch: WatchConfig = field(default_factory=WatchConfig)
     source: str = "<defaults>"
@@ -246,11 +257,18 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         raise DicomifyError(f"{source}: [metadata] {error}") from None
 
     pacs = worklist = studies = None
-    commitment = False
+    commit = None
     if "pacs" in data:
         section = _Section(source, "pacs", data["pacs"])
-        commitment = section.take("storage_commitment", bool, False)
+        if section.take("storage_commitment", bool, False):
+            commit = CommitOptions(
+                port=section.take("commit_port", int), wait=section.positive("commit_wait", 60.0, integer=False)
+            )
+        elif "commit_port" in section.table or "commit_wait" in section.table:
+            raise section.error("commit_port", "only applies with storage_commitment = true")
         pacs = _destination(section, stow_allowed=True)
+        if commit is not None and not isinstance(pacs, DicomDestination):
+            raise section.error("storage_commitment", "needs a C-STORE destination (host, port), not STOW-RS")
         section.done()
     if "worklist" in data:
         section = _Section(source, "worklist", data["worklist"])
@@ -269,12 +287,16 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         settle_seconds=watch_section.positive("settle_seconds", 2.0, integer=False),
         filename_pattern=watch_section.take("filename_pattern", str),
         sidecar=watch_section.take("sidecar", bool, True),
+        manifest=watch_section.take("manifest", str),
     )
+    if watch.manifest is not None and (not watch.manifest or Path(watch.manifest).name != watch.manifest):
+        raise watch_section.error("manifest", f"must be a file name in the watched folder, not {watch.manifest!r}")
     watch_section.done()
     if watch.filename_pattern is not None:
         from .watch import compile_pattern
 
-        compile_pattern(watch.filename_pattern, source)
+        if "order" in compile_pattern(watch.filename_pattern, source).groupindex and worklist is None:
+            raise DicomifyError(f"{source}: [watch] filename_pattern group 'order' needs a [worklist] to look it up")
 
     return ServeConfig(
         host=host,
@@ -287,7 +309,7 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         pacs=pacs,
         worklist=worklist,  # type: ignore[arg-type]
         studies=studies,  # type: ignore[arg-type]
-        storage_commitment=commitment,
+        commit=commit,
         temp_dir=Path(temp) if temp else None,
         watch=watch,
         source=source,

@@ -10,11 +10,12 @@ the page.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..net import Destination, DicomDestination, SendResult
+from ..net import CommitOptions, Destination, DicomDestination, SendResult
 
 __all__ = ["NotAvailable", "find_studies", "find_worklist", "order_and_study_metadata", "publish"]
 
@@ -94,9 +95,21 @@ def order_and_study_metadata(
     return metadata
 
 
-def publish(destination: Destination, paths: list[Path]) -> list[SendResult]:
-    """Send the files over one association (or HTTP connection); one result per file."""
-    from ..net import open_sender
+# One storage commitment at a time: the archive's report comes to one listening port.
+_COMMIT_LOCK = threading.Lock()
 
-    with open_sender(destination) as sender:
-        return [sender.send(path) for path in paths]
+
+def publish(destination: Destination, paths: list[Path], commit: CommitOptions | None = None) -> list[SendResult]:
+    """Send the files over one association (or HTTP connection); one result per file, in order.
+
+    With ``commit`` the archive is asked to commit them after storing (PS3.4 Annex J):
+    the results are then ``committed`` or ``uncommitted`` with the reason.
+    """
+    from ..net import open_sender, send_files
+
+    if commit is None:
+        with open_sender(destination) as sender:
+            return [sender.send(path) for path in paths]
+    with _COMMIT_LOCK:
+        results = {result.source: result for result in send_files(paths, destination, commit=commit)}
+    return [results[str(path)] for path in paths]

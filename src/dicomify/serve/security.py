@@ -30,6 +30,7 @@ __all__ = ["COOKIE", "Auth", "Identity", "Session"]
 
 COOKIE = "dicomify_session"
 SESSION_SECONDS = 12 * 3600
+MAX_SESSIONS = 10_000  # beyond it the oldest go: a flood of page loads cannot fill memory
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -74,6 +75,8 @@ class Auth:
         with self._lock:
             for key in [k for k, s in self._sessions.items() if s.expires < now]:
                 del self._sessions[key]
+            while len(self._sessions) >= MAX_SESSIONS:
+                del self._sessions[next(iter(self._sessions))]  # dicts keep insertion order: the oldest
             self._sessions[session.id] = session
         return session
 

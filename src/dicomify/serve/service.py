@@ -49,19 +49,28 @@ class Converted:
     """One uploaded picture after conversion: the DICOM file, or why there is none."""
 
     name: str  # the client's file name, for display
-    path: Path | None = None  # the .dcm in the private area
-    sop_instance_uid: str = ""
+    #: the .dcm files in the private area: one, or one per part of a source whose pages
+    #: differ in size or kind (the library makes several objects then)
+    paths: list[Path] = field(default_factory=list)
+    sop_instance_uid: str = ""  # of the first object
+    sop_instance_uids: list[str] = field(default_factory=list)
     attributes: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     status: int = 200  # the HTTP status the error maps to (415 format, 413 too large, 422 other)
     preview_png: bytes | None = None
 
+    @property
+    def path(self) -> Path | None:
+        """The first object, or None when the picture could not be converted."""
+        return self.paths[0] if self.paths else None
+
     def as_json(self, with_preview: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name,
             "ok": not self.error,
             "sop_instance_uid": self.sop_instance_uid,
+            "sop_instance_uids": self.sop_instance_uids,
             "attributes": [{"name": name, "value": value} for name, value in self.attributes],
             "warnings": self.warnings,
             "error": self.error,
@@ -164,19 +173,25 @@ def convert_picture(
             reason = str(error).split(": ", 1)[-1].split(" (use")[0]
             warnings.append(f"stored as Secondary Capture: {reason}")
         with image:
-            _apply_choice(image.dataset, choice, options.iod is Iod.PHOTOGRAPHIC)
+            for dataset in image.datasets:
+                _apply_choice(dataset, choice, options.iod is Iod.PHOTOGRAPHIC)
             warnings.extend(image.notes)
+            outputs = [Path(path) for path in image.outputs(output)]
             image.save(output)
     except DicomifyError as error:
-        # The message names our private file: name the client's file instead.
-        result.error = str(error).replace(str(source), name)
+        # The error names our private file: name the client's file instead.
+        result.error = f"{name}: {error.reason}" if error.source is not None else f"{name}: {error}"
         result.status = error_status(error)
         return result
-    header = dcmread(output, stop_before_pixels=True)
+    headers = [dcmread(path, stop_before_pixels=True) for path in outputs]
+    header = headers[0]
+    if len(outputs) > 1:
+        warnings.append(f"{len(outputs)} DICOM objects: its pages differ in size or kind (all are sent)")
     if header.get("LossyImageCompression") == "01":
         warnings.append("lossy source (JPEG): stored byte-exact, marked Lossy Image Compression 01")
-    result.path = output
+    result.paths = outputs
     result.sop_instance_uid = str(header.SOPInstanceUID)
+    result.sop_instance_uids = [str(h.SOPInstanceUID) for h in headers]
     result.attributes = attributes_of(header)
     result.warnings = warnings
     if preview:
@@ -227,5 +242,6 @@ def numbered(metadata: Mapping[str, Any], index: int) -> dict[str, Any]:
     return result
 
 
-def ok_paths(converted: Sequence[Converted]) -> list[Path]:
-    return [item.path for item in converted if item.path is not None]
+def all_paths(converted: Sequence[Converted]) -> list[Path]:
+    """Every object made, in order (a picture may have made several)."""
+    return [path for item in converted for path in item.paths]

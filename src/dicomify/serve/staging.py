@@ -30,16 +30,24 @@ class Staged:
 
 
 class StagingArea:
-    def __init__(self, lifetime_seconds: float) -> None:
+    """At most ``max_batches`` batches, each for ``lifetime_seconds``; beyond that the oldest go."""
+
+    def __init__(self, lifetime_seconds: float, max_batches: int = 200) -> None:
         self.lifetime = lifetime_seconds
+        self.max_batches = max_batches
         self._batches: dict[str, Staged] = {}
         self._lock = threading.Lock()
 
     def add(self, owner: str, folder: Path, items: list[Converted]) -> Staged:
         self.expire()
         batch = Staged(secrets.token_urlsafe(16), owner, folder, items)
+        dropped: list[Staged] = []
         with self._lock:
+            while len(self._batches) >= self.max_batches:
+                dropped.append(self._batches.pop(next(iter(self._batches))))
             self._batches[batch.id] = batch
+        for old in dropped:
+            remove_tree(old.folder)
         return batch
 
     def get(self, batch_id: str, owner: str) -> Staged | None:

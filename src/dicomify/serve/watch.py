@@ -3,7 +3,7 @@
 Layout under the watched folder ``IN``::
 
     IN/picture.jpg              a new file (and IN/picture.json, its metadata, optional)
-    IN/.dicomify-work/          the file in hand, with its .dcm once converted
+    IN/.dicomify-work/          the file in hand, with its objects (NAME.dicomify/) once converted
     IN/done/                    sources delivered (or converted, without a PACS)
     IN/failed/                  sources that cannot be converted, with the reason in the report
     IN/out/                     the .dcm files when no PACS is configured
@@ -12,7 +12,7 @@ Layout under the watched folder ``IN``::
 A file is picked up only once its size and modification time have stayed the
 same for ``settle_seconds`` (it is no longer being written). It is moved into the
 work folder before anything else, so after a crash or restart the work folder says
-exactly what was in hand: a source with its .dcm is sent again as the same object
+exactly what was in hand: a source with its objects is sent again as the same objects
 (same SOP Instance UID, so the PACS keeps one copy), a source without one is
 converted again. A PACS that refuses or is down leaves the file in the work folder
 to be retried, never in failed/. SIGTERM lets the file in hand finish.
@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,26 +44,39 @@ logger = logging.getLogger("dicomify.watch")
 
 WORK, DONE, FAILED, OUT = ".dicomify-work", "done", "failed", "out"
 REPORT = "watch-report.jsonl"
-DICOM_SUFFIX = ".dicomify.dcm"  # the object made from NAME, beside it in the work folder
+# The objects made from NAME (one, or one per part of a source whose pages differ) go to
+# the folder NAME.dicomify beside it, made as NAME.dicomify.part and renamed when complete.
+DICOM_SUFFIX = ".dicomify"
+PART_SUFFIX = ".dicomify.part"
 RETRY_SECONDS = 30.0
+ORDER_GROUP = "order"  # a filename_pattern group holding an accession number of the worklist
 
 
 def compile_pattern(pattern: str, source: str = "the configuration") -> re.Pattern[str]:
-    """The file-name rule: named groups must be metadata keywords.
+    """The file-name rule: named groups are metadata keywords, or ``order`` (an accession number
+    looked up in the configured worklist).
 
     Raises
     ------
     DicomifyError
-        Not a regular expression, or a group that is not a metadata field.
+        Not a regular expression, or a group that is neither.
     """
     try:
         compiled = re.compile(pattern)
     except re.error as error:
         raise DicomifyError(f"{source}: [watch] filename_pattern is not a regular expression ({error})") from None
-    unknown = sorted(set(compiled.groupindex) - set(FIELDS))
+    unknown = sorted(set(compiled.groupindex) - set(FIELDS) - {ORDER_GROUP})
     if unknown:
-        raise DicomifyError(f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field")
+        raise DicomifyError(
+            f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field (nor {ORDER_GROUP!r})"
+        )
     return compiled
+
+
+def _is_query_failure(error: Exception) -> bool:
+    from ..net import QueryError
+
+    return isinstance(error, QueryError)
 
 
 @dataclass
@@ -83,7 +97,25 @@ def _unique(folder: Path, name: str) -> Path:
 
 
 class Watcher:
-    """Watch one folder; :meth:`run` until ``stop`` is set, or :meth:`poll` once (tests)."""
+    """Watch one folder: :meth:`run` until ``stop`` is set, or :meth:`poll` for one pass.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The folder files are dropped into (``done/``, ``failed/`` ... are made inside it).
+    config : ServeConfig
+        ``pacs`` (where to send; without it the objects go to ``out/``), ``options``,
+        ``metadata``, ``worklist`` (for an ``order`` group) and ``watch`` (timings, rules).
+    stop : threading.Event, optional
+        Set it to stop after the file in hand (``dicomify watch`` sets it on SIGTERM).
+    clock : callable, optional
+        Monotonic seconds (tests may pass their own).
+
+    Raises
+    ------
+    DicomifyError
+        The folder does not exist, or the file-name rule is not valid.
+    """
 
     def __init__(
         self,
@@ -100,6 +132,8 @@ class Watcher:
         self.destination: Destination | None = config.pacs
         self.options: ConvertOptions = config.options
         self.pattern = compile_pattern(self.settings.filename_pattern) if self.settings.filename_pattern else None
+        if self.pattern is not None and ORDER_GROUP in self.pattern.groupindex and config.worklist is None:
+            raise DicomifyError("[watch] filename_pattern group 'order' needs a [worklist] to look it up")
         self.stop = stop or threading.Event()
         self.clock = clock
         self._seen: dict[str, _Seen] = {}
@@ -111,6 +145,7 @@ class Watcher:
     # -- the loop ------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Poll every ``poll_seconds`` until ``stop`` is set."""
         logger.info("watching a folder (every %.1f s)", self.settings.poll_seconds)
         while not self.stop.is_set():
             self.poll()
@@ -129,7 +164,9 @@ class Watcher:
     # -- finding settled files -------------------------------------------------------------
 
     def _is_candidate(self, entry: os.DirEntry[str]) -> bool:
-        if entry.name.startswith(".") or entry.name == REPORT or not entry.is_file(follow_symlinks=False):
+        if entry.name.startswith(".") or entry.name in (REPORT, self.settings.manifest):
+            return False
+        if not entry.is_file(follow_symlinks=False):
             return False
         return not (self.settings.sidecar and entry.name.lower().endswith(".json"))
 
@@ -194,7 +231,7 @@ class Watcher:
         for source in sorted(self.work.iterdir()):
             if self.stop.is_set():
                 break
-            if source.name.endswith(DICOM_SUFFIX) or source.name.startswith("."):
+            if not source.is_file() or source.name.startswith("."):
                 continue
             if self.settings.sidecar and source.suffix.lower() == ".json":
                 continue
@@ -202,11 +239,20 @@ class Watcher:
         return finished
 
     def _metadata(self, source: Path) -> dict[str, Any]:
+        """Later sources win: configuration, the order (worklist), the file name, the sidecar."""
         metadata: dict[str, Any] = dict(self.config.metadata)
         if self.pattern is not None:
             match = self.pattern.fullmatch(source.name)
             if match:
-                metadata.update({k: v for k, v in match.groupdict().items() if v})
+                groups = {k: v for k, v in match.groupdict().items() if v}
+                order = groups.pop(ORDER_GROUP, "")
+                if order:
+                    from .pacs import order_and_study_metadata
+
+                    metadata.update(order_and_study_metadata(self.config.worklist, None, order, ""))
+                metadata.update(groups)
+        if self.settings.manifest is not None:
+            metadata.update(self._manifest_row(source.name))
         sidecar = self._sidecar(source.parent, source.name)
         if sidecar is not None:
             try:
@@ -218,47 +264,88 @@ class Watcher:
             metadata.update(data)
         return validate(metadata)
 
-    def _handle(self, source: Path) -> int:
-        from ..api import convert
+    def _convert(self, source: Path, objects: Path) -> None:
+        """All objects of ``source`` into the folder ``objects``, which appears only when complete."""
+        from ..api import DicomImage
 
-        dicom = source.with_name(source.name + DICOM_SUFFIX)
-        if not dicom.exists():
+        partial = source.with_name(source.name + PART_SUFFIX)
+        shutil.rmtree(partial, ignore_errors=True)  # left by a crash: made again
+        partial.mkdir()
+        with DicomImage(source, options=self.options, **self._metadata(source)) as image:
+            image.save(partial / (Path(source.name).stem + ".dcm"))
+        os.replace(partial, objects)
+
+    def _manifest_row(self, name: str) -> dict[str, Any]:
+        """The manifest's metadata for the file ``name``; a file it does not list is refused."""
+        from ..batch.manifest import read_manifest
+
+        assert self.settings.manifest is not None
+        manifest = self.folder / self.settings.manifest
+        if not manifest.is_file():
+            raise MetadataError(f"the manifest {self.settings.manifest} is not in the watched folder")
+        rows = [row for row in read_manifest(manifest) if Path(row.path).name == name]
+        if not rows:
+            raise MetadataError(f"{name} is not listed in the manifest {self.settings.manifest}")
+        row = rows[-1]  # a later line for the same file corrects an earlier one
+        if row.error:
+            raise MetadataError(row.error)
+        return dict(row.metadata)
+
+    def _handle(self, source: Path) -> int:
+        objects = source.with_name(source.name + DICOM_SUFFIX)
+        if not objects.is_dir():
+            if self.clock() < self._retry_after:
+                return 0
             try:
-                convert(source, dicom, options=self.options, **self._metadata(source))
+                self._convert(source, objects)
             except DicomifyError as error:
-                self._finish(
-                    source, FAILED, {"status": "failed", "message": str(error).replace(str(source), source.name)}
-                )
+                if _is_query_failure(error):
+                    # The worklist could not be asked: try again later, the file is not at fault.
+                    self._retry_after = self.clock() + RETRY_SECONDS
+                    self._report({"source": source.name, "status": "retry", "message": str(error)})
+                    return 0
+                shutil.rmtree(source.with_name(source.name + PART_SUFFIX), ignore_errors=True)
+                reason = f"{source.name}: {error.reason}" if error.source is not None else str(error)
+                self._finish(source, FAILED, {"status": "failed", "message": reason})
                 return 1
+        made = sorted(objects.iterdir())
         if self.destination is None:
-            output = _unique(self.folder / OUT, Path(source.name).stem + ".dcm")
-            os.replace(dicom, output)
-            self._finish(source, DONE, {"status": "converted", "output": str(output.relative_to(self.folder))})
+            outputs = []
+            for path in made:
+                output = _unique(self.folder / OUT, path.name)
+                os.replace(path, output)
+                outputs.append(str(output.relative_to(self.folder)))
+            self._finish(source, DONE, {"status": "converted", "output": ", ".join(outputs)})
             return 1
         if self.clock() < self._retry_after:
             return 0
         from ..net import send_files
 
-        result = next(iter(send_files([dicom], self.destination)))
-        if not result.ok:  # failed, or unconfirmed (STOW-RS answered without confirming)
+        results = list(send_files(made, self.destination, commit=self.config.commit))
+        failed = [result for result in results if not result.ok]  # failed, unconfirmed or uncommitted
+        if failed:
             # The PACS is down or refused: keep it in hand and try again later, never lose it.
+            # Objects already stored are sent again then as the same objects (same UIDs).
             self._retry_after = self.clock() + RETRY_SECONDS
-            logger.warning("sending failed, retrying in %.0f s: %s", RETRY_SECONDS, result.message)
+            logger.warning("sending failed, retrying in %.0f s: %s", RETRY_SECONDS, failed[0].message)
             self._report(
                 {
                     "source": source.name,
                     "status": "retry",
-                    "sop_instance_uid": result.sop_instance_uid,
-                    "message": result.message,
+                    "sop_instance_uid": failed[0].sop_instance_uid,
+                    "message": failed[0].message,
                 }
             )
             return 0
         self._retry_after = 0.0
-        dicom.unlink()
         self._finish(
             source,
             DONE,
-            {"status": result.status.value, "sop_instance_uid": result.sop_instance_uid, "message": result.message},
+            {
+                "status": results[0].status.value,
+                "sop_instance_uid": ", ".join(result.sop_instance_uid for result in results),
+                "message": "; ".join(result.message for result in results if result.message),
+            },
         )
         return 1
 
@@ -267,8 +354,8 @@ class Watcher:
         sidecar = self._sidecar(source.parent, source.name)
         if sidecar is not None:
             os.replace(sidecar, _unique(self.folder / where, sidecar.name))
-        dicom = source.with_name(source.name + DICOM_SUFFIX)
-        dicom.unlink(missing_ok=True)
+        for made in (DICOM_SUFFIX, PART_SUFFIX):
+            shutil.rmtree(source.with_name(source.name + made), ignore_errors=True)
         os.replace(source, target)
         self._report({"source": source.name, "moved_to": str(target.relative_to(self.folder)), **row})
         logger.info("a file went to %s/", where)  # no name: names may hold patient IDs

@@ -99,9 +99,7 @@
 
   function choose(patient) {
     state.patient = patient;
-    state.staged = null;
-    $("#results").replaceChildren();
-    $("#outcomes").replaceChildren();
+    stale();
     showPatient();
     $("#drop").focus();
   }
@@ -210,7 +208,16 @@
     updateButtons();
   }
 
-  function stale() { state.staged = null; $("#results").replaceChildren(); $("#outcomes").replaceChildren(); $("#zip").hidden = true; updateButtons(); }
+  // Anything changed (patient, pictures, choices): what was converted or sent no longer applies.
+  function stale() {
+    state.staged = null;
+    $("#results").replaceChildren();
+    $("#outcomes").replaceChildren();
+    $("#check-status").textContent = "";
+    $("#publish-status").textContent = "";
+    $("#zip").hidden = true;
+    updateButtons();
+  }
 
   function addFiles(files) {
     for (const file of files) state.files.push({ file, body_part: "", laterality: "" });
@@ -281,20 +288,34 @@
   }
 
   // -- publish to the server's PACS --------------------------------------------------------------
+  // One request per picture, so each line shows its outcome as soon as the PACS answered.
   $("#publish").addEventListener("click", async () => {
     const status = $("#publish-status");
     const list = $("#outcomes");
-    list.replaceChildren(...state.staged.pictures.map((p) => el("li", { class: "pending", text: p.name + ": sending…" })));
-    status.textContent = "Sending…";
+    const pictures = state.staged.pictures;
+    const lines = pictures.map((p) => el("li", { class: "pending", text: p.name + ": waiting" }));
+    list.replaceChildren(...lines);
     $("#publish").disabled = true;
-    try {
-      const outcome = await api("POST", "/api/stage/" + state.staged.id + "/publish");
-      list.replaceChildren(...outcome.results.map((r) => el("li", { class: r.status === "stored" || r.status === "stored-decoded" ? "ok" : "bad" },
-        el("strong", { text: r.name }), ": " + r.status + (r.message ? " — " + r.message : ""))));
-      status.textContent = outcome.stored + " stored, " + outcome.failed + " not stored.";
-    } catch (error) {
-      status.textContent = error.message;
+    let stored = 0;
+    let failed = 0;
+    for (let index = 0; index < pictures.length; index++) {
+      status.textContent = "Sending " + (index + 1) + " of " + pictures.length + "…";
+      lines[index].textContent = pictures[index].name + ": sending…";
+      let result;
+      try {
+        const outcome = await api("POST", "/api/stage/" + state.staged.id + "/publish?index=" + index);
+        result = outcome.results[0];
+        stored += outcome.stored;
+        failed += outcome.failed;
+      } catch (error) {
+        result = { name: pictures[index].name, status: "failed", message: error.message };
+        failed += 1;
+      }
+      const good = ["stored", "stored-decoded", "committed"].includes(result.status);
+      lines[index].className = good ? "ok" : "bad";
+      lines[index].replaceChildren(el("strong", { text: result.name }), ": " + result.status + (result.message ? " — " + result.message : ""));
     }
+    status.textContent = stored + " stored, " + failed + " not stored.";
     updateButtons();
   });
 
