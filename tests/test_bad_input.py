@@ -34,7 +34,8 @@ def png_header_only(width: int, height: int) -> bytes:
 BAD_INPUTS = {
     "empty": (b"", dicomify.CorruptImageError, "empty"),
     "text": (b"hello, this is not a picture\n", dicomify.UnsupportedFormatError, "not a supported"),
-    "pdf": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", dicomify.UnsupportedFormatError, "not a supported"),
+    "truncated-pdf": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", dicomify.CorruptImageError, "PDF"),
+    "video-without-stream": (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", dicomify.InputError, ""),
     "truncated-png": (pil_bytes(Image.fromarray(photo()), "PNG")[:300], dicomify.CorruptImageError, "truncated"),
     "truncated-jpeg": (pil_bytes(Image.fromarray(photo()), "JPEG")[:400], dicomify.CorruptImageError, "truncated"),
     "truncated-gif": (pil_bytes(Image.fromarray(gray8()), "GIF")[:100], dicomify.InputError, ""),

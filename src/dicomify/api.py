@@ -31,8 +31,9 @@ from .errors import DicomifyError, InputError, OutputError
 from .iod.document import build_document_dataset
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
 from .iod.sop import build_dataset
+from .iod.video import build_video_dataset
 from .options import ConvertOptions
-from .picture import Document, Picture
+from .picture import Document, Picture, Video
 from .readers import decoding, read_picture
 from .readers.memory import picture_from_array, picture_from_pil
 
@@ -122,6 +123,8 @@ class DicomImage:
         What the reader made of the source (None for a document).
     document : Document or None
         A PDF kept byte-identical (``picture`` is None then).
+    video : Video or None
+        A video stream kept as encoded (``picture`` is None then).
     options : ConvertOptions
         The options used.
     metadata : dict
@@ -157,13 +160,19 @@ class DicomImage:
             self.metadata, elements = gather(metadata, keywords)
             content = self._read(source)
             self.datasets: list[Dataset] = []
+            self.document: Document | None = None
+            self.video: Video | None = None
+            self.picture: Picture | None = None
             if isinstance(content, Document):
                 # A PDF kept as it is: an Encapsulated PDF object, no pixels.
-                self.document: Document | None = content
-                self.picture: Picture | None = None
+                self.document = content
                 self.datasets.append(build_document_dataset(content, self.metadata, elements=elements))
+            elif isinstance(content, Video):
+                # A video stream kept as it was encoded, in one fragment.
+                self.video = content
+                self.datasets.append(build_video_dataset(content, self.metadata, self.options.video, elements=elements))
             else:
-                self.document, self.picture = None, content
+                self.picture = content
                 for part, part_metadata in zip(content.parts, _part_metadata(content, self.metadata), strict=True):
                     dataset = build_dataset(part, part_metadata, self.options, elements=elements)
                     # Many parts (a 1000-page document) are produced page by page as written.
@@ -180,7 +189,7 @@ class DicomImage:
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
 
-    def _read(self, source: Source) -> Picture | Document:
+    def _read(self, source: Source) -> Picture | Document | Video:
         # The decoder safety net covers reading only (read_picture has its own).
         if isinstance(source, Image.Image):
             with decoding():

@@ -20,6 +20,14 @@ class Iod(str, Enum):
     PHOTOGRAPHIC = "photo"  # VL Photographic Image (PS3.3 A.32.4), for clinical photos
 
 
+class VideoKind(str, Enum):
+    """Which video IOD a video source becomes (PS3.3 A.32.5-A.32.7)."""
+
+    PHOTOGRAPHIC = "photographic"  # Video Photographic Image, Modality XC
+    ENDOSCOPIC = "endoscopic"  # Video Endoscopic Image, Modality ES
+    MICROSCOPIC = "microscopic"  # Video Microscopic Image, Modality GM
+
+
 class Compression(str, Enum):
     """Lossless compression of decoded pixels (JPEG passthrough is never re-encoded)."""
 
@@ -68,6 +76,14 @@ class ConvertOptions:
         HEIF holding several images: every image as a frame, not only the primary one.
     keep_jpeg_metadata : bool
         Keep EXIF, XMP, IPTC and comment segments inside JPEG stored byte-exact.
+    pdf_as_images : bool
+        Render PDF pages into a multi-frame Secondary Capture (at ``dpi``, default 150)
+        instead of keeping the PDF as Encapsulated PDF.
+    video : VideoKind or str
+        Video sources: ``"photographic"`` (default), ``"endoscopic"`` or ``"microscopic"``.
+    transcode : bool
+        Re-encode a video that no DICOM video transfer syntax allows to H.264 High
+        Profile / Level 4.1 (lossy); without it such a video is refused.
 
     Raises
     ------
@@ -95,13 +111,16 @@ class ConvertOptions:
     # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
     keep_jpeg_metadata: bool = False
     pdf_as_images: bool = False
+    video: VideoKind = VideoKind.PHOTOGRAPHIC
+    transcode: bool = False
 
     def __post_init__(self) -> None:
         # Every value is checked, never coerced: "no" is not False, (300, -1, 5) is not a
         # colour. Plain strings are accepted for the enums, colour names for the background.
         object.__setattr__(self, "iod", _member(Iod, self.iod, "iod"))
         object.__setattr__(self, "compression", _member(Compression, self.compression, "compression"))
-        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata", "pdf_as_images"):
+        object.__setattr__(self, "video", _member(VideoKind, self.video, "video"))
+        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata", "pdf_as_images", "transcode"):
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"{name} {getattr(self, name)!r} must be True or False")
         object.__setattr__(self, "background", _color(self.background))
@@ -125,7 +144,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-_Choice = TypeVar("_Choice", Iod, Compression)
+_Choice = TypeVar("_Choice", Iod, Compression, VideoKind)
 
 
 def _member(kind: type[_Choice], value: object, name: str) -> _Choice:

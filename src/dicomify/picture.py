@@ -25,7 +25,7 @@ from numpy.typing import DTypeLike
 
 __all__ = ["Encapsulated", "Frame", "FrameLayout", "Photometric", "Picture", "StripFrame", "frames_of"]
 
-Photometric = Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_FULL"]
+Photometric = Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_FULL", "YBR_PARTIAL_420"]
 
 
 class StripFrame(ABC):
@@ -153,3 +153,24 @@ class Document:
     page_count: int
     content_datetime: dt.datetime | None = None
     source_format: str = "PDF"
+
+
+@dataclass(frozen=True)
+class Video:
+    """A video stream kept as it was encoded (no re-encoding), with what labels it.
+
+    ``data`` is the container DICOM carries (PS3.5 8.2.5-8.2.9): an MPEG-2 program
+    stream, or an MP4 file for H.264 and HEVC. ``transfer_syntax`` is the one the
+    stream's profile, level and geometry satisfy.
+    """
+
+    data: bytes
+    transfer_syntax: str
+    codec: str  # e.g. "H.264 High Profile / Level 4.1"
+    rows: int
+    columns: int
+    number_of_frames: int
+    frame_rate: float  # frames per second
+    transcoded: bool = False  # re-encoded on request (lossy, from a lossy source)
+    content_datetime: dt.datetime | None = None
+    source_format: str = "video"

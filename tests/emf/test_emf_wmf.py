@@ -169,12 +169,24 @@ def test_colour_table_larger_than_256_is_read_as_gdi_does() -> None:
 
 
 def test_palette_index_colour_table_is_two_bytes_an_entry() -> None:
-    # DIB_PAL_COLORS: a table of 16-bit palette indices, not RGBQUADs; the pixels follow it.
+    # DIB_PAL_COLORS: a table of 16-bit indices into the selected logical palette (here the
+    # stock one: 0 black, 1 dark red), not RGBQUADs; the pixels follow it.
     table = struct.pack("<2H", 0, 1)
-    bits = bytes((0x40, 0, 0, 0, 0x40, 0, 0, 0))  # 1-bit, 2x2, rows padded to 4 bytes
+    bits = bytes((0x40, 0, 0, 0, 0x40, 0, 0, 0))  # 1-bit, 2x2, rows padded to 4 bytes: index 0, 1
     img = np.asarray(render(wmf(stretch_dib_record(info_header(2, 2, 1) + table, bits, 2, 2, usage=1))))
     assert at(img, 5, 5) == WHITE  # outside the bitmap
-    assert at(img, 30, 50) != WHITE or at(img, 70, 50) != WHITE  # drawn (grey ramp), not refused
+    assert at(img, 15, 50) == (0, 0, 0) and at(img, 85, 50) == (128, 0, 0)
+
+
+def test_palette_indices_look_up_the_selected_palette() -> None:
+    # CreatePalette (a LOGPALETTE: version, count, entries r, g, b, flags) + SelectPalette.
+    palette = wrec(0x00F7, 0x0300, 2, 0x00FF, 0, 0x0000, 0x00FF)  # entries red, blue
+    table = struct.pack("<2H", 1, 0)
+    bits = bytes((0x40, 0, 0, 0, 0x40, 0, 0, 0))
+    img = np.asarray(
+        render(wmf(palette, wrec(0x0234, 0), stretch_dib_record(info_header(2, 2, 1) + table, bits, 2, 2, usage=1)))
+    )
+    assert at(img, 15, 50) == BLUE and at(img, 85, 50) == RED
 
 
 def test_rows_missing_at_the_end_are_drawn_as_zeros() -> None:
@@ -187,8 +199,16 @@ def test_rows_missing_at_the_end_are_drawn_as_zeros() -> None:
 
 
 def test_bitmap_without_pixels_is_skipped() -> None:
-    img = np.asarray(render(wmf(brush(*RED), wrec(0x012D, 0), wrec(0x041B, 20, 20, 0, 0),
-                                stretch_dib_record(info_header(2, 2, 24), b"", 2, 2))))
+    img = np.asarray(
+        render(
+            wmf(
+                brush(*RED),
+                wrec(0x012D, 0),
+                wrec(0x041B, 20, 20, 0, 0),
+                stretch_dib_record(info_header(2, 2, 24), b"", 2, 2),
+            )
+        )
+    )
     assert at(img, 10, 10) == RED and at(img, 50, 50) == WHITE
 
 
@@ -229,7 +249,5 @@ def test_bitmap16_mask_with_srcand_keeps_the_background() -> None:
     # A mask (0 = icon, 1 = keep) ANDed onto a white page with black text and white
     # background colours leaves white where the mask is 1 and black where it is 0.
     rows = [0xFF00] * 16
-    img = np.asarray(
-        render(wmf(wrec(0x0209, 0, 0), wrec(0x0201, 0xFFFF, 0x00FF), bitblt16(0x008800C6, rows, 16)))
-    )
+    img = np.asarray(render(wmf(wrec(0x0209, 0, 0), wrec(0x0201, 0xFFFF, 0x00FF), bitblt16(0x008800C6, rows, 16))))
     assert at(img, 22, 25) == WHITE and at(img, 32, 25) == (0, 0, 0)

@@ -55,7 +55,7 @@ def patient_instances(orthanc: Orthanc, patient_id: str) -> list[dict[str, Any]]
 def test_a_file_still_being_written_is_not_taken(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=1.0))
+    config = ServeConfig(watch=WatchConfig(poll_seconds=0.1, settle_seconds=2.0))
     stop = threading.Event()
     watcher = Watcher(folder, config, stop)
     thread = threading.Thread(target=watcher.run)
@@ -225,6 +225,7 @@ def test_watch_of_a_missing_folder_is_one_line(tmp_path: Path) -> None:
         ('[watch]\nfilename_pattern = "(["\n', "filename_pattern is not a regular expression"),
         ("[watch]\nsettle_seconds = 0\n", "settle_seconds: must be greater than 0"),
         ("[wach]\n", "[wach] is not a section"),
+        ('[watch]\nmanifest = "../elsewhere.csv"\n', "manifest: must be a file name in the watched folder"),
     ],
 )
 def test_bad_watch_settings(tmp_path: Path, toml: str, message: str) -> None:
@@ -309,3 +310,56 @@ def test_an_order_rule_without_a_worklist_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DicomifyError) as raised:
         load_config(path)
     assert "group 'order' needs a [worklist]" in str(raised.value)
+
+
+def test_a_manifest_gives_each_file_its_patient_and_unlisted_files_fail(tmp_path: Path, serve_orthanc: Orthanc) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text(
+        "file,PatientID,PatientName,AccessionNumber\n"
+        "arm.png,PID-MAN-1,Manifest^Mia,ACC-M1\n"
+        "leg.png,PID-MAN-2,Manifest^Max,ACC-M2\n"
+        "bad.png,PID-MAN-3,Manifest^Bad,\n"
+        "bad.png,PID-MAN-3,,\n",
+        encoding="utf-8",
+    )
+    for index, name in enumerate(("arm.png", "leg.png", "stray.png")):
+        write_png(folder / name, seed=30 + index)
+    (folder / "bad.png").write_bytes(b"not a picture")
+    old = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    config = ServeConfig(pacs=pacs(serve_orthanc), watch=WatchConfig(manifest="manifest.csv"))
+    assert Watcher(folder, config).poll() == 4
+    assert names(folder / DONE) == ["arm.png", "leg.png"]
+    assert names(folder / FAILED) == ["bad.png", "stray.png"]
+    assert (folder / "manifest.csv").exists()  # the manifest itself is never taken
+    rows = {row["source"]: row for row in report(folder)}
+    assert "stray.png is not listed in the manifest manifest.csv" in rows["stray.png"]["message"]
+    (mia,) = patient_instances(serve_orthanc, "PID-MAN-1")
+    assert mia["PatientName"] == "Manifest^Mia" and mia["AccessionNumber"] == "ACC-M1"
+    (max_,) = patient_instances(serve_orthanc, "PID-MAN-2")
+    assert max_["AccessionNumber"] == "ACC-M2"
+
+
+def test_a_folder_rule_names_the_patient_of_the_files_in_it(tmp_path: Path, serve_orthanc: Orthanc) -> None:
+    folder = tmp_path / "in"
+    (folder / "PID-DIR-1_Folder^Fred").mkdir(parents=True)
+    (folder / "not-a-patient-folder").mkdir()
+    write_png(folder / "PID-DIR-1_Folder^Fred" / "photo.png", seed=40)
+    write_png(folder / "not-a-patient-folder" / "photo.png", seed=41)
+    old = time.time() - 60
+    for path in folder.rglob("*.png"):
+        os.utime(path, (old, old))
+    config = ServeConfig(
+        pacs=pacs(serve_orthanc),
+        watch=WatchConfig(folder_pattern=r"(?P<PatientID>PID-[A-Z0-9-]+)_(?P<PatientName>.+)"),
+    )
+    assert Watcher(folder, config).poll() == 2
+    assert names(folder / DONE / "PID-DIR-1_Folder^Fred") == ["photo.png"]
+    assert names(folder / FAILED / "not-a-patient-folder") == ["photo.png"]
+    rows = {row["source"]: row for row in report(folder)}
+    assert "does not match the folder_pattern" in rows["not-a-patient-folder/photo.png"]["message"]
+    (fred,) = patient_instances(serve_orthanc, "PID-DIR-1")
+    assert fred["PatientName"] == "Folder^Fred"
+    assert list((folder / WORK).iterdir()) == []  # the sub-folders in hand are gone too

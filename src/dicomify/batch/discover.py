@@ -47,6 +47,7 @@ PICTURE_EXTENSIONS = frozenset(
         ".emf", ".wmf",
         ".heic", ".heif", ".hif", ".avif",
         ".pdf",
+        ".mp4", ".m4v", ".mov", ".mpg", ".mpeg",
     }
 )  # fmt: skip
 

@@ -4,8 +4,14 @@ A worker killed by the kernel for memory, or by a crash inside a codec, breaks a
 :class:`concurrent.futures.ProcessPoolExecutor` and every call in flight with it. The
 files in flight are then retried one at a time in a one-worker pool (the one that
 kills it again is reported as failed); the files not yet sent carry on in a fresh pool
-of full size. (``pebble.ProcessPool``, which fails only the dying worker's call, was
-measured against this: see benchmarks/results.md.)
+of full size.
+
+``pebble.ProcessPool``, which fails only the dying worker's call, was measured against
+this pool and not taken (benchmarks/pool_compare.py, figures in benchmarks/results.md):
+the same throughput, a faster recovery when a worker dies during a call, but a worker
+that dies while no call is running (between two calls, or before pebble has seen the
+call start) breaks its whole pool (``BrokenProcessPool: All workers expired``), so it
+would still need this pool's recovery.
 """
 
 from __future__ import annotations

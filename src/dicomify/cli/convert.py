@@ -12,7 +12,7 @@ from .._text import printable
 from .._warnings import WARNING_PREFIX, library_notes
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
-from ..options import Compression, ConvertOptions, Iod, parse_color
+from ..options import Compression, ConvertOptions, Iod, VideoKind, parse_color
 from ..outcome import ConvertStatus
 from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
@@ -119,6 +119,17 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="render PDF pages (at --dpi, default 150) into a multi-frame Secondary Capture "
         "instead of keeping the PDF as Encapsulated PDF",
+    )
+    group.add_argument(
+        "--video",
+        choices=[kind.value for kind in VideoKind],
+        default=VideoKind.PHOTOGRAPHIC.value,
+        help="video sources: Video Photographic (default), Endoscopic or Microscopic Image",
+    )
+    group.add_argument(
+        "--transcode",
+        action="store_true",
+        help="re-encode a video no DICOM transfer syntax allows to H.264 High Profile / Level 4.1 (lossy)",
     )
     group.add_argument(
         "--all-images",
@@ -255,6 +266,8 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             max_seconds=args.max_seconds,
             all_images=args.all_images,
             pdf_as_images=args.pdf_as_images,
+            video=VideoKind(args.video),
+            transcode=args.transcode,
         )
     except DicomifyError as error:
         raise UsageError(str(error)) from None

@@ -144,12 +144,32 @@ def _window_of(data: bytes, at: int) -> tuple[int, int, int, int]:
     return (org[0], org[1], org[0] + ext[0], org[1] + ext[1])
 
 
+class _Palette:
+    """A logical palette object (CreatePalette): its colours as RGB byte triples."""
+
+    def __init__(self, colors: tuple[bytes, ...]):
+        self.colors = colors
+
+
+# The stock DEFAULT_PALETTE: the 20 static colours of the system palette.
+_DEFAULT_PALETTE: tuple[bytes, ...] = tuple(
+    bytes(c)
+    for c in (
+        (0, 0, 0), (128, 0, 0), (0, 128, 0), (128, 128, 0), (0, 0, 128), (128, 0, 128), (0, 128, 128),
+        (192, 192, 192), (192, 220, 192), (166, 202, 240), (255, 251, 240), (160, 160, 164),
+        (128, 128, 128), (255, 0, 0), (0, 255, 0), (255, 255, 0), (0, 0, 255), (255, 0, 255),
+        (0, 255, 255), (255, 255, 255),
+    )
+)
+
+
 class _WmfPlayer:
     def __init__(self, data: bytes, at: int, dev: Device):
         self.data = data
         self.at = at
         self.dev = dev
         self.objects: dict[int, object] = {}
+        self.palette: tuple[bytes, ...] = _DEFAULT_PALETTE  # the selected logical palette, RGB
 
     def params(self, off: int, size: int, count: int, fmt: str = "h") -> tuple[int, ...]:
         if 6 + 2 * count > size * 2:
@@ -301,11 +321,16 @@ class _WmfPlayer:
                 self.add_object(Brush(_gdi.BS_SOLID, (128, 128, 128)))
             else:
                 self.add_object(Brush(_gdi.BS_DIBPATTERN, (0, 0, 0), 0, pattern))
-        elif func in (
-            0x00F7,
-            0x06FF,
-            0x01F9,
-        ):  # palette, region, old pattern brush: placeholders
+        elif func == 0x00F7:  # CreatePalette: a LOGPALETTE (version, count, PALETTEENTRY r, g, b, flags)
+            _version, count = p(2, "H")
+            count = min(count, (size * 2 - 10) // 4)
+            entries = self.data[off + 10 : off + 10 + 4 * count]
+            self.add_object(_Palette(tuple(entries[i : i + 3] for i in range(0, len(entries), 4))))
+        elif func == 0x0234:  # SelectPalette
+            obj = self.objects.get(p(1, "H")[0])
+            if isinstance(obj, _Palette):
+                self.palette = obj.colors
+        elif func in (0x06FF, 0x01F9):  # region, old pattern brush: placeholders
             self.add_object(object())
         elif func == 0x0521:  # TextOut: count, string (padded), y, x
             n = p(1)[0]
@@ -393,8 +418,13 @@ class _WmfPlayer:
             struct.pack_into("<I", header, 32, kept)
             table = table[: kept * entry]
         if usage == DIB_PAL_COLORS:
-            # Indices into a logical palette we do not keep: the decoder's grey ramp stands in.
-            table = b""
+            # 16-bit indices into the selected logical palette: looked up into RGBQUADs.
+            indices = struct.unpack(f"<{len(table) // 2}H", table)
+            black = b"\x00\x00\x00"
+            table = b"".join(
+                (self.palette[i] if i < len(self.palette) else black)[::-1] + (b"\x00" if header_size >= 40 else b"")
+                for i in indices
+            )
         bits = data[bits_at:end]
         if not bits:
             log.debug("WMF bitmap record at offset %d holds no pixels; skipped", off)

@@ -139,10 +139,29 @@ def _video(dataset: Dataset) -> tuple[bytes, str] | None:
     syntax = str(getattr(dataset.file_meta, "TransferSyntaxUID", ""))
     if syntax not in _VIDEO_SUFFIX or "PixelData" not in dataset:
         return None
-    from pydicom.encaps import generate_fragments
+    from pydicom.encaps import generate_frames
 
-    stream = b"".join(generate_fragments(dataset.PixelData))
-    return stream, _VIDEO_SUFFIX[syntax]
+    # The whole stream is one "frame" of one or more fragments (PS3.5 8.2.5-8.2.9).
+    stream = next(generate_frames(dataset.PixelData, number_of_frames=1))
+    suffix = _VIDEO_SUFFIX[syntax]
+    if suffix == ".mp4":
+        stream = stream[: _mp4_length(stream)]
+    return stream, suffix
+
+
+def _mp4_length(data: bytes) -> int:
+    """Where the MP4 file ends: its top-level boxes, without the fragment's padding byte."""
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        if size == 1 and at + 16 <= len(data):
+            size = int.from_bytes(data[at + 8 : at + 16], "big")  # 64-bit largesize
+        if size == 0:
+            return len(data)  # the last box runs to the end
+        if size < 8:
+            break
+        at += size
+    return min(at, len(data)) if at else len(data)
 
 
 def _pictures(dataset: Dataset, options: ExportOptions, picture_format: str) -> np.ndarray:

@@ -98,6 +98,7 @@ SEQUENCE_FIELDS = (
     "RequestAttributesSequence",  # General Series (C.7.3.1)
     "PerformedProtocolCodeSequence",
     "ConceptNameCodeSequence",  # Encapsulated Document (C.24.2): what kind of document
+    "AnatomicRegionSequence",  # VL Image (C.8.12.1): the body region of a video (CID 4031)
 )
 
 # Enumerated values we check beyond the VR (PS3.3 C.7.1.1, C.7.3.1, C.8.6.1).

@@ -19,7 +19,7 @@ from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError, ImageTooLargeError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Document, Frame, FrameLayout, Picture
+from ..picture import Document, Frame, FrameLayout, Picture, Video
 from .opening import MAX_DICOM_SIDE, check_object
 
 __all__ = ["DECODER_FAILURES", "Reader", "decoding", "read_picture", "register"]
@@ -51,7 +51,7 @@ SNIFF_BYTES = 64
 class Reader:
     name: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[BinaryIO, ConvertOptions], Picture | Document]
+    read: Callable[[BinaryIO, ConvertOptions], Picture | Document | Video]
 
 
 _READERS: list[Reader] = []
@@ -76,7 +76,7 @@ def _readers() -> list[Reader]:
             if not _builtins_loaded:
                 # Imported for their register() side effect; the sniffers accept
                 # disjoint magics, so the registration order does not matter.
-                from . import emf, heif, jpeg, pdf, pillow, tiff  # noqa: F401
+                from . import emf, heif, jpeg, pdf, pillow, tiff, video  # noqa: F401
 
                 _builtins_loaded = True
     return _READERS
@@ -137,8 +137,8 @@ def _guard_frames(picture: Picture) -> None:
     picture.frames = guarded
 
 
-def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Document:
-    """Read a seekable binary stream into a Picture (or a Document: PDF), choosing the reader by content.
+def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Document | Video:
+    """Read a seekable binary stream into a Picture (or a Document: PDF; a Video), choosing the reader by content.
 
     Limits (``max_frames``, ``max_bytes``) are checked on the result before any frame
     beyond the first is decoded; decoder failures, now or while the frames are taken,
@@ -152,8 +152,8 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Documen
         if reader.sniff(head):
             with decoding():
                 picture = reader.read(stream, options)
-            if isinstance(picture, Document):
-                return picture
+            if isinstance(picture, (Document, Video)):
+                return picture  # kept as encoded: no frames to decode here
             for part in picture.parts:  # each part is one DICOM object
                 _check_layout(part.layout)
                 check_object(part.number_of_frames, part.layout.frame_bytes, options)
@@ -162,5 +162,5 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Documen
                 check_object(sum(part.number_of_frames for part in picture.parts), 0, options)
             return picture
     raise UnsupportedFormatError(
-        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF or PDF)"
+        "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF, PDF or video: MP4, MOV, MPEG-2)"
     )

@@ -32,6 +32,27 @@
     return data;
   }
 
+  // A POST whose upload progress is reported (fetch cannot tell how much was sent).
+  function upload(url, form, onProgress) {
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", url);
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.setRequestHeader("Accept", "application/json");
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      });
+      request.addEventListener("load", () => {
+        let data;
+        try { data = JSON.parse(request.responseText); } catch (error) { data = { error: request.statusText }; }
+        if (request.status >= 200 && request.status < 300) resolve(data);
+        else reject(new Error(data.error || request.statusText));
+      });
+      request.addEventListener("error", () => reject(new Error("The server cannot be reached.")));
+      request.send(form);
+    });
+  }
+
   // -- who and what -------------------------------------------------------------------------
   $("#user").textContent = facts.login ? "Logged in as " + facts.user : "";
   if (facts.login) {
@@ -256,7 +277,12 @@
     status.textContent = "Converting " + state.files.length + " picture(s)…";
     $("#convert").disabled = true;
     try {
-      state.staged = await api("POST", "/api/stage", requestBody());
+      const count = state.files.length;
+      state.staged = await upload("/api/stage", requestBody(), (done) => {
+        status.textContent = done < 1
+          ? "Uploading " + count + " picture(s): " + Math.round(done * 100) + "%"
+          : "Converting " + count + " picture(s)…";
+      });
       const good = state.staged.pictures.filter((p) => p.ok).length;
       status.textContent = good + " of " + state.staged.pictures.length + " converted. Check them, then publish.";
       renderResults();
