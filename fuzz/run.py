@@ -1,6 +1,7 @@
 """Run every harness (or some) for a bounded time; report executions and findings.
 
     python fuzz/run.py --seconds 60 [--out DIR] [TARGET ...]
+    python fuzz/run.py --runs 3000 --seed 1      # the same inputs every time (the test suite)
 
 Each harness runs in its own process under libFuzzer with a per-input timeout and an
 RSS limit (hangs and runaway memory are findings too), starting from the seeds in
@@ -38,7 +39,7 @@ class Outcome:
     log_tail: str
 
 
-def run_target(target: str, seconds: int, work: Path) -> Outcome:
+def run_target(target: str, seconds: int, work: Path, runs: int | None = None, seed: int | None = None) -> Outcome:
     corpus = work / "corpus" / target
     findings = work / "findings"
     findings.mkdir(parents=True, exist_ok=True)
@@ -46,6 +47,8 @@ def run_target(target: str, seconds: int, work: Path) -> Outcome:
         sys.executable,
         str(HERE / f"fuzz_{target}.py"),
         f"-max_total_time={seconds}",
+        *([f"-runs={runs}"] if runs is not None else []),
+        *([f"-seed={seed}"] if seed is not None else []),
         f"-timeout={TIMEOUT_SECONDS}",
         f"-rss_limit_mb={RSS_LIMIT_MB}",
         f"-artifact_prefix={findings}/{target}-",
@@ -65,17 +68,19 @@ def run_target(target: str, seconds: int, work: Path) -> Outcome:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", default=list(TARGETS), help=f"some of: {', '.join(TARGETS)}")
-    parser.add_argument("--seconds", type=int, default=60, help="per target")
+    parser.add_argument("--seconds", type=int, default=60, help="per target (at most)")
+    parser.add_argument("--runs", type=int, help="inputs per target (with --seed: a repeatable run)")
+    parser.add_argument("--seed", type=int, help="libFuzzer's random seed")
     parser.add_argument("--out", type=Path, help="keep the corpora and findings here")
     args = parser.parse_args(argv)
     work = args.out or Path(tempfile.mkdtemp(prefix="dicomify-fuzz-"))
     write_seeds(work / "corpus")
     failed = False
     for target in args.targets:
-        outcome = run_target(target, args.seconds, work)
+        outcome = run_target(target, args.seconds, work, args.runs, args.seed)
         status = "ok" if not outcome.findings and outcome.returncode == 0 else "FOUND"
         failed |= status != "ok"
-        print(f"{target}: {outcome.executions} executions in {args.seconds} s, {len(outcome.findings)} finding(s) [{status}]")
+        print(f"{target}: {outcome.executions} executions, {len(outcome.findings)} finding(s) [{status}]")
         for path in outcome.findings:
             print(f"  {path}")
         if status != "ok" and not outcome.findings:

@@ -22,6 +22,8 @@ FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     "jpeg-0-bit-precision.jpg": (dicomify.CorruptImageError, "0-bit samples"),
     # A Compression tag with three values: TypeError inside the TIFF reader.
     "tiff-multi-valued-compression.tif": (dicomify.UnsupportedFormatError, "Compression"),
+    # PlanarConfiguration read as text: ValueError from int() while decoding the page.
+    "tiff-text-planar-configuration.tif": (dicomify.UnsupportedFormatError, "Planarconfig"),
     # BitsPerSample/SampleFormat tifffile has no numpy type for: TypeError building the picture.
     "tiff-no-sample-type.tif": (dicomify.UnsupportedFormatError, "sample format"),
     # An Orientation tag with several values: TypeError; now ignored, as a damaged EXIF one is.

@@ -202,8 +202,10 @@ def _read_animation(
             for index in range(stop):
                 seek(animation, index)
                 frame = load(animation)
-                if index >= start:
-                    rgba = np.asarray(frame.convert("RGBA"))
+                if index >= start and frame.mode == "RGB":  # no transparency: nothing to blend
+                    yield np.asarray(frame)
+                elif index >= start:
+                    rgba = np.asarray(frame if frame.mode == "RGBA" else frame.convert("RGBA"))
                     yield composite_alpha(rgba[..., :3], rgba[..., 3], options.background)
 
         return frames

@@ -210,7 +210,8 @@ def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> Fram
     if mode == "La":
         return frame_from_pil(image.convert("LA"), background)
     if mode in ("RGBA", "RGBa"):
-        data = np.asarray(image.convert("RGBA"))
+        # An RGBA image is read as it is: convert() would copy it first (one frame more).
+        data = np.asarray(image if mode == "RGBA" else image.convert("RGBA"))
         if data[..., 3].min() == 255:
             return np.ascontiguousarray(data[..., :3])
         return composite_alpha(data[..., :3], data[..., 3], background)

@@ -74,8 +74,10 @@ class _PageKind:
 
 
 def _kind(page: Any) -> _PageKind:
-    if not isinstance(page.compression, int):  # a damaged, multi-valued Compression tag
-        raise ValueError(f"Compression {page.compression!r}")
+    for tag in ("compression", "planarconfig", "photometric"):  # damaged tags of another type
+        value = getattr(page, tag)
+        if not isinstance(value, int):
+            raise ValueError(f"{tag.capitalize()} {value!r}")
     if page.dtype is None:  # tifffile has no numpy type for this BitsPerSample/SampleFormat
         raise ValueError(
             f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
