@@ -20,6 +20,10 @@ FINDINGS_DIR = Path(__file__).parent / "findings"
 FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     # SOF declaring 0-bit samples: reached pydicom's writer as struct.error (High Bit -1).
     "jpeg-0-bit-precision.jpg": (dicomify.CorruptImageError, "0-bit samples"),
+    # A frame header of no pixels: ZeroDivisionError measuring how much data is missing.
+    "jpeg-empty-frame.jpg": (dicomify.CorruptImageError, "truncated"),
+    # A page tifffile decodes to an empty 1-D array: IndexError taking its samples.
+    "tiff-page-not-2d.tif": (dicomify.UnsupportedFormatError, "not a picture"),
     # A Compression tag with three values: TypeError inside the TIFF reader.
     "tiff-multi-valued-compression.tif": (dicomify.UnsupportedFormatError, "Compression"),
     # PlanarConfiguration read as text: ValueError from int() while decoding the page.

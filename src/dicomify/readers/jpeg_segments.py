@@ -193,6 +193,8 @@ def check_picture_data(data: bytes) -> None:
     if frame is None or len(frame) < 6 or sof not in _HUFFMAN_SOF | {_LOSSLESS_SOF}:
         return
     needed = _minimum_bits(frame, sof)
+    if needed <= 0:  # no rows, columns or components: the frame header is refused elsewhere
+        return
     if coded * 8 < needed:
         rows, columns = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
         missing = 100 * (needed - coded * 8) // needed

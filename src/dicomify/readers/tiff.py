@@ -111,7 +111,11 @@ def _decode(page: Any) -> np.ndarray:
     samples = int(page.samplesperpixel)
     if array.ndim == 3 and int(page.planarconfig) == 2 and array.shape[0] == samples and samples > 1:
         array = np.moveaxis(array, 0, -1)
-    return array if array.ndim == 3 else array[..., None]
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3:  # a volume (ImageDepth), or a page tifffile could only read in part
+        raise UnsupportedFormatError(f"a TIFF page of shape {array.shape} is not a picture")
+    return array
 
 
 def _depth(page: Any) -> int | None:
