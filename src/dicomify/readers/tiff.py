@@ -74,6 +74,12 @@ class _PageKind:
 
 
 def _kind(page: Any) -> _PageKind:
+    if not isinstance(page.compression, int):  # a damaged, multi-valued Compression tag
+        raise ValueError(f"Compression {page.compression!r}")
+    if page.dtype is None:  # tifffile has no numpy type for this BitsPerSample/SampleFormat
+        raise ValueError(
+            f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
+        )
     return _PageKind(
         rows=int(page.imagelength),
         columns=int(page.imagewidth),
@@ -214,6 +220,12 @@ def _signed_frame(color: np.ndarray, alpha: np.ndarray | None, options: ConvertO
     return np.clip(np.rint(blended), info.min, info.max).astype(frame.dtype)
 
 
+def _orientation(page: Any) -> int:
+    """Orientation 1..8 (TIFF 6.0 tag 274); a damaged tag is ignored, as for EXIF."""
+    value = _tag_value(page, "Orientation")
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 def _tag_value(page: Any, name: str) -> Any:
     tag = page.tags.get(name)
     return tag.value if tag is not None else None
@@ -280,7 +292,7 @@ def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOpti
     check_size(first.columns, first.rows, options)
     colour = first.samples >= 3 or first.photometric in (_RGB, _PALETTE, _SEPARATED, _YCBCR)
     check_object(len(pages), first.rows * first.columns * (3 if colour else 1) * (2 if first.bits > 8 else 1), options)
-    orientation = 1 if options.keep_orientation else int(_tag_value(pages[0], "Orientation") or 1)
+    orientation = 1 if options.keep_orientation else _orientation(pages[0])
     first_page = pages[0]
     needs_rescale = np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2
     if np.dtype(first.dtype).kind == "i" and len(pages) > 1 and first.samples == 1:
