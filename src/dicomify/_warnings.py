@@ -21,7 +21,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["WARNING_PREFIX", "library_notes", "owned_process", "own_this_process"]
+__all__ = ["WARNING_PREFIX", "is_owned", "library_notes", "owned_process", "own_this_process"]
 
 # Notes made from warnings start with this, so the command line can show them.
 WARNING_PREFIX = "warning: "
@@ -43,6 +43,11 @@ def own_this_process() -> None:
     """Mark this process as dicomify's own (a batch worker): notes are collected here."""
     global _owned
     _owned = True
+
+
+def is_owned() -> bool:
+    """Whether this process is dicomify's own (the command line, a batch worker)."""
+    return _owned
 
 
 @contextlib.contextmanager

@@ -65,6 +65,13 @@ class ConvertOptions:
         Convert only this page or frame (0-based) of a multi-page source.
     max_pixels : int, optional
         Decompression-bomb guard per frame (default: Pillow's limit).
+    max_frames : int, optional
+        Frames (animation frames, TIFF pages) per source (default 10,000).
+    max_bytes : int, optional
+        Decoded pixel bytes per object (default 1 GiB); DICOM's 4 GiB is never exceeded.
+    max_seconds : float, optional
+        Seconds per file in a batch worker or the command line (default 600); a file
+        that takes longer is reported failed. Not applied in a library caller's process.
     all_images : bool
         HEIF holding several images: every image as a frame, not only the primary one.
     keep_jpeg_metadata : bool
@@ -98,6 +105,8 @@ class ConvertOptions:
     # Resource limits per object (None: the defaults in docs/limits.md).
     max_frames: int | None = None
     max_bytes: int | None = None
+    # Seconds per file in a batch worker or the command line (batch/deadline.py).
+    max_seconds: float | None = None
     all_images: bool = False
     # JPEG passthrough keeps EXIF/XMP/IPTC/comments in the stored codestream (readers/jpeg_segments.py).
     keep_jpeg_metadata: bool = False
@@ -119,6 +128,8 @@ class ConvertOptions:
             raise OptionError(f"dpi {self.dpi!r} must be a number from 1 to 2400")
         if self.page is not None and (not _is_integer(self.page) or self.page < 0):
             raise OptionError(f"page {self.page!r} must be a whole number, 0 or more")
+        if self.max_seconds is not None and (not _is_number(self.max_seconds) or not self.max_seconds > 0):
+            raise OptionError(f"max_seconds {self.max_seconds!r} must be a number above 0")
         for limit in ("max_pixels", "max_frames", "max_bytes"):
             value = getattr(self, limit)
             if value is not None and (not _is_integer(value) or value <= 0):

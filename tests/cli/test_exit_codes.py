@@ -100,3 +100,16 @@ def test_argparse_errors_exit_2_in_a_real_process(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "--jobs 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_export_follows_the_same_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import dicomify
+
+    (tmp_path / "empty").mkdir()
+    assert main(["export", str(tmp_path / "empty"), "-o", str(tmp_path / "out")]) == ExitCode.FAILED
+    assert "no DICOM files found" in capsys.readouterr().err
+    dicomify.convert(picture(tmp_path / "a.jpg"), tmp_path / "in" / "a.dcm")
+    assert main(["export", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == ExitCode.OK
+    (tmp_path / "in" / "b.dcm").write_bytes(b"not DICOM")  # named: a failure, not passed over
+    named = [str(tmp_path / "in" / "a.dcm"), str(tmp_path / "in" / "b.dcm")]
+    assert main(["export", *named, "-o", str(tmp_path / "out2")]) == ExitCode.PARTIAL

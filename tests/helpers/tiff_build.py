@@ -19,7 +19,8 @@ SHORT, LONG, RATIONAL = 3, 4, 5
 def tiff_bytes(width: int, height: int, tags: dict[int, tuple[int, list[int]]], data: bytes) -> bytes:
     """A one-page little-endian TIFF holding ``data`` as its only strip.
 
-    ``tags`` maps tag numbers to (type, values); StripOffsets, StripByteCounts,
+    ``tags`` maps tag numbers to (type, values), a RATIONAL's values as numerator,
+    denominator pairs flattened; StripOffsets, StripByteCounts,
     ImageWidth, ImageLength and RowsPerStrip are added. A value -1 in a LONG tag named
     by ``tags`` is replaced by the offset of ``data`` (for JPEGInterchangeFormat).
     """
@@ -38,8 +39,8 @@ def tiff_bytes(width: int, height: int, tags: dict[int, tuple[int, list[int]]], 
     for tag in sorted(entries):
         kind, values = entries[tag]
         code, size = _TYPES[kind]
-        packed_len = size * len(values)
-        layout.append((tag, kind, len(values), None if packed_len <= 4 else b""))
+        items = len(values) // 2 if kind == RATIONAL else len(values)
+        layout.append((tag, kind, items, None if size * items <= 4 else b""))
     for i, (tag, kind, n, _) in enumerate(layout):
         code, size = _TYPES[kind]
         if size * n > 4:

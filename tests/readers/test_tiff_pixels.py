@@ -17,7 +17,7 @@ import pytest
 import tifffile
 from helpers.pictures import RNG, composite, photo
 from helpers.roundtrip import convert_and_check, dcmtk_default, dcmtk_windowed
-from helpers.tiff_build import LONG, SHORT, tiff_bytes, ycbcr_subsampled
+from helpers.tiff_build import LONG, RATIONAL, SHORT, tiff_bytes, ycbcr_subsampled
 from PIL import Image
 
 WHITE = (255, 255, 255)
@@ -447,3 +447,60 @@ def test_deep_gray_with_alpha_composites_at_its_depth(extrasample: str, tmp_path
     expected = values * (1 if extrasample == "assocalpha" else a) + full * (1 - a)
     ds = convert_and_check(data, np.rint(expected).astype(np.uint16), tmp_path, tolerance=1, name="deep-alpha.tif")
     assert ds.BitsStored == 12
+
+
+def test_ycbcr_with_studio_range_reference_black_white(tmp_path: Path) -> None:
+    # ReferenceBlackWhite 16..235 (Y) and 16..240 around 128 (Cb, Cr): TIFF 6.0 section 21.
+    ycc = RNG.integers(16, 236, (H, W, 3), dtype=np.uint8)
+    ycc[..., 1:] = RNG.integers(16, 241, (H, W, 2), dtype=np.uint8)
+    reference = [16, 1, 235, 1, 128, 1, 240, 1, 128, 1, 240, 1]
+    tags = {
+        258: (SHORT, [8, 8, 8]),
+        259: (SHORT, [1]),
+        262: (SHORT, [6]),
+        277: (SHORT, [3]),
+        530: (SHORT, [1, 1]),
+        532: (RATIONAL, reference),
+    }
+    data = tiff_bytes(W, H, tags, ycc.tobytes())
+    y = (ycc[..., 0] - 16.0) * 255 / (235 - 16)
+    cb = (ycc[..., 1] - 128.0) * 127 / (240 - 128)
+    cr = (ycc[..., 2] - 128.0) * 127 / (240 - 128)
+    r, b = y + 1.402 * cr, y + 1.772 * cb
+    g = (y - 0.114 * b - 0.299 * r) / 0.587
+    expected = np.clip(np.rint(np.dstack([r, g, b])), 0, 255).astype(np.uint8)
+    convert_and_check(data, expected, tmp_path, tolerance=1, name="studio.tif")
+
+
+def test_itulab_decode_ranges_are_used() -> None:
+    from dicomify.readers.colour import ITULAB, lab_values
+
+    samples = np.array([[[0, 0, 0], [255, 255, 255]]], np.uint8)
+    values = lab_values(samples, ITULAB, (0, 100, -100, 100, -50, 150))
+    assert np.allclose(values, [[[0, -100, -50], [100, 100, 150]]])
+    assert np.allclose(lab_values(samples, ITULAB), [[[0, -85, -75], [100, 85, 125]]])
+
+
+def test_rational_tags_from_tifffile_pairs() -> None:
+    from dicomify.readers.colour import rationals
+
+    assert rationals((299, 1000, 587, 1000, 114, 1000), 3) == (0.299, 0.587, 0.114)
+    assert rationals((0.299, 0.587, 0.114), 3) == (0.299, 0.587, 0.114)
+    assert rationals((1, 0, 1, 1, 1, 1), 3) is None  # a zero denominator: the default is used
+    assert rationals((1, 2), 3) is None and rationals(None, 3) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "params", "reason"),
+    [
+        (RNG.integers(-100, 100, (H, W), dtype=np.int8), {}, "unsigned"),
+        (RNG.integers(0, 16, (H, W), dtype=np.uint8), {"bitspersample": 4}, "8-bit samples"),
+    ],
+    ids=["signed", "4-bit"],
+)
+def test_photographic_iod_refuses_what_it_cannot_hold(values: np.ndarray, params: dict, reason: str) -> None:
+    import dicomify
+
+    data = _tiff(values, photometric="minisblack", **params)
+    with pytest.raises(dicomify.DicomifyError, match=f"VL Photographic Image holds {reason}"):
+        dicomify.DicomImage(data, iod="photo")

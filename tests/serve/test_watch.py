@@ -340,3 +340,26 @@ def test_a_manifest_gives_each_file_its_patient_and_unlisted_files_fail(tmp_path
     assert mia["PatientName"] == "Manifest^Mia" and mia["AccessionNumber"] == "ACC-M1"
     (max_,) = patient_instances(serve_orthanc, "PID-MAN-2")
     assert max_["AccessionNumber"] == "ACC-M2"
+
+
+def test_a_folder_rule_names_the_patient_of_the_files_in_it(tmp_path: Path, serve_orthanc: Orthanc) -> None:
+    folder = tmp_path / "in"
+    (folder / "PID-DIR-1_Folder^Fred").mkdir(parents=True)
+    (folder / "not-a-patient-folder").mkdir()
+    write_png(folder / "PID-DIR-1_Folder^Fred" / "photo.png", seed=40)
+    write_png(folder / "not-a-patient-folder" / "photo.png", seed=41)
+    old = time.time() - 60
+    for path in folder.rglob("*.png"):
+        os.utime(path, (old, old))
+    config = ServeConfig(
+        pacs=pacs(serve_orthanc),
+        watch=WatchConfig(folder_pattern=r"(?P<PatientID>PID-[A-Z0-9-]+)_(?P<PatientName>.+)"),
+    )
+    assert Watcher(folder, config).poll() == 2
+    assert names(folder / DONE / "PID-DIR-1_Folder^Fred") == ["photo.png"]
+    assert names(folder / FAILED / "not-a-patient-folder") == ["photo.png"]
+    rows = {row["source"]: row for row in report(folder)}
+    assert "does not match the folder_pattern" in rows["not-a-patient-folder/photo.png"]["message"]
+    (fred,) = patient_instances(serve_orthanc, "PID-DIR-1")
+    assert fred["PatientName"] == "Folder^Fred"
+    assert list((folder / WORK).iterdir()) == []  # the sub-folders in hand are gone too

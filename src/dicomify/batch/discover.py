@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .._files import os_reason
 from ..errors import InputError
+from ..outcome import ConvertStatus
 
 __all__ = ["PICTURE_EXTENSIONS", "Discovery", "Input", "Passed", "assign_outputs", "discover", "scan"]
 
@@ -75,7 +76,7 @@ class Passed:
     """
 
     path: str
-    status: str
+    status: ConvertStatus
     message: str
 
 
@@ -87,7 +88,7 @@ class Discovery:
     passed: list[Passed] = field(default_factory=list)
 
 
-SKIPPED, FAILED = "skipped", "failed"
+SKIPPED, FAILED = ConvertStatus.SKIPPED, ConvertStatus.FAILED
 
 
 @dataclass(frozen=True)

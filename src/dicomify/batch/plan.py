@@ -96,7 +96,7 @@ def plan(
     inputs = found.inputs
     row_metadata: dict[str, dict[str, Any]] = {}
     # Paths passed over still get a row: every input path is accounted for.
-    failures = [Outcome(p.path, ConvertStatus(p.status), message=p.message) for p in found.passed]
+    failures = [Outcome(p.path, p.status, message=p.message) for p in found.passed]
     manifest_inputs: list[Input] = []
     refused: set[str] = set()
     if manifest is not None:

@@ -39,8 +39,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._text import printable
     from ..export import ExportOptions, export, export_file
-    from . import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+    from .exitcodes import ExitCode, for_counts
 
     options = ExportOptions(
         format=args.format,
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if single and not (os.path.isdir(output) or output.endswith(os.sep)):
         for path in export_file(args.sources[0], output, options):
             print(path)
-        return EXIT_OK
+        return ExitCode.OK
     done = failed = 0
     for result in export(args.sources, output, options):
         if result.error is None:
@@ -64,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"dicomify: error: {result.error}", file=sys.stderr)
-    if failed and not done:
-        return EXIT_FAILED
-    return EXIT_PARTIAL if failed else EXIT_OK
+    if not done and not failed:
+        print(printable(f"dicomify: error: no DICOM files found in {', '.join(args.sources)}"), file=sys.stderr)
+    return for_counts(done + failed, failed)

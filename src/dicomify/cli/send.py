@@ -257,7 +257,7 @@ def register(subparsers: Any) -> None:  # argparse's _SubParsersAction is privat
         "send",
         help="send DICOM files to a PACS (C-STORE or STOW-RS)",
         description="Send DICOM files, and the DICOM files under folders, to a PACS. "
-        "Exit code 0 when every file is stored, 3 when some are not, 1 when none is.",
+        "Exit code 0 when every file is stored, 3 when some are not, 1 when none is, 2 for a bad command line.",
     )
     send.add_argument(
         "sources", nargs="+", metavar="FILE_OR_FOLDER", help="DICOM files and folders (searched recursively)"

@@ -502,6 +502,10 @@ def load_json(path: str | Path) -> Metadata:
         raise MetadataError(f"cannot read metadata file {path}: {error.strerror}") from None
     except json.JSONDecodeError as error:
         raise MetadataError(f"metadata file {path} is not valid JSON ({error.msg} at line {error.lineno})") from None
+    except UnicodeDecodeError as error:  # found by fuzzing (fuzz/fuzz_metadata.py)
+        raise MetadataError(f"metadata file {path} is not UTF-8 text (byte {error.start})") from None
+    except RecursionError:
+        raise MetadataError(f"metadata file {path} is nested too deeply to be metadata") from None
     if not isinstance(data, dict):
         raise MetadataError(f"metadata file {path} must hold a JSON object of DICOM keywords")
     return validate(data)

@@ -19,8 +19,8 @@ from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError, ImageTooLargeError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Document, Frame, Picture, Video
-from .opening import check_object
+from ..picture import Document, Frame, FrameLayout, Picture, Video
+from .opening import MAX_DICOM_SIDE, check_object
 
 __all__ = ["DECODER_FAILURES", "Reader", "decoding", "read_picture", "register"]
 
@@ -102,6 +102,20 @@ def decoding() -> Iterator[None]:
         ) from None
 
 
+def _check_layout(layout: FrameLayout) -> None:
+    """What the image pixel description says must fit DICOM's fields (PS3.3 C.7.6.3):
+    a header declaring 0-bit samples otherwise reaches the writer as a struct.error."""
+    problems = []
+    if not (1 <= layout.rows <= MAX_DICOM_SIDE and 1 <= layout.columns <= MAX_DICOM_SIDE):
+        problems.append(f"{layout.columns}x{layout.rows} pixels")
+    if layout.samples_per_pixel not in (1, 3):
+        problems.append(f"{layout.samples_per_pixel} samples per pixel")
+    if layout.bits_allocated not in (8, 16) or not 1 <= layout.bits_stored <= layout.bits_allocated:
+        problems.append(f"{layout.bits_stored}-bit samples in {layout.bits_allocated} bits")
+    if problems:
+        raise CorruptImageError(f"the picture's header declares {', '.join(problems)}, which DICOM cannot hold")
+
+
 def _guard_frames(picture: Picture) -> None:
     """Decode the frames under the safety net, exactly as many as the picture announces."""
     frames = picture.frames
@@ -141,6 +155,7 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Documen
             if isinstance(picture, (Document, Video)):
                 return picture  # kept as encoded: no frames to decode here
             for part in picture.parts:  # each part is one DICOM object
+                _check_layout(part.layout)
                 check_object(part.number_of_frames, part.layout.frame_bytes, options)
                 _guard_frames(part)
             if len(picture.parts) > 1:  # and the frames of all of them together

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cmyk_to_rgb", "lab_to_rgb", "lab_values", "ycbcr_to_rgb"]
+__all__ = ["cmyk_to_rgb", "lab_to_rgb", "lab_values", "rationals", "ycbcr_to_rgb"]
 
 # D50 reference white (ICC PCS), XYZ with Y = 1.
 _D50 = np.array([0.9642, 1.0, 0.8249])
@@ -40,6 +40,23 @@ _LAB_TO_LINEAR_RGB = _XYZ_TO_SRGB @ _BRADFORD_D50_TO_D65
 CIELAB, ICCLAB, ITULAB = 8, 9, 10
 # ITU-T T.42 default ranges (TIFF tag Decode absent): L 0..100, a -85..85, b -75..125.
 _ITU_DEFAULT = (0.0, 100.0, -85.0, 85.0, -75.0, 125.0)
+
+
+def rationals(value: Sequence[float] | None, count: int) -> tuple[float, ...] | None:
+    """A RATIONAL tag's ``count`` values, from tifffile's numerator/denominator pairs.
+
+    tifffile gives RATIONAL values flattened, (n1, d1, n2, d2, ...); a value already
+    given as ``count`` numbers is returned as it is. Anything else (a zero denominator,
+    a wrong count) is None: the tag is ignored and its default used.
+    """
+    if value is None:
+        return None
+    numbers = tuple(value)
+    if len(numbers) == count:
+        return tuple(float(n) for n in numbers)
+    if len(numbers) != 2 * count or any(d == 0 for d in numbers[1::2]):
+        return None
+    return tuple(float(n) / float(d) for n, d in zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 def lab_values(samples: np.ndarray, photometric: int, decode: Sequence[float] | None = None) -> np.ndarray:

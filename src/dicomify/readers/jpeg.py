@@ -81,6 +81,8 @@ def parse_jpeg(data: bytes) -> JpegFacts:
             if len(segment) < 6:
                 raise CorruptImageError("the JPEG frame header is damaged")
             precision, rows, columns, count = struct.unpack(">BHHB", segment[:6])
+            if not 2 <= precision <= 16:  # ITU-T T.81 B.2.2: P is 8 or 12 (2..16 lossless)
+                raise CorruptImageError(f"the JPEG frame header declares {precision}-bit samples")
             ids = tuple(segment[6 + 3 * i] for i in range(count) if 6 + 3 * i < len(segment))
             sof = (marker, precision, rows, columns, ids)
         elif marker == 0xE0 and segment.startswith(b"JFIF\x00"):

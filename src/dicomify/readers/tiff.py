@@ -35,7 +35,7 @@ from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Picture
 from . import Reader, register
-from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, ycbcr_to_rgb
+from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, rationals, ycbcr_to_rgb
 from .headers import tiff_page_count
 from .opening import check_object, check_size, max_frames
 from .pixels import (
@@ -74,6 +74,12 @@ class _PageKind:
 
 
 def _kind(page: Any) -> _PageKind:
+    if not isinstance(page.compression, int):  # a damaged, multi-valued Compression tag
+        raise ValueError(f"Compression {page.compression!r}")
+    if page.dtype is None:  # tifffile has no numpy type for this BitsPerSample/SampleFormat
+        raise ValueError(
+            f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
+        )
     return _PageKind(
         rows=int(page.imagelength),
         columns=int(page.imagewidth),
@@ -159,11 +165,13 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     elif photometric in (CIELAB, ICCLAB, ITULAB):
         if color.dtype not in (np.uint8, np.uint16) or colours != 3:
             raise UnsupportedFormatError("L*a*b* TIFF is supported with three 8- or 16-bit samples")
-        color = lab_to_rgb(lab_values(color, photometric, _tag_value(page, "Decode")), color.dtype)
+        color = lab_to_rgb(lab_values(color, photometric, rationals(_tag_value(page, "Decode"), 6)), color.dtype)
     elif photometric == _YCBCR and int(page.compression) not in (6, 7):
         # JPEG-compressed pages come out of the JPEG decoder as RGB already.
         color = ycbcr_to_rgb(
-            color, _tag_value(page, "YCbCrCoefficients"), _tag_value(page, "ReferenceBlackWhite")
+            color,
+            rationals(_tag_value(page, "YCbCrCoefficients"), 3),
+            rationals(_tag_value(page, "ReferenceBlackWhite"), 6),
         )
     elif color.dtype == bool:
         color = np.where(color, np.uint8(255), np.uint8(0))
@@ -210,6 +218,12 @@ def _signed_frame(color: np.ndarray, alpha: np.ndarray | None, options: ConvertO
     a = np.clip(alpha.astype(np.float64), 0, None) / float(np.iinfo(alpha.dtype).max)
     blended = frame.astype(np.float64) * a + level * (1 - a)
     return np.clip(np.rint(blended), info.min, info.max).astype(frame.dtype)
+
+
+def _orientation(page: Any) -> int:
+    """Orientation 1..8 (TIFF 6.0 tag 274); a damaged tag is ignored, as for EXIF."""
+    value = _tag_value(page, "Orientation")
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _tag_value(page: Any, name: str) -> Any:
@@ -278,7 +292,7 @@ def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOpti
     check_size(first.columns, first.rows, options)
     colour = first.samples >= 3 or first.photometric in (_RGB, _PALETTE, _SEPARATED, _YCBCR)
     check_object(len(pages), first.rows * first.columns * (3 if colour else 1) * (2 if first.bits > 8 else 1), options)
-    orientation = 1 if options.keep_orientation else int(_tag_value(pages[0], "Orientation") or 1)
+    orientation = 1 if options.keep_orientation else _orientation(pages[0])
     first_page = pages[0]
     needs_rescale = np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2
     if np.dtype(first.dtype).kind == "i" and len(pages) > 1 and first.samples == 1:

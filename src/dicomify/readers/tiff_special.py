@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
-from .colour import ycbcr_to_rgb
+from .colour import rationals, ycbcr_to_rgb
 
 __all__ = ["decode_old_jpeg", "decode_subsampled_ycbcr", "is_old_jpeg", "is_subsampled_ycbcr"]
 
@@ -152,4 +152,4 @@ def decode_subsampled_ycbcr(page: Any) -> np.ndarray:
     cb = np.repeat(np.repeat(units[..., h * v], v, axis=0), h, axis=1)
     cr = np.repeat(np.repeat(units[..., h * v + 1], v, axis=0), h, axis=1)
     ycbcr = np.dstack([luma, cb, cr])[:rows, :columns]
-    return ycbcr_to_rgb(ycbcr, _tag(page, 529), _tag(page, 532))
+    return ycbcr_to_rgb(ycbcr, rationals(_tag(page, 529), 3), rationals(_tag(page, 532), 6))

@@ -54,6 +54,9 @@ class WatchConfig:
     # e.g. "(?P<PatientID>[0-9]+)_(?P<AccessionNumber>[A-Z0-9]+)_.*".
     filename_pattern: str | None = None
     sidecar: bool = True  # NAME.json beside NAME.ext holds metadata for it
+    # A regular expression for the names of sub-folders (one level): files in them are
+    # watched too, the groups (DICOM keywords) naming their metadata, e.g. "(?P<PatientID>.+)".
+    folder_pattern: str | None = None
     #: a CSV in the watched folder (path/file column + DICOM keyword columns), read on every
     #: pass; with it, a file it does not list goes to failed/
     manifest: str | None = None
@@ -288,13 +291,16 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         filename_pattern=watch_section.take("filename_pattern", str),
         sidecar=watch_section.take("sidecar", bool, True),
         manifest=watch_section.take("manifest", str),
+        folder_pattern=watch_section.take("folder_pattern", str),
     )
     if watch.manifest is not None and (not watch.manifest or Path(watch.manifest).name != watch.manifest):
         raise watch_section.error("manifest", f"must be a file name in the watched folder, not {watch.manifest!r}")
     watch_section.done()
-    if watch.filename_pattern is not None:
-        from .watch import compile_pattern
+    from .watch import compile_pattern
 
+    if watch.folder_pattern is not None:
+        compile_pattern(watch.folder_pattern, source, what="folder_pattern", order=False)
+    if watch.filename_pattern is not None:
         if "order" in compile_pattern(watch.filename_pattern, source).groupindex and worklist is None:
             raise DicomifyError(f"{source}: [watch] filename_pattern group 'order' needs a [worklist] to look it up")
 

@@ -20,6 +20,7 @@ to be retried, never in failed/. SIGTERM lets the file in hand finish.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -52,7 +53,9 @@ RETRY_SECONDS = 30.0
 ORDER_GROUP = "order"  # a filename_pattern group holding an accession number of the worklist
 
 
-def compile_pattern(pattern: str, source: str = "the configuration") -> re.Pattern[str]:
+def compile_pattern(
+    pattern: str, source: str = "the configuration", what: str = "filename_pattern", order: bool = True
+) -> re.Pattern[str]:
     """The file-name rule: named groups are metadata keywords, or ``order`` (an accession number
     looked up in the configured worklist).
 
@@ -64,12 +67,11 @@ def compile_pattern(pattern: str, source: str = "the configuration") -> re.Patte
     try:
         compiled = re.compile(pattern)
     except re.error as error:
-        raise DicomifyError(f"{source}: [watch] filename_pattern is not a regular expression ({error})") from None
-    unknown = sorted(set(compiled.groupindex) - set(FIELDS) - {ORDER_GROUP})
+        raise DicomifyError(f"{source}: [watch] {what} is not a regular expression ({error})") from None
+    unknown = sorted(set(compiled.groupindex) - set(FIELDS) - ({ORDER_GROUP} if order else set()))
     if unknown:
-        raise DicomifyError(
-            f"{source}: [watch] filename_pattern group {unknown[0]!r} is not a metadata field (nor {ORDER_GROUP!r})"
-        )
+        also = f" (nor {ORDER_GROUP!r})" if order else ""
+        raise DicomifyError(f"{source}: [watch] {what} group {unknown[0]!r} is not a metadata field{also}")
     return compiled
 
 
@@ -132,6 +134,11 @@ class Watcher:
         self.destination: Destination | None = config.pacs
         self.options: ConvertOptions = config.options
         self.pattern = compile_pattern(self.settings.filename_pattern) if self.settings.filename_pattern else None
+        self.folder_pattern = (
+            compile_pattern(self.settings.folder_pattern, what="folder_pattern", order=False)
+            if self.settings.folder_pattern
+            else None
+        )
         if self.pattern is not None and ORDER_GROUP in self.pattern.groupindex and config.worklist is None:
             raise DicomifyError("[watch] filename_pattern group 'order' needs a [worklist] to look it up")
         self.stop = stop or threading.Event()
@@ -170,32 +177,51 @@ class Watcher:
             return False
         return not (self.settings.sidecar and entry.name.lower().endswith(".json"))
 
+    def _watched_folders(self) -> list[Path]:
+        """The folder itself and, with a folder rule, its sub-folders (one level, not ours)."""
+        folders = [self.folder]
+        if self.folder_pattern is not None:
+            with os.scandir(self.folder) as entries:
+                folders.extend(
+                    Path(entry.path)
+                    for entry in sorted(entries, key=lambda e: e.name)
+                    if entry.is_dir(follow_symlinks=False)
+                    and not entry.name.startswith(".")
+                    and entry.name not in (DONE, FAILED, OUT)
+                )
+        return folders
+
     def _settled(self) -> list[Path]:
         now = self.clock()
         ready: list[Path] = []
         present: set[str] = set()
-        with os.scandir(self.folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
+        for folder in self._watched_folders():
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
                 if not self._is_candidate(entry):
                     continue
                 try:
                     stat = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
-                present.add(entry.name)
-                seen = self._seen.get(entry.name)
+                key = os.path.relpath(entry.path, self.folder)
+                present.add(key)
+                seen = self._seen.get(key)
                 if seen is None or (seen.size, seen.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-                    seen = self._seen[entry.name] = _Seen(stat.st_size, stat.st_mtime_ns, now)
+                    seen = self._seen[key] = _Seen(stat.st_size, stat.st_mtime_ns, now)
                     # Seen for the first time: settled already if nothing wrote to it for a while
                     # (a writer updates the modification time with every write).
                     if time.time() - stat.st_mtime < self.settings.settle_seconds:
                         continue
                 elif now - seen.since < self.settings.settle_seconds:
                     continue
-                if self._sidecar_settled(entry.name):
+                if self._sidecar_settled(Path(entry.path)):
                     ready.append(Path(entry.path))
-        for name in set(self._seen) - present:
-            del self._seen[name]
+        for key in set(self._seen) - present:
+            del self._seen[key]
         return ready
 
     def _sidecar(self, folder: Path, name: str) -> Path | None:
@@ -204,8 +230,8 @@ class Watcher:
         path = folder / (Path(name).stem + ".json")
         return path if path.is_file() else None
 
-    def _sidecar_settled(self, name: str) -> bool:
-        sidecar = self._sidecar(self.folder, name)
+    def _sidecar_settled(self, path: Path) -> bool:
+        sidecar = self._sidecar(path.parent, path.name)
         if sidecar is None:
             return True
         stat = sidecar.stat()
@@ -214,10 +240,12 @@ class Watcher:
     # -- one file ---------------------------------------------------------------------------
 
     def _take(self, path: Path) -> int:
-        """Move a settled file into the work folder, then handle it there."""
-        self._seen.pop(path.name, None)
-        target = _unique(self.work, path.name)
-        sidecar = self._sidecar(self.folder, path.name)
+        """Move a settled file into the work folder (its sub-folder too), then handle it there."""
+        relative = path.relative_to(self.folder)
+        self._seen.pop(str(relative), None)
+        (self.work / relative.parent).mkdir(parents=True, exist_ok=True)
+        target = _unique(self.work / relative.parent, path.name)
+        sidecar = self._sidecar(path.parent, path.name)
         try:
             if sidecar is not None:
                 os.replace(sidecar, target.with_name(target.stem + ".json"))
@@ -226,21 +254,37 @@ class Watcher:
             return 0  # taken away meanwhile
         return self._handle(target)
 
+    def _in_hand(self) -> list[Path]:
+        """Sources in the work folder: at its top and in its sub-folders (not the objects made)."""
+        sources: list[Path] = []
+        for entry in sorted(self.work.iterdir()):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir() and not entry.name.endswith((DICOM_SUFFIX, PART_SUFFIX)):
+                sources.extend(sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith(".")))
+            elif entry.is_file():
+                sources.append(entry)
+        return [p for p in sources if not (self.settings.sidecar and p.suffix.lower() == ".json")]
+
     def _resume(self) -> int:
         finished = 0
-        for source in sorted(self.work.iterdir()):
+        for source in self._in_hand():
             if self.stop.is_set():
                 break
-            if not source.is_file() or source.name.startswith("."):
-                continue
-            if self.settings.sidecar and source.suffix.lower() == ".json":
-                continue
             finished += self._handle(source)
         return finished
 
     def _metadata(self, source: Path) -> dict[str, Any]:
-        """Later sources win: configuration, the order (worklist), the file name, the sidecar."""
+        """Later sources win: configuration, folder name, the order (worklist), the file name,
+        the manifest, the sidecar."""
         metadata: dict[str, Any] = dict(self.config.metadata)
+        if self.folder_pattern is not None and source.parent != self.work:
+            match = self.folder_pattern.fullmatch(source.parent.name)
+            if match is None:
+                raise MetadataError(
+                    f"the folder name {source.parent.name!r} does not match the folder_pattern of the configuration"
+                )
+            metadata.update({k: v for k, v in match.groupdict().items() if v})
         if self.pattern is not None:
             match = self.pattern.fullmatch(source.name)
             if match:
@@ -350,14 +394,20 @@ class Watcher:
         return 1
 
     def _finish(self, source: Path, where: str, row: Mapping[str, Any]) -> None:
-        target = _unique(self.folder / where, source.name)
+        relative = source.relative_to(self.work)
+        destination = self.folder / where / relative.parent
+        destination.mkdir(parents=True, exist_ok=True)
+        target = _unique(destination, source.name)
         sidecar = self._sidecar(source.parent, source.name)
         if sidecar is not None:
-            os.replace(sidecar, _unique(self.folder / where, sidecar.name))
+            os.replace(sidecar, _unique(destination, sidecar.name))
         for made in (DICOM_SUFFIX, PART_SUFFIX):
             shutil.rmtree(source.with_name(source.name + made), ignore_errors=True)
         os.replace(source, target)
-        self._report({"source": source.name, "moved_to": str(target.relative_to(self.folder)), **row})
+        if source.parent != self.work:
+            with contextlib.suppress(OSError):
+                source.parent.rmdir()  # the sub-folder in hand, once empty
+        self._report({"source": str(relative), "moved_to": str(target.relative_to(self.folder)), **row})
         logger.info("a file went to %s/", where)  # no name: names may hold patient IDs
         logger.debug("%s -> %s", source.name, target)
 
