@@ -488,3 +488,19 @@ def test_rational_tags_from_tifffile_pairs() -> None:
     assert rationals((0.299, 0.587, 0.114), 3) == (0.299, 0.587, 0.114)
     assert rationals((1, 0, 1, 1, 1, 1), 3) is None  # a zero denominator: the default is used
     assert rationals((1, 2), 3) is None and rationals(None, 3) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "params", "reason"),
+    [
+        (RNG.integers(-100, 100, (H, W), dtype=np.int8), {}, "unsigned"),
+        (RNG.integers(0, 16, (H, W), dtype=np.uint8), {"bitspersample": 4}, "8-bit samples"),
+    ],
+    ids=["signed", "4-bit"],
+)
+def test_photographic_iod_refuses_what_it_cannot_hold(values: np.ndarray, params: dict, reason: str) -> None:
+    import dicomify
+
+    data = _tiff(values, photometric="minisblack", **params)
+    with pytest.raises(dicomify.DicomifyError, match=f"VL Photographic Image holds {reason}"):
+        dicomify.DicomImage(data, iod="photo")

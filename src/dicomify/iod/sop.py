@@ -46,10 +46,16 @@ def sop_class_for(picture: Picture, iod: Iod) -> str:
                 f"a VL Photographic Image holds one frame; this {picture.source_format} has "
                 f"{picture.number_of_frames} (use the default Secondary Capture)"
             )
-        if layout.bits_allocated != 8:
+        if layout.bits_allocated != 8 or layout.bits_stored != 8:
             raise DicomifyError(
                 "a VL Photographic Image holds 8-bit samples; this picture has "
                 f"{layout.bits_stored}-bit samples (use the default Secondary Capture)"
+            )
+        if layout.signed:
+            # PS3.3 A.32.4: Pixel Representation 0 only.
+            raise DicomifyError(
+                "a VL Photographic Image holds unsigned samples; this picture has signed "
+                "samples (use the default Secondary Capture)"
             )
         return VLPhotographicImageStorage
     if picture.number_of_frames == 1:
