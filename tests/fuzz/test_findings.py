@@ -23,7 +23,7 @@ FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     # A frame header of no pixels: ZeroDivisionError measuring how much data is missing.
     "jpeg-empty-frame.jpg": (dicomify.CorruptImageError, "truncated"),
     # A page tifffile decodes to an empty 1-D array: IndexError taking its samples.
-    "tiff-page-not-2d.tif": (dicomify.UnsupportedFormatError, "not a picture"),
+    "tiff-page-not-2d.tif": (dicomify.CorruptImageError, "decodes to samples of shape"),
     # A Compression tag with three values: TypeError inside the TIFF reader.
     "tiff-multi-valued-compression.tif": (dicomify.UnsupportedFormatError, "Compression"),
     # PlanarConfiguration read as text: ValueError from int() while decoding the page.

@@ -82,6 +82,11 @@ def _kind(page: Any) -> _PageKind:
         raise ValueError(
             f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
         )
+    # Touched here, where a damaged value is a clear refusal, so that decoding can
+    # take them as numbers.
+    for value in (page.planarconfig, page.rowsperstrip, *page.extrasamples):
+        if not isinstance(value, int):
+            raise ValueError(f"a damaged layout value {value!r}")
     return _PageKind(
         rows=int(page.imagelength),
         columns=int(page.imagewidth),
@@ -113,8 +118,10 @@ def _decode(page: Any) -> np.ndarray:
         array = np.moveaxis(array, 0, -1)
     if array.ndim == 2:
         array = array[..., None]
-    if array.ndim != 3:  # a volume (ImageDepth), or a page tifffile could only read in part
-        raise UnsupportedFormatError(f"a TIFF page of shape {array.shape} is not a picture")
+    rows, columns = int(page.imagelength), int(page.imagewidth)
+    if array.ndim != 3 or array.shape[:2] != (rows, columns):
+        # Depth (volumes), or a damaged page tifffile decodes to something else.
+        raise CorruptImageError(f"a TIFF page of {columns}x{rows} decodes to samples of shape {array.shape}")
     return array
 
 
