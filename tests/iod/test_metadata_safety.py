@@ -75,3 +75,30 @@ def test_cli_names_the_field_on_one_line(tmp_path: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert code != 0 and "PatientID" in err and err.count("\n") == 1
     assert not (tmp_path / "out.dcm").exists()
+
+
+def test_frame_times_that_do_not_fit_their_element_are_refused() -> None:
+    # 8000 frames of ~655 s each: a Frame Time Vector of ~72 KB, beyond DS's 16-bit length.
+    # pydicom used to write it as UN (with a warning): a file whose frame times no one reads.
+    from dicomify.iod.sop import build_dataset
+    from dicomify.options import ConvertOptions
+    from dicomify.picture import FrameLayout, Picture
+
+    times = tuple(655000.0 + 10 * (i % 7) for i in range(8000))
+    picture = Picture(
+        source_format="GIF",
+        layout=FrameLayout(2, 2, 3, 8, 8, "RGB"),
+        number_of_frames=len(times),
+        frames=None,
+        frame_times_ms=times,
+    )
+    with pytest.raises(dicomify.DicomifyError, match="Frame Time Vector"):
+        build_dataset(picture, {}, ConvertOptions())
+    fits = Picture(
+        source_format="GIF",
+        layout=FrameLayout(2, 2, 3, 8, 8, "RGB"),
+        number_of_frames=3,
+        frames=None,
+        frame_times_ms=(40.0, 50.0, 60.0),
+    )
+    assert [float(t) for t in build_dataset(fits, {}, ConvertOptions()).FrameTimeVector] == [0, 40, 50]

@@ -16,6 +16,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from .._version import __version__
+from ..errors import DicomifyError
 from ..picture import Encapsulated, FrameLayout, Picture
 from ._elements import da, decimal, put, tm
 from .uids import new_uid
@@ -221,6 +222,10 @@ def multi_frame(ds: Dataset, number_of_frames: int) -> None:
     put(ds, "NumberOfFrames", number_of_frames)
 
 
+# The longest value a VR with a 16-bit length field can hold (PS3.5 7.1.2).
+_MAX_SHORT_VALUE = 65534
+
+
 def cine(ds: Dataset, frame_times_ms: tuple[float, ...] | None) -> None:
     """Cine (C.7.6.5), for animations: one Frame Time, or a vector when frames differ."""
     if frame_times_ms is None:
@@ -230,7 +235,15 @@ def cine(ds: Dataset, frame_times_ms: tuple[float, ...] | None) -> None:
     else:
         # Increments between frames: the first frame has 0, then each frame's
         # predecessor's display time (PS3.3 C.7.6.5.1.2).
-        put(ds, "FrameTimeVector", [decimal(0)] + [decimal(t) for t in frame_times_ms[:-1]])
+        vector = [decimal(0)] + [decimal(t) for t in frame_times_ms[:-1]]
+        if sum(len(v) + 1 for v in vector) - 1 > _MAX_SHORT_VALUE:
+            # DS has a 16-bit length in Explicit VR (PS3.5 7.1.2); pydicom would turn the
+            # element into UN, which no viewer reads as frame times.
+            raise DicomifyError(
+                f"the display times of {len(vector)} frames do not fit DICOM's Frame Time Vector "
+                f"({_MAX_SHORT_VALUE} bytes); convert fewer frames (--page N, --max-frames)"
+            )
+        put(ds, "FrameTimeVector", vector)
 
 
 def sc_multi_frame_image(ds: Dataset, picture: Picture) -> None:
