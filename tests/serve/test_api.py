@@ -542,3 +542,30 @@ def test_publish_by_stow_rs(start_server: Callable[..., ServerProcess], serve_or
     (result,) = response.json()["results"]
     assert result["status"] == "stored", result
     assert serve_orthanc.instance_id(result["sop_instance_uid"]) is not None
+
+
+def test_a_pdf_and_a_video_are_staged_with_a_preview_from_the_object(open_server: ServerProcess, tmp_path: Path) -> None:
+    import base64
+
+    from helpers.video import clip
+
+    page = Image.new("RGB", (400, 560), "white")
+    page.paste((200, 20, 20), (40, 40, 200, 120))
+    pdf = io.BytesIO()
+    page.save(pdf, format="PDF", resolution=72)
+    video = clip(tmp_path / "clip.mp4", options={"profile": "high", "level": "4.1"})
+    files = [
+        ("file", ("letter.pdf", pdf.getvalue(), "application/pdf")),
+        ("file", ("clip.mp4", video.read_bytes(), "video/mp4")),
+    ]
+    with httpx.Client(base_url=open_server.url, timeout=60) as client:
+        response = client.post("/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "DOC-1"})})
+    assert response.status_code == 200, response.text
+    letter, movie = response.json()["pictures"]
+    assert letter["ok"] and movie["ok"], (letter, movie)
+    assert {"name": "Object", "value": "Encapsulated PDF Storage"} in letter["attributes"]
+    preview = np.asarray(Image.open(io.BytesIO(base64.b64decode(letter["preview"].split(",", 1)[1]))).convert("RGB"))
+    red = preview[int(preview.shape[0] * 0.14), int(preview.shape[1] * 0.3)]
+    assert red[0] > 150 and red[1] < 100  # the page as PDFium draws it from the stored document
+    assert {"name": "Object", "value": "Video Photographic Image Storage"} in movie["attributes"]
+    assert movie["preview"].startswith("data:image/png;base64,")

@@ -22,7 +22,7 @@ from . import Reader, register
 from .opening import check_size
 from .pixels import layout_of
 
-__all__ = ["DEFAULT_PDF_DPI", "MAX_DOCUMENT_BYTES"]
+__all__ = ["DEFAULT_PDF_DPI", "MAX_DOCUMENT_BYTES", "render_first_page"]
 
 # PDFium keeps global state; one call at a time (pypdfium2's documentation).
 _PDFIUM_LOCK = threading.Lock()
@@ -149,6 +149,17 @@ def _rendered(data: bytes, pages: int, options: ConvertOptions) -> Picture:
         frames=frames,
         notes=[f"PDF rendered at {options.dpi or DEFAULT_PDF_DPI:g} dpi"],
     )
+
+
+def render_first_page(data: bytes, height: int) -> np.ndarray:
+    """The first page of a PDF as RGB pixels about ``height`` high (previews)."""
+    with _PDFIUM_LOCK:
+        document = _open(data)
+        try:
+            _, page_height = document.get_page_size(0)
+            return _render_page(document, 0, height / max(page_height, 1.0))
+        finally:
+            document.close()
 
 
 register(Reader(name="PDF", sniff=sniff, read=read))

@@ -15,10 +15,30 @@ from PIL import Image
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.pixels import pixel_array
+from pydicom.uid import MPEGTransferSyntaxes
 
 __all__ = ["PREVIEW_SIDE", "render_preview"]
 
 PREVIEW_SIDE = 480  # pixels on the longer side
+
+
+def _first_page(document: bytes, side: int) -> np.ndarray:
+    """The first page of the PDF the object holds, drawn by PDFium about ``side`` pixels high."""
+    from ..readers.pdf import render_first_page  # PDFium only loads when a PDF is shown
+
+    return render_first_page(document, side)
+
+
+def _first_video_frame(path: Path) -> np.ndarray:
+    """The first frame of the video stream the object holds, decoded by FFmpeg (PyAV)."""
+    import av
+    from pydicom.encaps import generate_frames
+
+    stream = next(generate_frames(dcmread(path).PixelData, number_of_frames=1))
+    with av.open(io.BytesIO(stream), mode="r") as container:
+        for frame in container.decode(video=0):
+            return np.asarray(frame.to_ndarray(format="rgb24"))
+    raise ValueError("the video has no frame to show")
 
 
 def _to_8bit(pixels: np.ndarray, ds: Dataset) -> np.ndarray:
@@ -48,10 +68,15 @@ def render_preview(path: Path, side: int = PREVIEW_SIDE) -> bytes:
         The PNG.
     """
     header = dcmread(path, stop_before_pixels=True)
-    frame = pixel_array(str(path), index=0)  # one frame read and decoded, YBR converted to RGB
-    frame = _to_8bit(frame, header)
-    if header.get("PhotometricInterpretation") == "MONOCHROME1":
-        frame = 255 - frame
+    if "EncapsulatedDocument" in header:
+        frame = _first_page(bytes(header.EncapsulatedDocument), side)
+    elif str(header.file_meta.TransferSyntaxUID) in MPEGTransferSyntaxes:
+        frame = _first_video_frame(path)
+    else:
+        frame = pixel_array(str(path), index=0)  # one frame read and decoded, YBR converted to RGB
+        frame = _to_8bit(frame, header)
+        if header.get("PhotometricInterpretation") == "MONOCHROME1":
+            frame = 255 - frame
     image = Image.fromarray(frame, mode="RGB" if frame.ndim == 3 else "L")
     image.thumbnail((side, side))
     out = io.BytesIO()

@@ -228,7 +228,8 @@ def attributes_of(ds: Dataset) -> list[tuple[str, str]]:
     if "AnatomicRegionSequence" in ds and ds.AnatomicRegionSequence:
         item = ds.AnatomicRegionSequence[0]
         rows.append(("Anatomic region", f"{item.CodeMeaning} ({item.CodingSchemeDesignator} {item.CodeValue})"))
-    rows.append(("Size", f"{ds.Columns} x {ds.Rows}"))
+    if "Rows" in ds:  # an Encapsulated PDF has no pixels
+        rows.append(("Size", f"{ds.Columns} x {ds.Rows}"))
     rows.append(("Transfer syntax", UID(ds.file_meta.TransferSyntaxUID).name))
     rows.append(("Study UID", str(ds.StudyInstanceUID)))
     rows.append(("Series UID", str(ds.SeriesInstanceUID)))
