@@ -269,3 +269,17 @@ def test_alpha_compositing_stays_near_the_output_size() -> None:
     assert out.dtype == np.uint8
     # The output (3 MB) and a few MB of row-block temporaries; int64 on the whole was ~72 MB.
     assert peak < 2 * out.nbytes + 16_000_000
+
+
+def test_apng_blending_stays_near_the_canvas_size() -> None:
+    from dicomify.readers.apng import _over
+
+    rng = np.random.default_rng(6)
+    source = rng.integers(0, 65536, (1000, 1000, 4), dtype=np.uint16)
+    destination = rng.integers(0, 65536, (1000, 1000, 4), dtype=np.uint16)
+    tracemalloc.start()
+    out = _over(source, destination)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # The output (8 MB) and row-block temporaries; float64 on the whole canvas was ~150 MB.
+    assert peak < out.nbytes + 40_000_000
