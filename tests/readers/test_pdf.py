@@ -91,16 +91,21 @@ def test_pdf_as_images_renders_every_page(tmp_path: Path) -> None:
     assert (one.Rows, one.Columns) == (421, 298)  # 297.5 rounds up, as PDFium renders it
 
 
-def test_pages_of_different_sizes_need_a_page(tmp_path: Path) -> None:
+def test_pages_of_different_sizes_become_one_object_each(tmp_path: Path) -> None:
     small, large = _pdf(pages=1, size=(300, 300)), _pdf(pages=1)
     merged = pdfium.PdfDocument(small)
     merged.import_pages(pdfium.PdfDocument(large))
     buffer = io.BytesIO()
     merged.save(buffer)
     (tmp_path / "mixed.pdf").write_bytes(buffer.getvalue())
-    with pytest.raises(UnsupportedFormatError, match="pages of this PDF differ in size; render one with --page N"):
-        dicomify.convert(tmp_path / "mixed.pdf", tmp_path / "m.dcm", pdf_as_images=True)
-    dicomify.convert(tmp_path / "mixed.pdf", tmp_path / "m.dcm")  # encapsulated as it is
+    image = dicomify.DicomImage(tmp_path / "mixed.pdf", pdf_as_images=True, dpi=72)
+    assert [(ds.Rows, ds.Columns) for ds in image.datasets] == [(300, 300), (842, 595)]
+    assert [ds.InstanceNumber for ds in image.datasets] == [1, 2]
+    assert len({ds.SeriesInstanceUID for ds in image.datasets}) == 1
+    image.save(tmp_path / "m.dcm")
+    written = sorted(tmp_path.glob("m*.dcm"))
+    assert len(written) == 2 and all(dciodvfy_errors(path) == [] for path in written)
+    dicomify.convert(tmp_path / "mixed.pdf", tmp_path / "kept.dcm")  # encapsulated as it is
 
 
 def test_encrypted_and_broken_pdfs_are_one_line(tmp_path: Path) -> None:

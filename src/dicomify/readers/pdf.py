@@ -121,19 +121,25 @@ def _rendered(data: bytes, pages: int, options: ConvertOptions) -> Picture:
         finally:
             document.close()
     # PDFium rounds the page size times the scale to the nearest whole pixel.
-    shapes = {(int(height * scale + 0.5), int(width * scale + 0.5)) for width, height in sizes}
-    if len(shapes) > 1:
-        raise UnsupportedFormatError(
-            "the pages of this PDF differ in size; render one with --page N (or keep the PDF as it is)"
-        )
-    rows, columns = shapes.pop()
-    check_size(columns, rows, options, len(chosen))
+    shapes = [(int(height * scale + 0.5), int(width * scale + 0.5)) for width, height in sizes]
+    for rows, columns in shapes:
+        check_size(columns, rows, options, len(chosen))
+    if len(set(shapes)) == 1:
+        return _pages_picture(data, chosen, scale, options)
+    # Pages of different sizes: one object per page, all in one series (Picture.more).
+    parts = [_pages_picture(data, [index], scale, options) for index in chosen]
+    parts[0].more = tuple(parts[1:])
+    return parts[0]
+
+
+def _pages_picture(data: bytes, pages: list[int], scale: float, options: ConvertOptions) -> Picture:
+    """The pages ``pages`` (all of one size) as the frames of one picture, rendered lazily."""
 
     def frames() -> Iterator[np.ndarray]:
         with _PDFIUM_LOCK:
             document = _open(data)
         try:
-            for index in chosen:
+            for index in pages:
                 with _PDFIUM_LOCK:
                     frame = _render_page(document, index, scale)
                 yield frame  # never while holding the lock: the consumer may render too
@@ -145,7 +151,7 @@ def _rendered(data: bytes, pages: int, options: ConvertOptions) -> Picture:
     return Picture(
         source_format="PDF",
         layout=layout_of(first),
-        number_of_frames=len(chosen),
+        number_of_frames=len(pages),
         frames=frames,
         notes=[f"PDF rendered at {options.dpi or DEFAULT_PDF_DPI:g} dpi"],
     )
