@@ -30,7 +30,7 @@ from .encode.pixel_data import FrameStream, set_pixel_data
 from .errors import DicomifyError, InputError, OutputError
 from .iod.document import build_document_dataset
 from .iod.metadata import gather, needs_unicode, split_keywords, validate
-from .iod.sop import build_dataset
+from .iod.sop import build_dataset, check_modality
 from .iod.video import build_video_dataset
 from .options import ConvertOptions
 from .picture import Document, Picture, Video
@@ -222,6 +222,8 @@ class DicomImage:
             changed then.
         """
         checked = validate(metadata)
+        if self.picture is not None:  # a picture's IOD (a document's Modality is free)
+            check_modality(checked, self.options.iod)
         self.metadata.update(checked)
         for dataset in self.datasets:
             for keyword, value in checked.items():

@@ -64,6 +64,10 @@ def test_photographic_image_needs_modality_xc(tmp_path: Path) -> None:
     assert dicomify.convert(PIXELS, target, iod="photo", Modality="xc").Modality == "XC"
     assert dciodvfy_errors(target) == []
     assert dicomify.convert(PIXELS, io.BytesIO(), Modality="CT").Modality == "CT"  # SC takes any
+    image = dicomify.DicomImage(PIXELS, iod="photo")
+    with pytest.raises(dicomify.MetadataError, match="requires XC"):
+        image.update(Modality="OT")
+    assert image.dataset.Modality == "XC"
 
 
 def test_cli_names_the_field_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,7 @@ from ._elements import put
 from .metadata import needs_unicode, needs_unicode_in
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
-__all__ = ["build_dataset", "sop_class_for"]
+__all__ = ["build_dataset", "check_modality", "sop_class_for"]
 
 
 def sop_class_for(picture: Picture, iod: Iod) -> str:
@@ -138,6 +138,16 @@ def _vl_photographic(ds: Dataset, facts: _Facts) -> None:
     modules.voi_lut(ds, picture)
 
 
+def check_modality(metadata: Mapping[str, Any], iod: Iod) -> None:
+    """Refuse a Modality the IOD forbids: a VL Photographic Image is XC (PS3.3 A.32.4)."""
+    modality = metadata.get("Modality")
+    if iod is Iod.PHOTOGRAPHIC and modality and modality != "XC":
+        raise MetadataError(
+            f"Modality {modality!r} is not allowed in a VL Photographic Image, which requires XC "
+            "(use the default Secondary Capture for other modalities)"
+        )
+
+
 def build_dataset(
     picture: Picture,
     metadata: Mapping[str, Any],
@@ -174,13 +184,7 @@ def build_dataset(
         ``elements`` holds an element dicomify sets itself.
     """
     sop_class = sop_class_for(picture, options.iod)
-    modality = metadata.get("Modality")
-    if options.iod is Iod.PHOTOGRAPHIC and modality and modality != "XC":
-        # PS3.3 A.32.4: a VL Photographic Image is an external-camera photograph, Modality XC.
-        raise MetadataError(
-            f"Modality {modality!r} is not allowed in a VL Photographic Image, which requires XC "
-            "(use the default Secondary Capture for other modalities)"
-        )
+    check_modality(metadata, options.iod)
     now = now or dt.datetime.now()
     unicode = needs_unicode(metadata.values()) or (elements is not None and needs_unicode_in(elements))
     facts = _Facts(picture, metadata, sop_class, now, picture.content_datetime or now, unicode)
