@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import dicomify
+from dicomify.batch.manifest import read_manifest
 from dicomify.iod.metadata import load_json
 
 FINDINGS_DIR = Path(__file__).parent / "findings"
@@ -40,8 +41,22 @@ JSON_FINDINGS: dict[str, str] = {
 }
 
 
+# Batch manifests (--manifest FILE.csv): rows, each good or with its error; never an exception.
+MANIFEST_FINDINGS: dict[str, str] = {
+    # A path cell holding a NUL byte: ValueError from os.path.expanduser.
+    "manifest-nul-in-path.csv": "NUL character",
+}
+
+
 def test_every_finding_is_listed() -> None:
-    assert sorted(p.name for p in FINDINGS_DIR.iterdir()) == sorted([*FINDINGS, *JSON_FINDINGS])
+    listed = [*FINDINGS, *JSON_FINDINGS, *MANIFEST_FINDINGS]
+    assert sorted(p.name for p in FINDINGS_DIR.iterdir()) == sorted(listed)
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST_FINDINGS))
+def test_manifest_finding_is_a_row_error(name: str) -> None:
+    rows = read_manifest(FINDINGS_DIR / name)
+    assert any(row.error and MANIFEST_FINDINGS[name] in row.error for row in rows)
 
 
 @pytest.mark.parametrize("name", sorted(JSON_FINDINGS))

@@ -64,6 +64,9 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
         if not cell:
             result.append(ManifestRow(number, "", error=f"manifest line {number} has no path"))
             continue
+        if "\x00" in cell:  # no file name holds one; os.path raises ValueError (found by fuzzing)
+            result.append(ManifestRow(number, "", error=f"manifest line {number}: the path holds a NUL character"))
+            continue
         file_path = os.path.normpath(os.path.join(base, os.path.expanduser(cell)))
         values = {k: v for k, v in row.items() if k != path_column and v is not None and v.strip() != ""}
         try:
