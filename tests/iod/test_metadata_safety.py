@@ -106,3 +106,10 @@ def test_frame_times_that_do_not_fit_their_element_are_refused() -> None:
         frame_times_ms=(40.0, 50.0, 60.0),
     )
     assert [float(t) for t in build_dataset(fits, {}, ConvertOptions()).FrameTimeVector] == [0, 40, 50]
+
+
+def test_sequence_items_are_checked_the_same_way() -> None:
+    with pytest.raises(dicomify.MetadataError, match="OtherPatientIDsSequence item 1: PatientID .*backslash"):
+        validate({"OtherPatientIDsSequence": [{"PatientID": "x\\y", "IssuerOfPatientID": "H"}]})
+    with pytest.raises(dicomify.MetadataError, match="U\\+0009"):
+        validate({"ProcedureCodeSequence": [{"CodeValue": "1", "CodeMeaning": "a\tb"}]})

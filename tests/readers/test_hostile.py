@@ -283,3 +283,10 @@ def test_apng_blending_stays_near_the_canvas_size() -> None:
     tracemalloc.stop()
     # The output (8 MB) and row-block temporaries; float64 on the whole canvas was ~150 MB.
     assert peak < out.nbytes + 40_000_000
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 2, 2, 2, 2)])
+def test_arrays_that_are_not_pictures_are_refused_by_the_reader(shape: tuple[int, ...]) -> None:
+    with pytest.raises(dicomify.UnsupportedFormatError, match="not a picture") as raised:
+        dicomify.convert(np.zeros(shape, np.uint8), io.BytesIO())
+    assert SAFETY_NET not in str(raised.value)

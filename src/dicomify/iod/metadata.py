@@ -241,6 +241,12 @@ def _check_sequence(keyword: str, value: Any) -> Any:
                 setattr(checked, name, _check_sequence(f"{where} {name}", element_value or []))
                 continue
             text = _item_value(f"{where} {name}", vr, element_value)
+            for one in text if isinstance(text, list) else [text]:
+                if isinstance(one, str) and one:
+                    try:
+                        _check_characters(name, vr, one)
+                    except MetadataError as error:
+                        raise MetadataError(f"{where}: {error}") from None
             setattr(checked, name, text)
         items.append(checked)
     return Sequence(items)

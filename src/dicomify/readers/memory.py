@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError
+from ..errors import InputError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Picture, frames_of
 from .opening import check_size
@@ -24,6 +24,10 @@ def picture_from_pil(image: Image.Image, options: ConvertOptions) -> Picture:
 
 def picture_from_array(array: np.ndarray, options: ConvertOptions) -> Picture:
     """H×W or H×W×{1..4} is one frame; N×H×W (N > 4) or N×H×W×C is N frames."""
+    if not 2 <= array.ndim <= 4:
+        raise UnsupportedFormatError(
+            f"a pixel array of shape {array.shape} is not a picture (give H×W, H×W×C, N×H×W or N×H×W×C)"
+        )
     single = array.ndim == 2 or (array.ndim == 3 and array.shape[2] <= 4)
     stack = [array] if single else list(array)
     frames = [frame_from_array(np.asarray(f), options.background) for f in stack]
