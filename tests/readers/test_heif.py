@@ -126,3 +126,18 @@ def test_damaged_heic_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(dicomify.InputError, match=r"cut\.heic: "):
         dicomify.convert(tmp_path / "cut.heic", tmp_path / "cut.dcm")
     assert not (tmp_path / "cut.dcm").exists()
+
+
+@pytest.mark.parametrize("depth", [10, 12])
+def test_deep_avif_keeps_its_bits(depth: int, tmp_path: Path) -> None:
+    import imagecodecs
+
+    rng = np.random.default_rng(depth)
+    values = rng.integers(0, 1 << depth, (24, 40, 3), dtype=np.uint16)
+    data = imagecodecs.avif_encode(values, level=100, bitspersample=depth)  # libavif, lossless
+    (tmp_path / "deep.avif").write_bytes(data)
+    ds = dicomify.convert(tmp_path / "deep.avif", tmp_path / "deep.dcm")
+    assert (ds.BitsAllocated, ds.BitsStored) == (16, depth)
+    expected = imagecodecs.avif_decode(data)
+    assert expected.max() < (1 << depth)
+    _check_valid(tmp_path / "deep.dcm", tmp_path, expected)

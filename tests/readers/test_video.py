@@ -114,4 +114,16 @@ def test_other_codecs_name_what_dicom_takes(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormatError, match="DICOM takes MPEG-2, H.264 or HEVC video"):
         dicomify.convert(source, tmp_path / "old.dcm")
     baseline = clip(tmp_path / "base.mp4", options={"profile": "baseline", "level": "3.0", "x264-params": "constrained-intra=0"})
-    dicomify.convert(baseline, tmp_path / "base.dcm")  # Constrained Baseline: a High Profile decoder plays it
+    # Constrained Baseline: a High Profile decoder plays it.
+    ds = dicomify.convert(baseline, tmp_path / "base.dcm", BodyPartExamined="HAND")
+    assert ds.AnatomicRegionSequence[0].CodeMeaning == "Hand"  # from Body Part Examined via CID 4031
+    assert dciodvfy_errors(tmp_path / "base.dcm") == []
+
+
+def test_a_video_needs_its_anatomic_region(tmp_path: Path) -> None:
+    from dicomify.errors import MetadataError
+
+    source = clip(tmp_path / "c.mp4", options={"profile": "high", "level": "4.1"})
+    with pytest.raises(MetadataError, match=r"c\.mp4: a video object needs its anatomic region .*--body-part"):
+        dicomify.convert(source, tmp_path / "c.dcm")
+    assert not (tmp_path / "c.dcm").exists()

@@ -559,7 +559,8 @@ def test_a_pdf_and_a_video_are_staged_with_a_preview_from_the_object(open_server
         ("file", ("clip.mp4", video.read_bytes(), "video/mp4")),
     ]
     with httpx.Client(base_url=open_server.url, timeout=60) as client:
-        response = client.post("/api/stage", files=files, data={"metadata": json.dumps({"PatientID": "DOC-1"})})
+        data = {"metadata": json.dumps({"PatientID": "DOC-1"}), "pictures": json.dumps([{}, {"body_part": "ARM"}])}
+        response = client.post("/api/stage", files=files, data=data)
     assert response.status_code == 200, response.text
     letter, movie = response.json()["pictures"]
     assert letter["ok"] and movie["ok"], (letter, movie)

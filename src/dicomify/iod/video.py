@@ -20,11 +20,13 @@ from pydicom.uid import (
     VideoPhotographicImageStorage,
 )
 
+from ..errors import MetadataError
 from ..options import VideoKind
 from ..picture import FrameLayout, Video
 from . import modules
 from ._elements import da, decimal, put, tm
 from .metadata import needs_unicode, needs_unicode_in
+from .regions import REGIONS, anatomic_region_item, region
 from .sop import _copy_elements, _file_meta
 
 __all__ = ["build_video_dataset"]
@@ -66,6 +68,24 @@ def vl_image(ds: Dataset, video: Video, transcoded_from_lossy: bool) -> None:
     put(ds, "LossyImageCompressionMethod", _method(video))
 
 
+def anatomic_region(ds: Dataset, metadata: Mapping[str, Any]) -> None:
+    """Anatomic Region Sequence (VL Image, 1C): required for video objects (dciodvfy checks it).
+
+    From the metadata's sequence, else from Body Part Examined through CID 4031.
+    """
+    if metadata.get("AnatomicRegionSequence"):
+        put(ds, "AnatomicRegionSequence", metadata["AnatomicRegionSequence"])
+        return
+    chosen = region(str(metadata.get("BodyPartExamined") or ""))
+    if chosen is None:
+        terms = ", ".join(r.body_part for r in REGIONS)
+        raise MetadataError(
+            "a video object needs its anatomic region (VL Image module): give --body-part "
+            f"({terms}) or an AnatomicRegionSequence item with a CID 4031 code"
+        )
+    put(ds, "AnatomicRegionSequence", [anatomic_region_item(chosen)])
+
+
 def build_video_dataset(
     video: Video,
     metadata: Mapping[str, Any],
@@ -96,7 +116,8 @@ def build_video_dataset(
     Raises
     ------
     MetadataError
-        ``elements`` holds an element dicomify sets itself.
+        ``elements`` holds an element dicomify sets itself, or no anatomic region is
+        given (neither an Anatomic Region Sequence nor a Body Part Examined of CID 4031).
     """
     now = now or dt.datetime.now()
     content_time = video.content_datetime or now
@@ -122,8 +143,7 @@ def build_video_dataset(
     modules.image_pixel(ds, layout)
     modules.acquisition_context(ds)
     vl_image(ds, video, video.transcoded)
-    if metadata.get("AnatomicRegionSequence"):
-        put(ds, "AnatomicRegionSequence", metadata["AnatomicRegionSequence"])
+    anatomic_region(ds, metadata)
     if elements is not None:
         _copy_elements(ds, elements)
     ds.file_meta = _file_meta(ds)

@@ -18,11 +18,11 @@ from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
-from ..picture import Picture
+from ..picture import Picture, frames_of
 from . import Reader, register
-from .opening import check_size, datetime_of_exif, open_image
+from .opening import check_size, datetime_of_exif, exif_datetime, exif_orientation, open_image
 from .pillow import picture_from_image
-from .pixels import frame_from_array, layout_of
+from .pixels import frame_from_array, layout_of, orient
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"mif2"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -51,10 +51,42 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     return _read_heif(stream, options)
 
 
+def _avif_depth(data: bytes) -> int:
+    """Bits per sample from the ``pixi`` property (ISO/IEC 23008-12 6.5.6), 8 when absent."""
+    at = data.find(b"pixi", 0, 1 << 16)
+    # size(4) 'pixi' version+flags(4) channel count(1) bits per channel(1 each)
+    if at < 4 or at + 10 > len(data) or data[at + 8] == 0:
+        return 8
+    return int(data[at + 9])
+
+
 def _read_avif(stream: BinaryIO, options: ConvertOptions) -> Picture:
     image = open_image(stream, options, formats=["AVIF"])
-    picture = picture_from_image(image, "AVIF", options)
-    return picture
+    stream.seek(0)
+    data = stream.read()
+    depth = _avif_depth(data)
+    if depth <= 8:
+        return picture_from_image(image, "AVIF", options)
+    # Pillow decodes AVIF to 8 bits; imagecodecs (libavif) keeps 10/12-bit samples.
+    import imagecodecs
+
+    try:
+        array = imagecodecs.avif_decode(data)
+    except Exception as error:  # imagecodecs raises its own AvifError
+        raise CorruptImageError(f"the AVIF cannot be decoded ({' '.join(str(error).split())})") from None
+    shift = 16 - depth
+    # Composite at 16 bits (alpha's full scale), then back to the real depth.
+    frame = frame_from_array(array.astype(np.uint16) << shift, options.background) >> shift
+    if not options.keep_orientation:
+        frame = orient(frame, exif_orientation(image))  # Pillow reads irot/imir as an orientation
+    return Picture(
+        source_format="AVIF",
+        layout=layout_of(frame, bits_stored=depth),
+        number_of_frames=1,
+        frames=frames_of([frame]),
+        icc_profile=image.info.get("icc_profile") if frame.ndim == 3 else None,
+        content_datetime=exif_datetime(image),
+    )
 
 
 def _heif_file(stream: BinaryIO) -> Any:

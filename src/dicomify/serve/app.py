@@ -32,10 +32,10 @@ from starlette.staticfiles import StaticFiles
 from .._version import __version__
 from ..errors import DicomifyError, MetadataError, NetworkError
 from ..iod.metadata import FIELDS, validate
+from ..iod.regions import LATERALITIES, REGIONS
 from ..net import SendResult
 from . import pacs
 from .config import ServeConfig
-from .regions import LATERALITIES, REGIONS
 from .security import COOKIE, SESSION_SECONDS, Auth, AuthError, Identity
 from .service import Converted, all_paths, convert_picture, error_status, numbered, picture_choices, series_metadata
 from .staging import StagingArea

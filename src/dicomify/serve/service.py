@@ -20,10 +20,10 @@ from pydicom.uid import UID
 
 from ..api import DicomImage
 from ..errors import DicomifyError, ImageTooLargeError, MetadataError, UnsupportedFormatError
+from ..iod.regions import LATERALITIES, anatomic_region_item, region
 from ..iod.uids import new_uid
 from ..options import ConvertOptions, Iod
 from .preview import render_preview
-from .regions import LATERALITIES, anatomic_region_item, region
 
 __all__ = [
     "Converted",
@@ -133,7 +133,7 @@ def _apply_choice(ds: Dataset, choice: PictureChoice, photo: bool) -> None:
     chosen = region(choice.body_part) if choice.body_part else None
     if chosen is not None:
         ds.BodyPartExamined = chosen.body_part
-        if photo:
+        if photo or "AnatomicRegionSequence" in ds:
             # PS3.3 C.8.12.1 (VL Image): Anatomic Region Sequence, CID 4031.
             ds.AnatomicRegionSequence = DicomSequence([anatomic_region_item(chosen)])
     if choice.laterality:
@@ -162,6 +162,10 @@ def convert_picture(
     """
     result = Converted(name)
     warnings: list[str] = []
+    chosen = region(choice.body_part) if choice.body_part else None
+    if chosen is not None:
+        # Known before conversion: a video object takes its anatomic region from it.
+        metadata = {**metadata, "BodyPartExamined": chosen.body_part}
     try:
         try:
             image = DicomImage(source, options=options, **metadata)

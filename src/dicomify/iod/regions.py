@@ -1,4 +1,4 @@
-"""Body parts for VL Photographic pictures: DICOM CID 4031 "Common Anatomic Regions".
+"""Body parts for VL pictures and video: DICOM CID 4031 "Common Anatomic Regions".
 
 The codes come from pydicom's copy of the standard's context groups (SNOMED CT,
 scheme ``SCT``); each is paired with the Body Part Examined defined term of PS3.16
