@@ -53,7 +53,9 @@ def screen(rng: np.random.Generator, width: int = 1920, height: int = 1080) -> I
         colour = tuple(int(v) for v in rng.integers(150, 255, 3))
         draw.rectangle((x0, y0, x0 + 480, y0 + 280), fill=colour, outline=(90, 90, 90))
         for line in range(12):
-            draw.text((x0 + 10, y0 + 10 + line * 20), "Lorem ipsum dolor sit amet, consectetur 0123456789", fill=(0, 0, 0))
+            draw.text(
+                (x0 + 10, y0 + 10 + line * 20), "Lorem ipsum dolor sit amet, consectetur 0123456789", fill=(0, 0, 0)
+            )
     # a chart with anti-aliased-ish lines
     points = [(300 + i * 12, 900 - int(60 * np.sin(i / 7) + rng.integers(0, 40))) for i in range(130)]
     draw.line(points, fill=(200, 40, 40), width=2)

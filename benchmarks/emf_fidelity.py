@@ -213,8 +213,10 @@ def validate(files: list[Path]) -> None:
             if any(line.startswith("Error") for line in (done.stdout + done.stderr).splitlines()):
                 invalid.append(f.name)
             target.unlink()
-    print(f"DICOM: {len(files) - len(refused) - len(invalid)} valid, {len(invalid)} with dciodvfy errors, "
-          f"{len(refused)} refused")
+    print(
+        f"DICOM: {len(files) - len(refused) - len(invalid)} valid, {len(invalid)} with dciodvfy errors, "
+        f"{len(refused)} refused"
+    )
     for line in refused + invalid:
         print(f"  {line}")
 

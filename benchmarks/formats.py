@@ -67,7 +67,9 @@ def _inputs(folder: Path) -> dict[str, Path]:
         page = Image.new("RGB", (1240, 1754), "white")
         draw = ImageDraw.Draw(page)
         for line in range(40):
-            draw.text((100, 100 + 40 * line), f"Page {index + 1}, line {line + 1}: consent and referral text", fill="black")
+            draw.text(
+                (100, 100 + 40 * line), f"Page {index + 1}, line {line + 1}: consent and referral text", fill="black"
+            )
         pages.append(page)
     made["pdf"] = folder / "letter.pdf"
     pages[0].save(made["pdf"], save_all=True, append_images=pages[1:], resolution=150)

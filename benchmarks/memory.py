@@ -121,7 +121,10 @@ def make_frames_inputs() -> list[tuple[str, Path, int, bool]]:
     from readers.test_hostile import _gif, _webp_animation
 
     hostile = {
-        "GIF, 8 frames of 1x1 on a 9000x9000 canvas (250 bytes)": ("canvas.gif", _gif((9000, 9000), [(0, 0, 1, 1)] * 8)),
+        "GIF, 8 frames of 1x1 on a 9000x9000 canvas (250 bytes)": (
+            "canvas.gif",
+            _gif((9000, 9000), [(0, 0, 1, 1)] * 8),
+        ),
         "WebP, 8 frames of 1x1 on a 9000x9000 canvas": ("canvas.webp", _webp_animation((9000, 9000), 8)),
     }
     for description, (name, data) in hostile.items():
@@ -173,13 +176,19 @@ def main() -> None:
         make_tiff(path, pages)
         rss, seconds = peak_of(path)
         raw = pages  # MiB
-        print(f"| TIFF, {pages} pages of 1024x1024 gray | {raw} MiB | {rss:.0f} MiB | {rss - baseline:.0f} MiB | {(rss - baseline) / raw:.2f} | {seconds:.1f} |", flush=True)
+        print(
+            f"| TIFF, {pages} pages of 1024x1024 gray | {raw} MiB | {rss:.0f} MiB | {rss - baseline:.0f} MiB | {(rss - baseline) / raw:.2f} | {seconds:.1f} |",
+            flush=True,
+        )
     kinds = ["tif"] + ([] if args.skip_png else ["png"])
     for kind in kinds:
         path = make_big(args.side, kind)
         raw = args.side * args.side * 3 / 2**20
         rss, seconds = peak_of(path, "--max-pixels", str(args.side * args.side))
-        print(f"| {args.side}x{args.side} RGB {kind.upper()} | {raw:.0f} MiB | {rss:.0f} MiB | {rss - baseline:.0f} MiB | {(rss - baseline) / raw:.2f} | {seconds:.1f} |", flush=True)
+        print(
+            f"| {args.side}x{args.side} RGB {kind.upper()} | {raw:.0f} MiB | {rss:.0f} MiB | {rss - baseline:.0f} MiB | {(rss - baseline) / raw:.2f} | {seconds:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

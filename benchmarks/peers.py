@@ -1,9 +1,9 @@
 """The peers and floors dicomify is timed against (each run as its own process).
 
-    python benchmarks/peers.py copy    SRC_DIR OUT_DIR            # floor: copy the bytes
-    python benchmarks/peers.py decode  SRC_DIR OUT_DIR [--jobs N] # floor: Pillow decode + raw write
-    python benchmarks/peers.py pydicom SRC_DIR OUT_DIR            # a plain Pillow + pydicom loop
-    python benchmarks/peers.py img2dcm SRC_DIR OUT_DIR            # DCMTK img2dcm once per file
+python benchmarks/peers.py copy    SRC_DIR OUT_DIR            # floor: copy the bytes
+python benchmarks/peers.py decode  SRC_DIR OUT_DIR [--jobs N] # floor: Pillow decode + raw write
+python benchmarks/peers.py pydicom SRC_DIR OUT_DIR            # a plain Pillow + pydicom loop
+python benchmarks/peers.py img2dcm SRC_DIR OUT_DIR            # DCMTK img2dcm once per file
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def pydicom_loop(src: str, out: str) -> None:
     study, series = generate_uid(), generate_uid()
     for number, path in enumerate(files(src), start=1):
         with Image.open(path) as image:
-            frames = [np.asarray(f.convert("RGB") if f.mode not in ("L", "I;16", "RGB") else f) for f in ImageSequence.Iterator(image)]
+            frames = [
+                np.asarray(f.convert("RGB") if f.mode not in ("L", "I;16", "RGB") else f)
+                for f in ImageSequence.Iterator(image)
+            ]
         array = frames[0] if len(frames) == 1 else np.stack(frames)
         ds = Dataset()
         ds.file_meta = FileMetaDataset()
@@ -64,24 +67,29 @@ def pydicom_loop(src: str, out: str) -> None:
         ds.SOPInstanceUID = generate_uid()
         ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
         ds.PatientName, ds.PatientID, ds.Modality, ds.InstanceNumber = "Bench^Mark", "1", "OT", number
-        ds.set_pixel_data(array, "RGB" if array.shape[-1] == 3 and array.ndim >= 3 else "MONOCHROME2",
-                          16 if array.dtype == np.uint16 else 8)
+        ds.set_pixel_data(
+            array,
+            "RGB" if array.shape[-1] == 3 and array.ndim >= 3 else "MONOCHROME2",
+            16 if array.dtype == np.uint16 else 8,
+        )
         pydicom.dcmwrite(os.path.join(out, os.path.basename(path) + ".dcm"), ds, enforce_file_format=True)
 
 
 def img2dcm(src: str, out: str) -> None:
     for path in files(src):
-        subprocess.run(
-            ["img2dcm", "-q", path, os.path.join(out, os.path.basename(path) + ".dcm")], check=True
-        )
+        subprocess.run(["img2dcm", "-q", path, os.path.join(out, os.path.basename(path) + ".dcm")], check=True)
 
 
 def main() -> None:
     method, src, out = sys.argv[1:4]
     jobs = int(sys.argv[sys.argv.index("--jobs") + 1]) if "--jobs" in sys.argv else 1
     os.makedirs(out, exist_ok=True)
-    {"copy": lambda: copy(src, out), "decode": lambda: decode(src, out, jobs),
-     "pydicom": lambda: pydicom_loop(src, out), "img2dcm": lambda: img2dcm(src, out)}[method]()
+    {
+        "copy": lambda: copy(src, out),
+        "decode": lambda: decode(src, out, jobs),
+        "pydicom": lambda: pydicom_loop(src, out),
+        "img2dcm": lambda: img2dcm(src, out),
+    }[method]()
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ from dicomify.outcome import ConvertStatus, Outcome  # noqa: E402
 Runner = Callable[[Sequence[Task], ConvertOptions, bool, int], Iterator[Outcome]]
 
 
-def run_on_pebble(tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int) -> Iterator[Outcome]:
+def run_on_pebble(
+    tasks: Sequence[Task], options: ConvertOptions, skip_existing: bool, workers: int
+) -> Iterator[Outcome]:
     """The same chunks and window as dicomify's scheduling, on ``pebble.ProcessPool``.
 
     A worker's death fails only the call it was running (``ProcessExpired``): that call's

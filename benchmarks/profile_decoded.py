@@ -67,7 +67,10 @@ def main() -> None:
 
                 step("write file atomically", atomic)
                 ds.pop(0x7FE00010)
-                step("  of which dcmwrite without pixels", lambda: pydicom.dcmwrite(io.BytesIO(), ds, enforce_file_format=True))
+                step(
+                    "  of which dcmwrite without pixels",
+                    lambda: pydicom.dcmwrite(io.BytesIO(), ds, enforce_file_format=True),
+                )
 
                 def floor() -> None:
                     with Image.open(path) as image, open(os.path.join(out, name + ".raw"), "wb") as file:

@@ -78,7 +78,9 @@ def main() -> None:
         with open(os.path.join(out, f"{number}.copy"), "wb") as file:
             file.write(data)
         t8 = time.perf_counter()
-        for name, spent in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7), strict=True):
+        for name, spent in zip(
+            steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7), strict=True
+        ):
             steps[name] += spent
     print(f"\nper file, mean of {len(files)} photos (in one process, imports done):")
     for name, spent in steps.items():

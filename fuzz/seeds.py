@@ -1,6 +1,6 @@
 """Seed corpora for the harnesses, made with the test suite's own picture builders.
 
-    python fuzz/seeds.py OUT_DIR     # writes OUT_DIR/<target>/<name>
+python fuzz/seeds.py OUT_DIR     # writes OUT_DIR/<target>/<name>
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ def _pillow() -> Iterator[tuple[str, bytes]]:
     yield "palette.bmp", pil_bytes(rgb.convert("P"), "BMP")
     yield "still.gif", pil_bytes(rgb.convert("P"), "GIF")
     gif_frames = [f.convert("P") for f in frames]
-    yield "anim.gif", pil_bytes(gif_frames[0], "GIF", save_all=True, append_images=gif_frames[1:], duration=70, disposal=2)
+    yield (
+        "anim.gif",
+        pil_bytes(gif_frames[0], "GIF", save_all=True, append_images=gif_frames[1:], duration=70, disposal=2),
+    )
     yield "lossless.webp", pil_bytes(rgb, "WEBP", lossless=True)
     yield "lossy.webp", pil_bytes(rgb.convert("RGBA"), "WEBP", quality=50)
     yield "anim.webp", pil_bytes(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=80, lossless=True)
@@ -74,12 +77,15 @@ def _tiff() -> Iterator[tuple[str, bytes]]:
 
 
 def _metafile() -> Iterator[tuple[str, bytes]]:
-    yield "shapes.emf", E.emf(
-        E.create_brush(1, (200, 30, 30)),
-        E.select(1),
-        E.rectangle(10, 10, 60, 40),
-        E.ellipse(30, 30, 90, 90),
-        E.polygon16([(5, 5), (50, 10), (20, 60)]),
+    yield (
+        "shapes.emf",
+        E.emf(
+            E.create_brush(1, (200, 30, 30)),
+            E.select(1),
+            E.rectangle(10, 10, 60, 40),
+            E.ellipse(30, 30, 90, 90),
+            E.polygon16([(5, 5), (50, 10), (20, 60)]),
+        ),
     )
     yield "text.emf", E.emf(E.font(1, 20), E.select(1), E.ext_text_out_w(10, 10, "Hi"))
     yield "bitmap.emf", E.emf(E.stretch_dibits(0, 0, 40, 40, [[(255, 0, 0), (0, 255, 0)], [(0, 0, 255), (9, 9, 9)]]))

@@ -19,8 +19,8 @@ for tool in dciodvfy dcmdump dcmj2pnm dcmdjpls dcmcjpeg gdcmconv; do
     command -v "$tool" >/dev/null || { echo "missing required tool: $tool" >&2; exit 1; }
 done
 
-"$PY" -m ruff check src tests benchmarks
-"$PY" -m ruff format --check src tests benchmarks
+"$PY" -m ruff check src tests benchmarks fuzz
+"$PY" -m ruff format --check src tests benchmarks fuzz
 "$PY" -m mypy src
 "$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 

@@ -179,7 +179,20 @@ def test_multi_frame_array_and_page_option(tmp_path: Path) -> None:
 def test_exported_members() -> None:
     """__all__ lists exactly the public names (httpx's test_exported_members)."""
     public = {name for name in dir(dicomify) if not name.startswith("_")}
-    modules = {"api", "iod", "cli", "encode", "errors", "export", "media", "picture", "options", "outcome", "readers", "report"}
+    modules = {
+        "api",
+        "iod",
+        "cli",
+        "encode",
+        "errors",
+        "export",
+        "media",
+        "picture",
+        "options",
+        "outcome",
+        "readers",
+        "report",
+    }
     assert set(dicomify.__all__) - {"__version__"} == public - modules - {"emf", "net", "batch", "serve"}
 
 

@@ -76,12 +76,18 @@ def test_keywords_change_options_and_override_metadata(jpeg: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     "keyword, message",
     [
-        ("compresion", "unknown keyword argument 'compresion': neither a conversion option nor a metadata "
-         "field; did you mean 'compression'?"),
+        (
+            "compresion",
+            "unknown keyword argument 'compresion': neither a conversion option nor a metadata "
+            "field; did you mean 'compression'?",
+        ),
         ("PatientNmae", "did you mean 'PatientName'?"),
         ("patient_name", "did you mean 'PatientName'?"),
-        ("PatientAge", "'PatientAge' is a DICOM keyword but not a metadata field dicomify takes by keyword; "
-         "pass it in a pydicom Dataset as metadata="),
+        (
+            "PatientAge",
+            "'PatientAge' is a DICOM keyword but not a metadata field dicomify takes by keyword; "
+            "pass it in a pydicom Dataset as metadata=",
+        ),
         ("zzzz", "neither a conversion option nor a metadata field (options: iod, compression"),
     ],
 )
@@ -93,14 +99,17 @@ def test_unknown_keyword_is_named_with_the_close_match(jpeg: Path, keyword: str,
 
 
 def test_unknown_field_in_the_metadata_mapping(jpeg: Path, tmp_path: Path) -> None:
-    with pytest.raises(MetadataError, match="'StudyDescripton' is not a metadata field dicomify sets; did you mean "
-                       "'StudyDescription'"):
+    with pytest.raises(
+        MetadataError, match="'StudyDescripton' is not a metadata field dicomify sets; did you mean 'StudyDescription'"
+    ):
         dicomify.convert(jpeg, tmp_path / "out.dcm", metadata={"StudyDescripton": "x"})
     assert not (tmp_path / "out.dcm").exists()
 
 
 def test_metadata_of_the_wrong_type(jpeg: Path) -> None:
-    with pytest.raises(MetadataError, match="metadata must be a mapping of DICOM keywords or a pydicom Dataset, not list"):
+    with pytest.raises(
+        MetadataError, match="metadata must be a mapping of DICOM keywords or a pydicom Dataset, not list"
+    ):
         dicomify.DicomImage(jpeg, metadata=[("PatientName", "x")])  # type: ignore[arg-type]
 
 

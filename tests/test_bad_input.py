@@ -62,9 +62,7 @@ def test_library_raises_typed_error_naming_the_file(name: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("name", list(BAD_INPUTS))
-def test_cli_prints_one_line_and_writes_nothing(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_prints_one_line_and_writes_nothing(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data, _, _ = BAD_INPUTS[name]
     source = tmp_path / f"{name}.bin"
     source.write_bytes(data)

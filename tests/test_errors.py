@@ -94,5 +94,10 @@ print(error.source, named.source, type(named).__name__, str(named), type(again).
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip().split("|") == [
-        "None", "a.png", "MetadataError", "a.png: bad value", "MetadataError", "a.png: bad value"
+        "None",
+        "a.png",
+        "MetadataError",
+        "a.png: bad value",
+        "MetadataError",
+        "a.png: bad value",
     ]

@@ -293,8 +293,14 @@ def gif_animated() -> tuple[bytes, np.ndarray]:
     second.putpalette(first.getpalette())
     third, rgb3 = _palette_image()
     data = pil_bytes(
-        first, "GIF", save_all=True, append_images=[second, third], duration=[100, 200, 300], transparency=3,
-        disposal=1, optimize=False,
+        first,
+        "GIF",
+        save_all=True,
+        append_images=[second, third],
+        duration=[100, 200, 300],
+        transparency=3,
+        disposal=1,
+        optimize=False,
     )
     with Image.open(io.BytesIO(data)) as image:
         shown = []
@@ -463,7 +469,9 @@ CASES = [
         "MONOCHROME2",
         transfer_syntax="1.2.840.10008.1.2.4.57",
     ),
-    Case("png-rgb8-rle", png_rgb8, ".png", "RGB", transfer_syntax="1.2.840.10008.1.2.5", options={"compression": "rle"}),
+    Case(
+        "png-rgb8-rle", png_rgb8, ".png", "RGB", transfer_syntax="1.2.840.10008.1.2.5", options={"compression": "rle"}
+    ),
     Case(
         "png-gray16-jpeg-ls",
         png_gray16,

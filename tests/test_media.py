@@ -58,7 +58,16 @@ def test_refuses_what_a_dicomdir_cannot_hold(tmp_path: Path) -> None:
 def test_cli_media(tmp_path: Path) -> None:
     _objects(tmp_path / "in")
     result = subprocess.run(
-        [sys.executable, "-m", "dicomify", "media", str(tmp_path / "cd"), str(tmp_path / "in"), "--label", "PATIENT CD"],
+        [
+            sys.executable,
+            "-m",
+            "dicomify",
+            "media",
+            str(tmp_path / "cd"),
+            str(tmp_path / "in"),
+            "--label",
+            "PATIENT CD",
+        ],
         capture_output=True,
         text=True,
     )

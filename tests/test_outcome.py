@@ -50,10 +50,16 @@ def test_statuses_are_enums_and_words_are_accepted() -> None:
 
 def test_with_delivery_keeps_the_conversion_and_joins_the_messages() -> None:
     converted = Outcome("a.jpg", ConvertStatus.CONVERTED, "a.dcm", sop_instance_uid="1.2", message="CMYK to RGB")
-    sent = Outcome("a.dcm", SendStatus.STORED, sent_transfer_syntax="1.2.840.10008.1.2.1", status_code=0, message="warning")
+    sent = Outcome(
+        "a.dcm", SendStatus.STORED, sent_transfer_syntax="1.2.840.10008.1.2.1", status_code=0, message="warning"
+    )
     both = converted.with_delivery(sent)
     assert both.status is ConvertStatus.CONVERTED and both.send_status is SendStatus.STORED
-    assert (both.sent_transfer_syntax, both.status_code, both.message) == ("1.2.840.10008.1.2.1", 0, "CMYK to RGB; warning")
+    assert (both.sent_transfer_syntax, both.status_code, both.message) == (
+        "1.2.840.10008.1.2.1",
+        0,
+        "CMYK to RGB; warning",
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])

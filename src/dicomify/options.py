@@ -120,7 +120,14 @@ class ConvertOptions:
         object.__setattr__(self, "iod", _member(Iod, self.iod, "iod"))
         object.__setattr__(self, "compression", _member(Compression, self.compression, "compression"))
         object.__setattr__(self, "video", _member(VideoKind, self.video, "video"))
-        for name in ("decode_jpeg", "keep_orientation", "all_images", "keep_jpeg_metadata", "pdf_as_images", "transcode"):
+        for name in (
+            "decode_jpeg",
+            "keep_orientation",
+            "all_images",
+            "keep_jpeg_metadata",
+            "pdf_as_images",
+            "transcode",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"{name} {getattr(self, name)!r} must be True or False")
         object.__setattr__(self, "background", _color(self.background))

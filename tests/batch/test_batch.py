@@ -148,7 +148,12 @@ def test_manifest_rows_are_checked_and_bad_rows_kept(tmp_path: Path) -> None:
     )
     rows = read_manifest(manifest)
     assert rows[0].path == str(tmp_path / "a.jpg")
-    assert rows[0].metadata == {"PatientID": "P1", "PatientName": "Doe^Jane", "PatientSex": "F", "AccessionNumber": "ACC1"}
+    assert rows[0].metadata == {
+        "PatientID": "P1",
+        "PatientName": "Doe^Jane",
+        "PatientSex": "F",
+        "AccessionNumber": "ACC1",
+    }
     assert rows[1].error is not None and "manifest line 3" in rows[1].error and "PatientSex 'X'" in rows[1].error
     assert rows[2].error == "manifest line 4 has no path"
     assert rows[3].metadata == {"PatientID": "P1"}
@@ -197,7 +202,12 @@ def test_manifest_assigns_patients_and_studies(tmp_path: Path) -> None:
     assert converted["a.jpg"].study_instance_uid == converted["b.jpg"].study_instance_uid
     assert converted["c.jpg"].study_instance_uid != converted["a.jpg"].study_instance_uid
     ds = pydicom.dcmread(converted["c.jpg"].output)
-    assert (ds.PatientID, str(ds.PatientName), ds.StudyDescription, ds.PatientBirthDate) == ("P2", "Roe^Rick", "Wound", "20010203")
+    assert (ds.PatientID, str(ds.PatientName), ds.StudyDescription, ds.PatientBirthDate) == (
+        "P2",
+        "Roe^Rick",
+        "Wound",
+        "20010203",
+    )
     assert ds.InstanceNumber == 1 and ds.SeriesNumber == 1
 
 
@@ -245,7 +255,14 @@ def test_convert_many_on_any_executor(tmp_path: Path, make_executor) -> None:  #
 def test_own_process_pool_and_options(tmp_path: Path) -> None:
     tree(tmp_path)
     results = list(
-        convert_many([tmp_path / "photos"], tmp_path / "out", jobs=2, group="folder", decode_jpeg=True, options=ConvertOptions(iod="photo"))
+        convert_many(
+            [tmp_path / "photos"],
+            tmp_path / "out",
+            jobs=2,
+            group="folder",
+            decode_jpeg=True,
+            options=ConvertOptions(iod="photo"),
+        )
     )
     good = [r for r in results if r.ok]
     assert len(good) == 3 and all(r.transfer_syntax == "1.2.840.10008.1.2.1" for r in good)
@@ -363,7 +380,14 @@ def test_a_resumed_batch_stays_one_study_and_its_series(tmp_path: Path) -> None:
     series = {h.SeriesInstanceUID for h in headers if "/a/" in str(h.filename)}
     assert series == {next(r.series_instance_uid for r in first if "/a/" in r.output)}
     assert len({h.SeriesInstanceUID for h in headers}) == 2
-    assert sorted((h.SeriesNumber, h.InstanceNumber) for h in headers) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert sorted((h.SeriesNumber, h.InstanceNumber) for h in headers) == [
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 1),
+        (2, 2),
+        (2, 3),
+    ]
 
 
 def test_tune_allocator_takes_on_glibc() -> None:

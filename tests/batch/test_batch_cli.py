@@ -24,7 +24,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def test_folder_to_outdir_with_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree(tmp_path)
     report = tmp_path / "report.jsonl"
-    code = main(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--report", str(report), "--jobs", "2"])
+    code = main(
+        ["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--report", str(report), "--jobs", "2"]
+    )
     assert code == EXIT_PARTIAL
     rows = list(read_report(report))
     assert len(rows) == 4
@@ -41,7 +43,10 @@ def test_folder_to_outdir_with_json_report(tmp_path: Path, capsys: pytest.Captur
 def test_all_good_is_0_all_bad_is_1_and_quiet_is_silent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = tree(tmp_path)
     out = str(tmp_path / "out")
-    assert main(["convert", str(files["one"]), str(files["two"]), "-o", out, "-q", "--report", str(tmp_path / "r.csv")]) == EXIT_OK
+    assert (
+        main(["convert", str(files["one"]), str(files["two"]), "-o", out, "-q", "--report", str(tmp_path / "r.csv")])
+        == EXIT_OK
+    )
     assert capsys.readouterr().err == ""
     rows = list(read_report(tmp_path / "r.csv"))
     assert [r["status"] for r in rows] == ["converted", "converted"]
@@ -56,7 +61,10 @@ def test_single_file_paths_still_work(tmp_path: Path, monkeypatch: pytest.Monkey
     report = tmp_path / "r.jsonl"
     assert main(["convert", str(one), "-o", str(tmp_path / "y.dcm"), "--report", str(report), "-q"]) == EXIT_OK
     assert [r["output"] for r in read_report(report)] == [str(tmp_path / "y.dcm")]
-    assert main(["convert", str(one), "-o", str(tmp_path / "y.dcm"), "--skip-existing", "--report", str(report), "-q"]) == EXIT_OK
+    assert (
+        main(["convert", str(one), "-o", str(tmp_path / "y.dcm"), "--skip-existing", "--report", str(report), "-q"])
+        == EXIT_OK
+    )
     assert [r["status"] for r in read_report(report)] == ["skipped"]
     # One file into a folder (existing, or named with a trailing slash).
     assert main(["convert", str(one), "-o", str(tmp_path / "dir") + "/", "-q"]) == EXIT_OK
@@ -79,11 +87,21 @@ def test_single_file_paths_still_work(tmp_path: Path, monkeypatch: pytest.Monkey
         (["{one}", "-o", "{one}", "--report", "{tmp}/r.csv"], "refusing to overwrite the input", EXIT_FAILED),
         (["{tmp}/missing.jpg", "-o", "{tmp}/m.dcm", "--report", "{tmp}/r.csv"], "no such file", EXIT_FAILED),
         (["{tmp}/missing", "{one}"], "missing: no such file or folder", EXIT_FAILED),
-        (["{one}", "-o", "{tmp}/x.dcm", "--dask-scheduler", "tcp://127.0.0.1:1"], "--dask-scheduler needs several", EXIT_USAGE),
-        (["{tmp}", "--series-per-folder", "--series-uid", "1.2.3", "--set", "PatientID=1"], "given for files", EXIT_FAILED),
+        (
+            ["{one}", "-o", "{tmp}/x.dcm", "--dask-scheduler", "tcp://127.0.0.1:1"],
+            "--dask-scheduler needs several",
+            EXIT_USAGE,
+        ),
+        (
+            ["{tmp}", "--series-per-folder", "--series-uid", "1.2.3", "--set", "PatientID=1"],
+            "given for files",
+            EXIT_FAILED,
+        ),
     ],
 )
-def test_bad_batch_command_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str, code: int) -> None:
+def test_bad_batch_command_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str, code: int
+) -> None:
     one = picture(tmp_path / "one.jpg")
     picture(tmp_path / "sub" / "two.jpg")
     values = {"one": str(one), "tmp": str(tmp_path)}
@@ -122,12 +140,26 @@ def test_manifest_and_series_per_folder(tmp_path: Path) -> None:
 def test_group_file_gives_independent_studies(tmp_path: Path) -> None:
     tree(tmp_path)
     report = tmp_path / "r.jsonl"
-    main(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--group", "file", "-q", "--report", str(report)])
+    main(
+        [
+            "convert",
+            str(tmp_path / "photos"),
+            "-o",
+            str(tmp_path / "out"),
+            "--group",
+            "file",
+            "-q",
+            "--report",
+            str(report),
+        ]
+    )
     studies = [r["study_instance_uid"] for r in read_report(report) if r["status"] == "converted"]
     assert len(set(studies)) == 3
 
 
-def test_missing_dask_names_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_dask_names_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     tree(tmp_path)
     monkeypatch.setitem(sys.modules, "distributed", None)
     code = main(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--dask-scheduler", "tcp://x:1"])
@@ -256,7 +288,9 @@ def test_delivery_hook_failures_set_the_exit_code(tmp_path: Path, capsys: pytest
         return dataclasses.replace(result, send_status=status, message="refused" if status == "failed" else "")
 
     report = tmp_path / "r.csv"
-    args = build_parser().parse_args(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--report", str(report), "-j", "1"])
+    args = build_parser().parse_args(
+        ["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--report", str(report), "-j", "1"]
+    )
     assert run(args, on_converted=send) == EXIT_PARTIAL
     assert len(sent) == 3
     rows = {Path(r["source"]).name: r for r in read_report(report)}

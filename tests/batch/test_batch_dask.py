@@ -71,13 +71,15 @@ def test_cli_dask_scheduler(tmp_path: Path, cluster: object) -> None:
     assert _comparable(dask_rows, tmp_path) == _comparable(local_rows, tmp_path)
 
 
-def test_cli_unreachable_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_unreachable_scheduler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dicomify.batch.cluster
 
     monkeypatch.setattr(dicomify.batch.cluster, "DASK_CONNECT_TIMEOUT", 1)
     tree(tmp_path)
-    code = main(["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--dask-scheduler", "tcp://127.0.0.1:9"])
+    code = main(
+        ["convert", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--dask-scheduler", "tcp://127.0.0.1:9"]
+    )
     assert code == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
-
-

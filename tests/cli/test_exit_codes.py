@@ -18,7 +18,13 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 @pytest.mark.parametrize(
     ("total", "unsuccessful", "code"),
-    [(3, 0, ExitCode.OK), (3, 1, ExitCode.PARTIAL), (3, 2, ExitCode.PARTIAL), (3, 3, ExitCode.FAILED), (0, 0, ExitCode.FAILED)],
+    [
+        (3, 0, ExitCode.OK),
+        (3, 1, ExitCode.PARTIAL),
+        (3, 2, ExitCode.PARTIAL),
+        (3, 3, ExitCode.FAILED),
+        (0, 0, ExitCode.FAILED),
+    ],
 )
 def test_policy(total: int, unsuccessful: int, code: ExitCode) -> None:
     assert for_counts(total, unsuccessful) is code
@@ -92,7 +98,9 @@ def test_bad_input_is_1_not_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_argparse_errors_exit_2_in_a_real_process(tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
     for argv in (["convert", "x.jpg"], ["convert", "x.jpg", "-o", "y.dcm", "--no-such-flag"], ["nonsense"]):
-        done = subprocess.run([sys.executable, "-m", "dicomify", *argv], env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "dicomify", *argv], env=env, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 2, (argv, done.stderr)
     one = picture(tmp_path / "one.jpg")
     done = subprocess.run(

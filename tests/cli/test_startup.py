@@ -49,7 +49,14 @@ def imported_by(*argv: str) -> tuple[int, set[str]]:
 
 @pytest.mark.parametrize(
     "argv",
-    [("--version",), ("--help",), *((command, "--help") for command in ("convert", "send", "echo", "serve", "watch", "worklist", "export", "media"))],
+    [
+        ("--version",),
+        ("--help",),
+        *(
+            (command, "--help")
+            for command in ("convert", "send", "echo", "serve", "watch", "worklist", "export", "media")
+        ),
+    ],
     ids=" ".join,
 )
 def test_version_and_help_import_no_heavy_package(argv: tuple[str, ...]) -> None:

@@ -37,7 +37,9 @@ def _gray16(frames: int) -> np.ndarray:
 
 
 def _picture(frames: list[np.ndarray | StripFrame]) -> Picture:
-    layout = FrameLayout(rows=11, columns=13, samples_per_pixel=1, bits_allocated=16, bits_stored=16, photometric="MONOCHROME2")
+    layout = FrameLayout(
+        rows=11, columns=13, samples_per_pixel=1, bits_allocated=16, bits_stored=16, photometric="MONOCHROME2"
+    )
     return Picture("test", layout, len(frames), frames_of(frames))
 
 

@@ -53,7 +53,9 @@ def _read_png(path: Path) -> np.ndarray:
         ("MR_small_RLE.dcm", ["+Wi", "1"], None),  # RLE, signed 16-bit
     ],
 )
-def test_display_matches_dcmtk(name: str, dcmtk_args: list[str], window: tuple[float, float] | None, tmp_path: Path) -> None:
+def test_display_matches_dcmtk(
+    name: str, dcmtk_args: list[str], window: tuple[float, float] | None, tmp_path: Path
+) -> None:
     source = _testdata(name)
     [png] = export_file(source, tmp_path / "out.png", ExportOptions(window=window))
     ours = _read_png(png).astype(int)
@@ -84,7 +86,9 @@ def test_ybr_multiframe_to_animated_png_and_tiff(tmp_path: Path) -> None:
 
 
 def test_numbered_files_per_frame(tmp_path: Path) -> None:
-    written = export_file(_testdata("examples_ybr_color.dcm"), tmp_path, ExportOptions(format="jpeg", frames=FrameLayout.FILES))
+    written = export_file(
+        _testdata("examples_ybr_color.dcm"), tmp_path, ExportOptions(format="jpeg", frames=FrameLayout.FILES)
+    )
     assert [p.name for p in written[:2]] == ["examples_ybr_color-0001.jpg", "examples_ybr_color-0002.jpg"]
     assert len(written) == 30
 
@@ -105,7 +109,9 @@ def test_monochrome1_is_inverted(tmp_path: Path) -> None:
     ("kind", "make", "suffix"),
     [("gray8", gray8, ".png"), ("gray16", gray16, ".png"), ("rgb8", photo, ".png"), ("rgb16", rgb16, ".tif")],
 )
-def test_round_trip_gives_back_the_source_pixels(kind: str, make: object, suffix: str, compression: str, tmp_path: Path) -> None:
+def test_round_trip_gives_back_the_source_pixels(
+    kind: str, make: object, suffix: str, compression: str, tmp_path: Path
+) -> None:
     pixels = make()  # type: ignore[operator]
     source = tmp_path / f"{kind}{suffix}"
     if suffix == ".png":
@@ -189,7 +195,16 @@ def test_cli_export_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "one.png").exists()
     partial = subprocess.run(
-        [sys.executable, "-m", "dicomify", "export", str(tmp_path / "one.dcm"), str(tmp_path / "bad.dcm"), "-o", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "dicomify",
+            "export",
+            str(tmp_path / "one.dcm"),
+            str(tmp_path / "bad.dcm"),
+            "-o",
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
     )

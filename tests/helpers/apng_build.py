@@ -63,7 +63,9 @@ def apng_bytes(
         h, w = frame.pixels.shape[:2]
         out += png_chunk(
             b"fcTL",
-            struct.pack(">IIIIIHHBB", sequence, w, h, frame.x, frame.y, frame.delay_ms, 1000, frame.dispose, frame.blend),
+            struct.pack(
+                ">IIIIIHHBB", sequence, w, h, frame.x, frame.y, frame.delay_ms, 1000, frame.dispose, frame.blend
+            ),
         )
         sequence += 1
         compressed = zlib.compress(_rows(frame.pixels))

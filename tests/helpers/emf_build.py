@@ -170,7 +170,32 @@ def bitblt(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[i
     bmi, bits = dib24(pixels) if pixels else (b"", b"")
     off_bmi = 100 if bmi else 0
     off_bits = off_bmi + len(bmi) if bmi else 0
-    payload = struct.pack("<4i4iI2i6fII4I", 0, 0, 0, 0, x, y, cx, cy, rop, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, off_bmi, len(bmi), off_bits, len(bits))
+    payload = struct.pack(
+        "<4i4iI2i6fII4I",
+        0,
+        0,
+        0,
+        0,
+        x,
+        y,
+        cx,
+        cy,
+        rop,
+        0,
+        0,
+        1,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        off_bmi,
+        len(bmi),
+        off_bits,
+        len(bits),
+    )
     return rec(76, payload + bmi + bits)
 
 
@@ -191,7 +216,9 @@ def wmf_dib_stretch(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[lis
     return struct.pack("<IH", 3 + len(body) // 2, 0x0F43) + body
 
 
-def wmf_dib_bitblt(x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[int, int, int]]] | None = None) -> bytes:
+def wmf_dib_bitblt(
+    x: int, y: int, cx: int, cy: int, rop: int, pixels: list[list[tuple[int, int, int]]] | None = None
+) -> bytes:
     """META_DIBBITBLT (MS-WMF 2.3.1.2): a 24-bit DIB, or none (then it is a pattern blit)."""
     if pixels is None:
         params = struct.pack("<I6h", rop, 0, 0, 0, cy, cx, y) + struct.pack("<h", x)

@@ -54,7 +54,9 @@ def _flags(server: Orthanc | int, aet: str = ORTHANC_AET) -> list[str]:
     return ["--host", "127.0.0.1", "--port", str(port), "-aec", aet, "--backoff", "0.05"]
 
 
-def test_orthanc_commits_what_was_sent(orthanc_worklist: Orthanc, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_orthanc_commits_what_was_sent(
+    orthanc_worklist: Orthanc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = _listen_port(orthanc_worklist)
     samples = _samples(tmp_path)
     report = tmp_path / "report.csv"
@@ -83,7 +85,9 @@ def test_stored_without_commit_is_sent_again_when_commit_is_asked(orthanc_workli
     port = _listen_port(orthanc_worklist)
     samples = _samples(tmp_path, 2)
     report = tmp_path / "report.jsonl"
-    assert main(["send", *[str(s.path) for s in samples], *_flags(orthanc_worklist), "--report", str(report), "-q"]) == 0
+    assert (
+        main(["send", *[str(s.path) for s in samples], *_flags(orthanc_worklist), "--report", str(report), "-q"]) == 0
+    )
     assert [row["send_status"] for row in read_report(report)] == ["stored", "stored"]
     command = ["send", *[str(s.path) for s in samples], *_flags(orthanc_worklist), "--skip-sent", str(report)]
     assert main([*command, "--report", str(report), "--commit", "--commit-port", str(port), "-q"]) == 0
@@ -99,7 +103,10 @@ def test_an_instance_the_archive_does_not_hold_is_not_committed(orthanc_worklist
     missing = generate_uid()
     answers = request_commitment(
         DicomDestination("127.0.0.1", orthanc_worklist.dicom_port, called_aet=ORTHANC_AET),
-        [(str(sample.dataset.SOPClassUID), str(sample.dataset.SOPInstanceUID)), (SecondaryCaptureImageStorage, missing)],
+        [
+            (str(sample.dataset.SOPClassUID), str(sample.dataset.SOPInstanceUID)),
+            (SecondaryCaptureImageStorage, missing),
+        ],
         port=port,
         wait=20,
     )

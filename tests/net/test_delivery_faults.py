@@ -1,4 +1,4 @@
-""""Stored" must mean stored: delivery against misbehaving peers.
+""" "Stored" must mean stored: delivery against misbehaving peers.
 
 Fake HTTP servers (a real Orthanc cannot misbehave on purpose) answer 2xx with an HTML
 page, an empty or malformed body, a huge body, a trickle, 503 with Retry-After; a
@@ -63,15 +63,24 @@ JSON = {"Content-Type": "application/dicom+json"}
 @pytest.mark.parametrize(
     ("reply", "why"),
     [
-        (Reply(200, b"<html><body>Welcome to nginx!</body></html>", {"Content-Type": "text/html"}), "not JSON (text/html)"),
+        (
+            Reply(200, b"<html><body>Welcome to nginx!</body></html>", {"Content-Type": "text/html"}),
+            "not JSON (text/html)",
+        ),
         (Reply(200, b""), "an empty response body"),
         (Reply(204), "an empty response body"),
         (Reply(200, b'"stored"', JSON), "not a DICOM JSON object"),
         (Reply(200, b"{}", JSON), "without Referenced or Failed SOP Sequence"),
-        (Reply(200, b'{"00081199": {"vr": "SQ", "Value": ["not an item"]}}', JSON), "malformed Store Instances Response"),
+        (
+            Reply(200, b'{"00081199": {"vr": "SQ", "Value": ["not an item"]}}', JSON),
+            "malformed Store Instances Response",
+        ),
         (Reply(200, b'{"00081199": {"vr": "SQ", "Value": [17]}}', JSON), "malformed Store Instances Response"),
         (Reply(200, b'{"00081199": "x"}', JSON), "malformed Store Instances Response"),
-        (Reply(200, b'{"00081199": {"vr": "SQ", "Value": [{"00081155": {"vr": "UI", "Value": [{"a": 1}]}}]}}', JSON), "malformed"),
+        (
+            Reply(200, b'{"00081199": {"vr": "SQ", "Value": [{"00081155": {"vr": "UI", "Value": [{"a": 1}]}}]}}', JSON),
+            "malformed",
+        ),
     ],
 )
 def test_a_2xx_without_a_store_instances_response_is_unconfirmed(tmp_path: Path, reply: Reply, why: str) -> None:
@@ -104,7 +113,9 @@ def test_a_non_numeric_failure_reason_is_a_per_file_outcome(tmp_path: Path, caps
     good["00081198"] = {"vr": "SQ", "Value": [entry]}
     report = tmp_path / "report.jsonl"
     with FakeStow(Reply(409, json.dumps(good).encode(), JSON)) as fake:
-        code = main(["send", str(first.path), str(second.path), "--stow", fake.url, "--retries", "0", "--report", str(report)])
+        code = main(
+            ["send", str(first.path), str(second.path), "--stow", fake.url, "--retries", "0", "--report", str(report)]
+        )
     err = capsys.readouterr().err
     assert "Traceback" not in err
     rows = list(read_report(report))
@@ -113,17 +124,33 @@ def test_a_non_numeric_failure_reason_is_a_per_file_outcome(tmp_path: Path, caps
     assert rows[1]["send_status"] == "failed"
 
 
-def test_unconfirmed_instances_are_sent_again_with_skip_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unconfirmed_instances_are_sent_again_with_skip_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     samples = _samples(tmp_path)
     report = tmp_path / "report.csv"
     html = Reply(200, b"<html>OK</html>", {"Content-Type": "text/html"})
     with FakeStow(html) as fake:
-        assert main(["send", *[str(s.path) for s in samples], "--stow", fake.url, "--retries", "0", "--report", str(report)]) == 1
+        assert (
+            main(
+                ["send", *[str(s.path) for s in samples], "--stow", fake.url, "--retries", "0", "--report", str(report)]
+            )
+            == 1
+        )
     assert [row["send_status"] for row in read_report(report)] == ["unconfirmed", "unconfirmed"]
     assert "unconfirmed" in capsys.readouterr().err
     with FakeStow(Reply(200, _response(samples), JSON)) as fake:
         code = main(
-            ["send", *[str(s.path) for s in samples], "--stow", fake.url, "--skip-sent", str(report), "--report", str(report)]
+            [
+                "send",
+                *[str(s.path) for s in samples],
+                "--stow",
+                fake.url,
+                "--skip-sent",
+                str(report),
+                "--report",
+                str(report),
+            ]
         )
         assert code == 0 and len(fake.requests) == 1
     assert [row["send_status"] for row in read_report(report)] == ["stored", "stored"]
@@ -166,12 +193,26 @@ def test_retry_after_is_honoured_and_capped(tmp_path: Path) -> None:
     assert "asked to retry after 3600 s" in result.message
 
 
-def test_credentials_never_leave_in_messages_reports_or_repr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_credentials_never_leave_in_messages_reports_or_repr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     samples = _samples(tmp_path, 1)
     report = tmp_path / "report.jsonl"
     with FakeStow(Reply(500, b"oops")) as fake:
         url = fake.url.replace("http://", "http://alice:pa55word@")
-        code = main(["send", str(samples[0].path), "--stow", url, "--retries", "0", "--report", str(report), "--token" if False else "-q"])
+        code = main(
+            [
+                "send",
+                str(samples[0].path),
+                "--stow",
+                url,
+                "--retries",
+                "0",
+                "--report",
+                str(report),
+                "--token" if False else "-q",
+            ]
+        )
         assert fake.requests[0]["headers"]["Authorization"].startswith("Basic ")  # the URL's credentials were used
         destination = StowDestination(url)
         token = StowDestination(fake.url, token="t0p-secret")

@@ -150,7 +150,9 @@ def test_worklist_settings_from_environment_and_config(
         json.dumps({"worklist": {"host": "127.0.0.1", "port": orthanc_worklist.dicom_port, "called_aet": ORTHANC_AET}})
     )
     output = tmp_path / "config.dcm"
-    code = main(["convert", str(_photo(tmp_path)), "-o", str(output), "--order", accession, "--worklist-config", str(config)])
+    code = main(
+        ["convert", str(_photo(tmp_path)), "-o", str(output), "--order", accession, "--worklist-config", str(config)]
+    )
     assert code == EXIT_OK
     assert pydicom.dcmread(output).AccessionNumber == accession
 
@@ -247,7 +249,10 @@ def test_add_a_series_to_a_study_in_the_pacs(orthanc_worklist: Orthanc, tmp_path
     study_uid = _existing_study(orthanc_worklist, tmp_path, accession, patient_id, "20250607")
     text = {"accession": accession, "uid": study_uid, "patient+date": f"patient={patient_id},date=20250607"}[query]
     output = tmp_path / "new.dcm"
-    code = main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", text, "-q"] + _send_flags(orthanc_worklist))
+    code = main(
+        ["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", text, "-q"]
+        + _send_flags(orthanc_worklist)
+    )
     assert code == EXIT_OK
     stored, path = _stored(orthanc_worklist, str(pydicom.dcmread(output).SOPInstanceUID), tmp_path)
     assert stored.StudyInstanceUID == study_uid
@@ -256,7 +261,9 @@ def test_add_a_series_to_a_study_in_the_pacs(orthanc_worklist: Orthanc, tmp_path
     assert (stored.StudyDate, stored.StudyDescription) == ("20250607", "Dermatology")
     assert str(stored.ReferringPhysicianName) == "WHO^DOCTOR"
     assert stored.SeriesNumber == 2  # after the study's one series
-    series = orthanc_worklist.json(f"/studies/{orthanc_worklist.json(f'/instances/{orthanc_worklist.instance_id(stored.SOPInstanceUID)}/study')['ID']}/series")
+    series = orthanc_worklist.json(
+        f"/studies/{orthanc_worklist.json(f'/instances/{orthanc_worklist.instance_id(stored.SOPInstanceUID)}/study')['ID']}/series"
+    )
     assert len(series) == 2
     assert dciodvfy_errors(path) == []
 
@@ -269,10 +276,25 @@ def test_study_in_pacs_needs_exactly_one_study(
     second = _existing_study(orthanc_worklist, tmp_path, _accession(), patient_id, "20250608")
     flags = _send_flags(orthanc_worklist)
     output = tmp_path / "new.dcm"
-    assert main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", f"patient={patient_id},date=20250608"] + flags) == EXIT_FAILED
+    assert (
+        main(
+            [
+                "convert",
+                str(_photo(tmp_path)),
+                "-o",
+                str(output),
+                "--study-in-pacs",
+                f"patient={patient_id},date=20250608",
+            ]
+            + flags
+        )
+        == EXIT_FAILED
+    )
     err = capsys.readouterr().err
     assert "2 studies match" in err and first in err and second in err and err.count("\n") == 1
-    assert main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", "NOTHERE"] + flags) == EXIT_FAILED
+    assert (
+        main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", "NOTHERE"] + flags) == EXIT_FAILED
+    )
     assert "No study matches 'NOTHERE'" in capsys.readouterr().err
     assert main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", "NOTHERE"]) == EXIT_FAILED
     assert "add --send --host HOST" in capsys.readouterr().err

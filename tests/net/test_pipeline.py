@@ -62,13 +62,17 @@ def test_skip_sent_reads_an_earlier_report_and_sends_only_what_is_missing(
     )
     outcomes = {Path(o.output).name: o for o in run}
     assert {name: o.status for name, o in outcomes.items()} == dict.fromkeys(outcomes, ConvertStatus.SKIPPED)
-    assert outcomes["one.dcm"].send_status is SendStatus.SKIPPED and outcomes["two.dcm"].send_status is SendStatus.SKIPPED
+    assert (
+        outcomes["one.dcm"].send_status is SendStatus.SKIPPED and outcomes["two.dcm"].send_status is SendStatus.SKIPPED
+    )
     assert outcomes["three.dcm"].send_status is SendStatus.STORED
     assert len(orthanc_disposable.instances()) == 3
     # And `send --skip-sent` takes a conversion report too: the outputs are what was delivered.
     convert_report = tmp_path / "c.jsonl"
     with ReportWriter(convert_report) as writer:
-        for outcome in deliver(convert_file(tmp_path / "photos" / "a" / "one.jpg", one, skip_existing=True), at(orthanc_disposable)):
+        for outcome in deliver(
+            convert_file(tmp_path / "photos" / "a" / "one.jpg", one, skip_existing=True), at(orthanc_disposable)
+        ):
             writer.write(outcome)
     resend = tmp_path / "again.csv"
     assert main(["send", str(one), "--host", "127.0.0.1", "--port", str(orthanc_disposable.dicom_port), "-aec", ORTHANC_AET,
@@ -91,7 +95,9 @@ def test_misuse_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(NetworkError):
         convert_and_send([tmp_path / "photos"], tmp_path / "out", "pacs:104")  # type: ignore[arg-type]
     with pytest.raises(DicomifyError, match="no such report"):
-        convert_and_send([tmp_path / "photos"], tmp_path / "out", DicomDestination("pacs"), skip_sent=tmp_path / "r.csv")
+        convert_and_send(
+            [tmp_path / "photos"], tmp_path / "out", DicomDestination("pacs"), skip_sent=tmp_path / "r.csv"
+        )
     assert not (tmp_path / "out").exists()  # refused before the output folder is made
     run = convert_file(tmp_path / "photos" / "a" / "one.jpg", tmp_path / "one.dcm")
     list(run)

@@ -175,7 +175,9 @@ def test_find_order_needs_exactly_one(server: Server) -> None:
 
 def test_wrong_called_ae_title_is_a_clear_error(orthanc_worklist: Orthanc) -> None:
     destination = DicomDestination("127.0.0.1", orthanc_worklist.dicom_port, called_aet="NOT-ORTHANC", timeout=10)
-    with pytest.raises(QueryError, match=r"rejected the association \(Rejected Permanent.*Called AE title not recognised"):
+    with pytest.raises(
+        QueryError, match=r"rejected the association \(Rejected Permanent.*Called AE title not recognised"
+    ):
         find_worklist(destination)
 
 
@@ -205,7 +207,17 @@ def test_cli_table_and_json(server: Server, capsys: pytest.CaptureFixture[str]) 
     server.add(order(accession, patient_name="Müller^Jürgen", patient_id="P-CLI", charset="ISO_IR 100"))
     assert main(["worklist", *server.flags(), "--accession", accession]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["PATIENT", "ID", "BIRTH", "ACCESSION", "PROCEDURE", "DATE", "TIME", "MODALITY", "STATION"]
+    assert lines[0].split() == [
+        "PATIENT",
+        "ID",
+        "BIRTH",
+        "ACCESSION",
+        "PROCEDURE",
+        "DATE",
+        "TIME",
+        "MODALITY",
+        "STATION",
+    ]
     assert lines[1].split()[:4] == ["Müller^Jürgen", "P-CLI", "19800102", accession]
 
     assert main(["worklist", *server.flags(), "--accession", accession, "--json"]) == 0

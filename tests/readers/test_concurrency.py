@@ -88,15 +88,15 @@ def _bomb_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    )
 
 
 def test_threads_in_a_cold_process_share_nothing(tmp_path: Path) -> None:
     _mixed_sources(tmp_path, 200)
     (tmp_path / "bomb.png").write_bytes(_bomb_png())
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["failures"] == []

@@ -208,7 +208,7 @@ def test_apng_frame_sequence_error_is_typed_or_converted() -> None:
     length = struct.unpack_from(">I", data, at)[0]
     body = bytearray(data[at + 8 : at + 8 + length])
     struct.pack_into(">I", body, 0, 99)  # sequence number out of order
-    data[at:at + 12 + length] = png_chunk(b"fcTL", bytes(body))
+    data[at : at + 12 + length] = png_chunk(b"fcTL", bytes(body))
     try:
         ds = dicomify.convert(bytes(data), io.BytesIO())
     except dicomify.InputError as error:

@@ -136,7 +136,18 @@ def test_pdf_in_a_batch_joins_the_pictures_study(tmp_path: Path) -> None:
     (folder / "consent.pdf").write_bytes(_pdf(pages=1))
     Image.new("RGB", (32, 24), (10, 120, 200)).save(folder / "wound.png")
     result = subprocess.run(
-        [sys.executable, "-m", "dicomify", "convert", str(folder), "-o", str(tmp_path / "out"), "--patient-id", "P7", "-q"],
+        [
+            sys.executable,
+            "-m",
+            "dicomify",
+            "convert",
+            str(folder),
+            "-o",
+            str(tmp_path / "out"),
+            "--patient-id",
+            "P7",
+            "-q",
+        ],
         capture_output=True,
         text=True,
     )
@@ -144,7 +155,10 @@ def test_pdf_in_a_batch_joins_the_pictures_study(tmp_path: Path) -> None:
     outputs = sorted((tmp_path / "out").rglob("*.dcm"))
     assert len(outputs) == 2
     objects = [pydicom.dcmread(path) for path in outputs]
-    assert {str(ds.SOPClassUID) for ds in objects} == {pydicom.uid.EncapsulatedPDFStorage, pydicom.uid.SecondaryCaptureImageStorage}
+    assert {str(ds.SOPClassUID) for ds in objects} == {
+        pydicom.uid.EncapsulatedPDFStorage,
+        pydicom.uid.SecondaryCaptureImageStorage,
+    }
     assert len({ds.StudyInstanceUID for ds in objects}) == 1
     assert {ds.PatientID for ds in objects} == {"P7"}
     for path in outputs:

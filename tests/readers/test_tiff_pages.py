@@ -136,9 +136,7 @@ def test_cli_to_stdout_refuses_several_objects(tmp_path: Path) -> None:
     data, _ = mixed_tiff()
     source = tmp_path / "doc.tif"
     source.write_bytes(data)
-    result = subprocess.run(
-        [sys.executable, "-m", "dicomify", "convert", str(source), "-o", "-"], capture_output=True
-    )
+    result = subprocess.run([sys.executable, "-m", "dicomify", "convert", str(source), "-o", "-"], capture_output=True)
     assert result.returncode == 1 and result.stdout == b""
     message = result.stderr.decode()
     assert message.count("\n") == 1 and "3 DICOM objects" in message and "Traceback" not in message

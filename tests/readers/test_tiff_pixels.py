@@ -265,7 +265,9 @@ def _pillow_ycbcr(ycc: np.ndarray) -> np.ndarray:
 def test_uncompressed_ycbcr_is_converted_to_rgb(tmp_path: Path) -> None:
     ycc = RNG.integers(16, 240, (H, W, 3), dtype=np.uint8)
     data = tiff_bytes(
-        W, H, {258: (SHORT, [8, 8, 8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [1, 1])},
+        W,
+        H,
+        {258: (SHORT, [8, 8, 8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [3]), 530: (SHORT, [1, 1])},
         ycc.tobytes(),
     )
     convert_and_check(data, _pillow_ycbcr(ycc), tmp_path, tolerance=1, name="ycc.tif")
@@ -339,7 +341,9 @@ def test_old_style_jpeg_tiff(strips: str, tmp_path: Path) -> None:
             entry = 10 + 12 * i
             tag = struct.unpack("<H", data[entry : entry + 2])[0]
             if tag == 273:
-                data[entry + 8 : entry + 12] = struct.pack("<I", struct.unpack("<I", data[entry + 8 : entry + 12])[0] + scan)
+                data[entry + 8 : entry + 12] = struct.pack(
+                    "<I", struct.unpack("<I", data[entry + 8 : entry + 12])[0] + scan
+                )
             elif tag == 279:
                 data[entry + 8 : entry + 12] = struct.pack("<I", len(jpeg) - scan)
     expected = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))

@@ -97,7 +97,9 @@ def test_hevc_main(tmp_path: Path) -> None:
 
 def test_stream_no_transfer_syntax_allows_is_refused_or_transcoded(tmp_path: Path) -> None:
     source = clip(tmp_path / "big.mp4", size=(2048, 1152), frames=6, options={"profile": "high", "level": "5.1"})
-    with pytest.raises(UnsupportedFormatError, match=r"big\.mp4: H\.264 High Profile / Level 5\.1: 2048x1152 is larger than"):
+    with pytest.raises(
+        UnsupportedFormatError, match=r"big\.mp4: H\.264 High Profile / Level 5\.1: 2048x1152 is larger than"
+    ):
         dicomify.convert(source, tmp_path / "big.dcm")
     assert not (tmp_path / "big.dcm").exists()
     dicomify.convert(source, tmp_path / "big.dcm", transcode=True, AnatomicRegionSequence=REGION)
@@ -113,7 +115,9 @@ def test_other_codecs_name_what_dicom_takes(tmp_path: Path) -> None:
     source = clip(tmp_path / "old.mp4", codec="mpeg4")
     with pytest.raises(UnsupportedFormatError, match="DICOM takes MPEG-2, H.264 or HEVC video"):
         dicomify.convert(source, tmp_path / "old.dcm")
-    baseline = clip(tmp_path / "base.mp4", options={"profile": "baseline", "level": "3.0", "x264-params": "constrained-intra=0"})
+    baseline = clip(
+        tmp_path / "base.mp4", options={"profile": "baseline", "level": "3.0", "x264-params": "constrained-intra=0"}
+    )
     # Constrained Baseline: a High Profile decoder plays it.
     ds = dicomify.convert(baseline, tmp_path / "base.dcm", BodyPartExamined="HAND")
     assert ds.AnatomicRegionSequence[0].CodeMeaning == "Hand"  # from Body Part Examined via CID 4031

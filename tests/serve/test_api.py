@@ -544,7 +544,9 @@ def test_publish_by_stow_rs(start_server: Callable[..., ServerProcess], serve_or
     assert serve_orthanc.instance_id(result["sop_instance_uid"]) is not None
 
 
-def test_a_pdf_and_a_video_are_staged_with_a_preview_from_the_object(open_server: ServerProcess, tmp_path: Path) -> None:
+def test_a_pdf_and_a_video_are_staged_with_a_preview_from_the_object(
+    open_server: ServerProcess, tmp_path: Path
+) -> None:
     import base64
 
     from helpers.video import clip

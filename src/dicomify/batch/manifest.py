@@ -45,9 +45,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
         raise DicomifyError(f"manifest {path} is not a readable UTF-8 CSV file ({error})") from None
     path_column = next((name for name in header if name.lower() in PATH_COLUMNS), None)
     if path_column is None:
-        raise DicomifyError(
-            f"manifest {path} has no path column; name one of the columns {', '.join(PATH_COLUMNS)}"
-        )
+        raise DicomifyError(f"manifest {path} has no path column; name one of the columns {', '.join(PATH_COLUMNS)}")
     unknown = [name for name in header if name != path_column and name not in FIELDS]
     if unknown:
         raise DicomifyError(

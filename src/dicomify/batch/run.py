@@ -51,7 +51,11 @@ class Tally:
             self.skipped += 1
         else:
             self.failed += 1
-        if outcome.status is not ConvertStatus.FAILED and outcome.send_status is not None and not outcome.send_status.delivered:
+        if (
+            outcome.status is not ConvertStatus.FAILED
+            and outcome.send_status is not None
+            and not outcome.send_status.delivered
+        ):
             self.not_sent += 1
 
     @property
@@ -297,5 +301,7 @@ def convert_file(
         ``source`` is not a file, ``output`` is ``source``, bad metadata.
     """
     chosen, given = split_keywords(kwargs, options)
-    run = BatchRun(plan_file(source, output, {**(metadata or {}), **given}), chosen, jobs=1, skip_existing=skip_existing)
+    run = BatchRun(
+        plan_file(source, output, {**(metadata or {}), **given}), chosen, jobs=1, skip_existing=skip_existing
+    )
     return run.then(on_converted) if on_converted is not None else run

@@ -140,9 +140,7 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     meta = parser.add_argument_group("metadata (checked against each attribute's VR)")
     meta.add_argument("--metadata", metavar="FILE.json", help="JSON object of DICOM keywords and values")
     meta.add_argument("--study-from", metavar="FILE.dcm", help="copy patient and study from an existing DICOM")
-    meta.add_argument(
-        "--series-from", metavar="FILE.dcm", help="copy patient, study and series from an existing DICOM"
-    )
+    meta.add_argument("--series-from", metavar="FILE.dcm", help="copy patient, study and series from an existing DICOM")
     meta.add_argument(
         "--set",
         metavar="KEYWORD=VALUE",
@@ -163,9 +161,7 @@ def register(subparsers: Any) -> None:
         epilog="Exit codes: 0 every file converted (or skipped); 1 nothing converted; "
         "2 bad command line; 3 some files failed (see --report).",
     )
-    parser.add_argument(
-        "sources", nargs="*", metavar="SRC", help="picture file or folder (recursive); '-' reads stdin"
-    )
+    parser.add_argument("sources", nargs="*", metavar="SRC", help="picture file or folder (recursive); '-' reads stdin")
     parser.add_argument(
         "-o",
         "--output",
@@ -203,9 +199,7 @@ def add_delivery_arguments(parser: argparse.ArgumentParser) -> None:
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of batch mode (several files, folders, a manifest)."""
     group = parser.add_argument_group("batch")
-    group.add_argument(
-        "-j", "--jobs", type=int, metavar="N", help="parallel worker processes (default: all cores)"
-    )
+    group.add_argument("-j", "--jobs", type=int, metavar="N", help="parallel worker processes (default: all cores)")
     group.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     group.add_argument(
         "--report", metavar="FILE", help="write one row per input: JSON lines, or CSV when FILE ends in .csv"
@@ -373,9 +367,7 @@ def run_command(args: argparse.Namespace) -> int:
     return run(args, destination=_destination(args))
 
 
-def run(
-    args: argparse.Namespace, on_converted: Step | None = None, destination: Destination | None = None
-) -> int:
+def run(args: argparse.Namespace, on_converted: Step | None = None, destination: Destination | None = None) -> int:
     """Convert as the flags say; with ``destination``, send each output as it is written.
 
     ``on_converted`` is a step run on every converted file (see

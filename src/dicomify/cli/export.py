@@ -21,11 +21,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("sources", nargs="+", metavar="SRC", help="DICOM file or folder (recursive)")
     parser.add_argument("-o", "--output", required=True, metavar="DST", help="output file, or folder for several")
-    parser.add_argument("--format", choices=["png", "jpeg", "tiff"], help="picture format (default: from -o FILE's suffix, else png)")
+    parser.add_argument(
+        "--format", choices=["png", "jpeg", "tiff"], help="picture format (default: from -o FILE's suffix, else png)"
+    )
     parser.add_argument(
         "--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"), help="grayscale window instead of the stored one"
     )
-    parser.add_argument("--bits", type=int, choices=[8, 16], default=8, help="output depth (default 8; JPEG is always 8)")
+    parser.add_argument(
+        "--bits", type=int, choices=[8, 16], default=8, help="output depth (default 8; JPEG is always 8)"
+    )
     parser.add_argument(
         "--values", action="store_true", help="write the stored values unchanged (lossless round trip; png or tiff)"
     )

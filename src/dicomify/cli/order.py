@@ -29,9 +29,13 @@ def add_order_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--worklist-port", type=int, metavar="PORT", help="its port (DICOMIFY_WORKLIST_PORT; 104)")
     group.add_argument("--worklist-aec", metavar="AETITLE", help="its AE title (DICOMIFY_WORKLIST_AEC; ANY-SCP)")
-    group.add_argument("--worklist-aet", metavar="AETITLE", help="our AE title for it (DICOMIFY_WORKLIST_AET; DICOMIFY)")
     group.add_argument(
-        "--worklist-config", metavar="FILE.json", help='a JSON file with a "worklist" object (host, port, called_aet ...)'
+        "--worklist-aet", metavar="AETITLE", help="our AE title for it (DICOMIFY_WORKLIST_AET; DICOMIFY)"
+    )
+    group.add_argument(
+        "--worklist-config",
+        metavar="FILE.json",
+        help='a JSON file with a "worklist" object (host, port, called_aet ...)',
     )
     group.add_argument(
         "--study-in-pacs",

@@ -156,8 +156,11 @@ def add_commit_arguments(parser: argparse.ArgumentParser) -> None:
 def commit_from_args(args: argparse.Namespace) -> CommitOptions | None:
     """The ``--commit`` options, None without ``--commit``."""
     if not getattr(args, "commit", False):
-        stray = [flag for dest, flag in (("commit_port", "--commit-port"), ("commit_timeout", "--commit-timeout"))
-                 if getattr(args, dest, None) is not None]
+        stray = [
+            flag
+            for dest, flag in (("commit_port", "--commit-port"), ("commit_timeout", "--commit-timeout"))
+            if getattr(args, dest, None) is not None
+        ]
         if stray:
             raise NetworkError(f"{stray[0]} applies with --commit.")
         return None
@@ -299,7 +302,10 @@ def run_send(args: argparse.Namespace) -> int:
             if writer is not None:
                 writer.write(result.report_row())
             if not result.ok:  # failed, unconfirmed or not committed: not known to be kept
-                print(printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"), file=sys.stderr)
+                print(
+                    printable(f"dicomify: {result.source or result.sop_instance_uid}: {result.message}"),
+                    file=sys.stderr,
+                )
             elif not args.quiet:
                 print(printable(f"{result.status.value}: {result.source}"), file=sys.stderr)
     finally:

@@ -62,7 +62,9 @@ def table(items: list[WorklistItem]) -> str:
     rows = [[title for title, _ in _COLUMNS]]
     rows += [[getattr(item, name) for _, name in _COLUMNS] for item in items]
     widths = [max(len(row[index]) for row in rows) for index in range(len(_COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def run_worklist(args: argparse.Namespace) -> int:

@@ -176,7 +176,9 @@ def _pictures(dataset: Dataset, options: ExportOptions, picture_format: str) -> 
         if frames.dtype.kind == "i" and picture_format == "png":
             raise DicomifyError("signed stored values do not fit PNG: use tiff")
         if frames.dtype.itemsize > 2:
-            raise DicomifyError(f"{frames.dtype.itemsize * 8}-bit stored values do not fit {picture_format}: use display mode")
+            raise DicomifyError(
+                f"{frames.dtype.itemsize * 8}-bit stored values do not fit {picture_format}: use display mode"
+            )
         return frames
     bits = 8 if picture_format == "jpeg" else options.bits
     return display_frames(dataset, window=options.window, bits=bits)

@@ -54,9 +54,7 @@ def _linear_window(values: np.ndarray, center: float, width: float, top: int) ->
     return np.clip(np.rint(scaled), 0, top)
 
 
-def display_frames(
-    dataset: Dataset, *, window: tuple[float, float] | None = None, bits: int = 8
-) -> np.ndarray:
+def display_frames(dataset: Dataset, *, window: tuple[float, float] | None = None, bits: int = 8) -> np.ndarray:
     """The frames as a viewer shows them, as uint8 (``bits=8``) or uint16 (``bits=16``).
 
     Grayscale: Modality LUT, then the VOI window (the one given, else the stored window

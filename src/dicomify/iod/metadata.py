@@ -492,9 +492,7 @@ def _checked_copy(element: DataElement, where: str) -> DataElement:
     if element.tag.is_private or element.VR == "UN":
         return copy.deepcopy(element)  # no VR rules to check against
     try:
-        return DataElement(
-            element.tag, element.VR, copy.deepcopy(element.value), validation_mode=pydicom_config.RAISE
-        )
+        return DataElement(element.tag, element.VR, copy.deepcopy(element.value), validation_mode=pydicom_config.RAISE)
     except ValueError as error:
         raise MetadataError(f"{where} {element.value!r}: {_first_line(error)}") from None
 

@@ -65,6 +65,7 @@ def __getattr__(name: str) -> _Any:
         return getattr(importlib.import_module(f"{__name__}.{_LAZY_QUERIES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "CommitOptions",
     "Destination",

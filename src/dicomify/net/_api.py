@@ -20,6 +20,7 @@ from ._stow import StowSender, stow_echo
 
 __all__ = ["Sender", "echo", "open_sender", "send_files", "stored_in_report"]
 
+
 class Sender(Protocol):
     """What :func:`open_sender` yields."""
 

@@ -29,7 +29,17 @@ from pynetdicom.presentation import PresentationContext
 from ._config import DicomDestination
 from ._tls import client_context
 
-__all__ = ["MAX_RETRY_AFTER", "SLOWEST_UPLOAD", "Attempts", "Deadline", "associate", "finish", "is_permanent", "make_ae", "watchdog"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "SLOWEST_UPLOAD",
+    "Attempts",
+    "Deadline",
+    "associate",
+    "finish",
+    "is_permanent",
+    "make_ae",
+    "watchdog",
+]
 
 #: the longest ``Retry-After`` we wait for (seconds); a server asking for more is failed now
 MAX_RETRY_AFTER = 60.0

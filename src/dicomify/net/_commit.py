@@ -102,7 +102,9 @@ def _listener(destination: DicomDestination, port: int, reports: _Reports) -> An
     try:
         return ae.start_server(("", port), block=False, evt_handlers=handlers)
     except OSError as error:
-        raise NetworkError(f"Cannot listen for the storage commitment report on port {port}: {error.strerror}.") from None
+        raise NetworkError(
+            f"Cannot listen for the storage commitment report on port {port}: {error.strerror}."
+        ) from None
 
 
 def request_commitment(

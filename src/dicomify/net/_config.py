@@ -276,7 +276,7 @@ def _worklist_config(path: Path) -> dict[str, Any]:
         raise NetworkError(f"The config file {str(path)!r} is not valid JSON: {error}.") from None
     section = data.get("worklist") if isinstance(data, dict) else None
     if not isinstance(section, dict):
-        raise NetworkError(f"The config file {str(path)!r} has no \"worklist\" object.")
+        raise NetworkError(f'The config file {str(path)!r} has no "worklist" object.')
     known = {"host", "port", "called_aet", "calling_aet", "timeout"}
     unknown = sorted(set(section) - known)
     if unknown:

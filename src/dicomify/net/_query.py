@@ -51,9 +51,13 @@ def c_find(destination: DicomDestination, sop_class: str, identifier: Dataset, w
             try:
                 for status, match in assoc.send_c_find(identifier, sop_class):
                     if "Status" not in status:
-                        failure = f"no answer within {destination.timeout:g} s" if deadline.expired else (
-                            "the peer dropped the association instead of answering"
-                            f" (does it know our AE title {destination.calling_aet}?)"
+                        failure = (
+                            f"no answer within {destination.timeout:g} s"
+                            if deadline.expired
+                            else (
+                                "the peer dropped the association instead of answering"
+                                f" (does it know our AE title {destination.calling_aet}?)"
+                            )
                         )
                         break
                     category = code_to_category(int(status.Status))

@@ -205,7 +205,9 @@ def _outcomes(answer: _Answer, parts: list[_Part]) -> list[SendResult]:
     http = f"HTTP {code} {answer.reason}".strip()
     if answer.response is None:
         if answer.success:
-            message = f"Not confirmed: the server answered {http} with {answer.problem}, not a Store Instances Response."
+            message = (
+                f"Not confirmed: the server answered {http} with {answer.problem}, not a Store Instances Response."
+            )
             return [part.item.result(SendStatus.UNCONFIRMED, message, code=code) for part in parts]
         return [part.item.result(SendStatus.FAILED, f"Not stored: {http}.", code=code) for part in parts]
     stored = _listed(answer.response, "ReferencedSOPSequence")
@@ -224,7 +226,9 @@ def _outcomes(answer: _Answer, parts: list[_Part]) -> list[SendResult]:
         elif answer.success:
             results.append(
                 part.item.result(
-                    SendStatus.UNCONFIRMED, f"Not confirmed: the server's response ({http}) does not list it.", code=code
+                    SendStatus.UNCONFIRMED,
+                    f"Not confirmed: the server's response ({http}) does not list it.",
+                    code=code,
                 )
             )
         else:

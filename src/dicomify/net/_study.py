@@ -150,7 +150,13 @@ def parse_study_query(query: str) -> dict[str, str]:
     text = query.strip()
     if "=" not in text:
         return {"study_uid": text} if _UID.match(text) else {"accession": text}
-    names = {"study": "study_uid", "uid": "study_uid", "accession": "accession", "patient": "patient_id", "date": "date"}
+    names = {
+        "study": "study_uid",
+        "uid": "study_uid",
+        "accession": "accession",
+        "patient": "patient_id",
+        "date": "date",
+    }
     keys: dict[str, str] = {}
     for part in text.split(","):
         name, _, value = part.partition("=")

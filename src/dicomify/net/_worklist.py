@@ -250,11 +250,12 @@ def find_order(destination: DicomDestination, accession: str, **filters: Any) ->
     if len(items) == 1:
         return items[0]
     if not items:
-        raise OrderError(f"No scheduled procedure with accession number {accession!r} in the worklist at {destination}.")
+        raise OrderError(
+            f"No scheduled procedure with accession number {accession!r} in the worklist at {destination}."
+        )
     listed = "; ".join(
         f"{item.patient_name} ({item.patient_id}), step {item.step_id or '?'} {item.step_description}".strip()
         + f" on {item.start_date or '?'}"
         for item in items
     )
     raise OrderError(f"{len(items)} scheduled procedures have accession number {accession!r}: {listed}.")
-

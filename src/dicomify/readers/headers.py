@@ -95,9 +95,7 @@ def scan_animation(data: bytes, source_format: str, limit: int) -> Animation:
 
 
 def _too_many(limit: int) -> ImageTooLargeError:
-    return ImageTooLargeError(
-        f"the picture has more than {limit} frames; raise --max-frames if it is trusted"
-    )
+    return ImageTooLargeError(f"the picture has more than {limit} frames; raise --max-frames if it is trusted")
 
 
 def _scan_gif(data: bytes, limit: int) -> Animation:
@@ -138,9 +136,7 @@ def _scan_gif(data: bytes, limit: int) -> Animation:
                 raise _too_many(limit)
         else:
             at += 1  # Pillow skips stray bytes between blocks; so do we
-    return Animation(
-        frames=len(durations), width=max_w, height=max_h, durations=tuple(durations), sizes=tuple(sizes)
-    )
+    return Animation(frames=len(durations), width=max_w, height=max_h, durations=tuple(durations), sizes=tuple(sizes))
 
 
 def _scan_webp(data: bytes, limit: int) -> Animation:

@@ -129,9 +129,7 @@ def _read_heif(stream: BinaryIO, options: ConvertOptions) -> Picture:
     width, height = images[0].size
     check_size(width, height, options, len(images))
     if any(image.size != (width, height) or image.mode != images[0].mode for image in images):
-        raise UnsupportedFormatError(
-            "the images of this HEIF file differ in size or kind; convert one with --page N"
-        )
+        raise UnsupportedFormatError("the images of this HEIF file differ in size or kind; convert one with --page N")
     first, depth = _frame_of(images[0], options.background)
 
     def frames() -> Iterator[np.ndarray]:

@@ -65,7 +65,9 @@ def parse_jpeg(data: bytes) -> JpegFacts:
     jfif = False
     while True:
         # Markers may be preceded by any number of 0xFF fill bytes.
-        while position < len(data) and data[position] == 0xFF and position + 1 < len(data) and data[position + 1] == 0xFF:
+        while (
+            position < len(data) and data[position] == 0xFF and position + 1 < len(data) and data[position + 1] == 0xFF
+        ):
             position += 1
         if position + 4 > len(data) or data[position] != 0xFF:
             raise CorruptImageError("the JPEG is truncated or damaged before its first scan")
@@ -152,12 +154,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     if facts.precision == 8 and facts.sof != 0xC3:
         image = open_image(io.BytesIO(data), options, formats=["JPEG"])
     rotated = image is not None and not options.keep_orientation and exif_orientation(image) != 1
-    keep_bytes = (
-        transfer_syntax is not None
-        and components in (1, 3)
-        and not options.decode_jpeg
-        and not rotated
-    )
+    keep_bytes = transfer_syntax is not None and components in (1, 3) and not options.decode_jpeg and not rotated
     if keep_bytes:
         assert transfer_syntax is not None
         # A stream cut short loses its End Of Image marker; decoding would be the

@@ -126,8 +126,10 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
             check_object(frames, scan.width * scan.height * 3, options)
     image = open_image(stream, options, formats=list(_FORMATS))
     frame_count = max(1, scan.frames) if scan is not None else getattr(image, "n_frames", 1)
-    source_format = "APNG" if image.format == "PNG" and frame_count > 1 else _FORMATS.get(
-        image.format or "", image.format or "picture"
+    source_format = (
+        "APNG"
+        if image.format == "PNG" and frame_count > 1
+        else _FORMATS.get(image.format or "", image.format or "picture")
     )
     if options.page is not None:
         if not 0 <= options.page < frame_count:

@@ -200,9 +200,7 @@ def frame_from_pil(image: Image.Image, background: tuple[int, int, int]) -> Fram
     if mode == "I":
         values = np.asarray(image)
         if values.min() < 0 or values.max() > 65535:
-            raise UnsupportedFormatError(
-                "32-bit integer samples outside 0..65535 are not supported"
-            )
+            raise UnsupportedFormatError("32-bit integer samples outside 0..65535 are not supported")
         return values.astype(np.uint16)
     if mode == "LA":
         data = np.asarray(image)

@@ -79,9 +79,7 @@ def _kind(page: Any) -> _PageKind:
         if not isinstance(value, int):
             raise ValueError(f"{tag.capitalize()} {value!r}")
     if page.dtype is None:  # tifffile has no numpy type for this BitsPerSample/SampleFormat
-        raise ValueError(
-            f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}"
-        )
+        raise ValueError(f"{page.bitspersample}-bit samples of sample format {int(getattr(page, 'sampleformat', 1))}")
     # Touched here, where a damaged value is a clear refusal, so that decoding can
     # take them as numbers.
     for value in (page.planarconfig, page.rowsperstrip, *page.extrasamples):
@@ -216,9 +214,7 @@ def _expand_palette(page: Any, index: np.ndarray) -> np.ndarray:
 def _signed_frame(color: np.ndarray, alpha: np.ndarray | None, options: ConvertOptions) -> np.ndarray:
     """int8/int16 gray kept as two's complement samples (Pixel Representation 1)."""
     if color.shape[2] != 1:
-        raise UnsupportedFormatError(
-            "signed integer colour TIFF is not supported (DICOM colour samples are unsigned)"
-        )
+        raise UnsupportedFormatError("signed integer colour TIFF is not supported (DICOM colour samples are unsigned)")
     frame = color[..., 0]
     if frame.dtype not in (np.int8, np.int16):
         raise UnsupportedFormatError(f"{frame.dtype} samples are not supported")
@@ -287,7 +283,11 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
     first = kinds[0]
     if all(kind == first for kind in kinds):
         picture = _picture(tiff, pages, first, options)
-        if not (picture.number_of_frames > 1 and picture.layout.samples_per_pixel == 3 and picture.layout.bits_allocated == 16):
+        if not (
+            picture.number_of_frames > 1
+            and picture.layout.samples_per_pixel == 3
+            and picture.layout.bits_allocated == 16
+        ):
             return picture
         reason = "16-bit colour pages cannot share one multi-frame object (True Color SC is 8-bit)"
     else:
