@@ -185,6 +185,34 @@ def test_order_problems_are_one_clear_line(
     assert not output.exists()
 
 
+def test_an_order_problem_gives_every_input_a_report_row(orthanc_worklist: Orthanc, tmp_path: Path) -> None:
+    from dicomify.report import read_report
+
+    accession = _accession()  # no such order in the worklist
+    folder = tmp_path / "visit"
+    folder.mkdir()
+    _photo(folder, "a.jpg", seed=1)
+    _photo(folder, "b.jpg", seed=2)
+    extra = _photo(tmp_path, "c.jpg", seed=3)
+    report = tmp_path / "report.csv"
+    argv = [
+        "convert",
+        str(folder),
+        str(extra),
+        "-o",
+        str(tmp_path / "out"),
+        "--order",
+        accession,
+        "--report",
+        str(report),
+    ]
+    assert main(argv + _worklist_flags(orthanc_worklist)) == EXIT_FAILED
+    rows = list(read_report(report))
+    assert sorted(Path(row["source"]).name for row in rows) == ["a.jpg", "b.jpg", "c.jpg"]
+    assert all(row["status"] == "failed" and accession in row["message"] for row in rows)
+    assert not (tmp_path / "out").exists()  # nothing converted under a missing patient
+
+
 @pytest.mark.parametrize(
     ("charset", "name"),
     [
@@ -299,3 +327,19 @@ def test_study_in_pacs_needs_exactly_one_study(
     assert main(["convert", str(_photo(tmp_path)), "-o", str(output), "--study-in-pacs", "NOTHERE"]) == EXIT_FAILED
     assert "add --send --host HOST" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_the_worklist_config_timeout_holds_unless_to_is_given(tmp_path: Path) -> None:
+    from dicomify.cli import build_parser
+    from dicomify.cli.send import destination_from_args
+    from dicomify.net import worklist_destination
+
+    config = tmp_path / "dicomify.json"
+    config.write_text(json.dumps({"worklist": {"host": "127.0.0.1", "port": 11112, "timeout": 7}}))
+    args = build_parser().parse_args(["convert", "a.jpg", "-o", "a.dcm", "--send", "--host", "pacs"])
+    assert args.timeout is None  # not given: the config file's or the default applies
+    assert destination_from_args(args).timeout == 30.0
+    assert worklist_destination(config=config, environ={}).timeout == 7.0
+    given = build_parser().parse_args(["convert", "a.jpg", "-o", "a.dcm", "--send", "--host", "pacs", "-to", "5"])
+    assert destination_from_args(given).timeout == 5.0
+    assert worklist_destination(config=config, environ={}, timeout=given.timeout).timeout == 5.0

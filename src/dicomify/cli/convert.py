@@ -13,7 +13,7 @@ from .._warnings import WARNING_PREFIX, library_notes
 from ..errors import DicomifyError, OutputError
 from ..iod.metadata import FIELDS, from_reference, load_json, validate
 from ..options import Compression, ConvertOptions, Iod, VideoKind, parse_color
-from ..outcome import ConvertStatus
+from ..outcome import ConvertStatus, Outcome
 from .exitcodes import ExitCode, UsageError, for_counts
 from .order import add_order_arguments, order_metadata_from_args
 
@@ -376,7 +376,16 @@ def run(args: argparse.Namespace, on_converted: Step | None = None, destination:
     """
     _check_usage(args, sending=destination is not None or on_converted is not None)
     options = options_from_args(args)
-    metadata = metadata_from_args(args)
+    try:
+        metadata = metadata_from_args(args)
+    except UsageError:
+        raise
+    except DicomifyError as error:
+        # No order (or several), a worklist or PACS that cannot be asked: nothing is
+        # converted under a wrong or missing patient, and each input gets its row.
+        if args.report and (getattr(args, "order", None) or getattr(args, "study_in_pacs", None)):
+            _report_not_converted(args, f"not converted: {error}")
+        raise
     engine = _is_batch(args) or args.report or args.skip_existing or on_converted or destination
     if not engine:
         return _convert_one(args, options, metadata)
@@ -454,6 +463,24 @@ def _drop_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):
         pass
+
+
+def _report_not_converted(args: argparse.Namespace, reason: str) -> None:
+    """A FAILED report row for every input, when the run stops before converting."""
+    from ..batch.discover import scan
+    from ..report import ReportWriter
+
+    output = None if args.output == "-" else args.output
+    sources = [source for source in args.sources if source != "-"]
+    report = ReportWriter(args.report)
+    try:
+        found = scan(sources, output if _is_batch(args) else None, follow_links=args.follow_links)
+        for item in found.inputs:
+            report.write(Outcome(str(item.path), ConvertStatus.FAILED, message=reason))
+        for passed in found.passed:
+            report.write(Outcome(str(passed.path), passed.status, message=getattr(passed, "message", "") or reason))
+    finally:
+        report.close()
 
 
 def _show(batch: BatchRun, report_path: str | None, quiet: bool) -> int:

@@ -67,15 +67,17 @@ def order_metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if order is not None:
         from ..net import find_order, order_metadata, worklist_destination
 
+        # -to wins when given; otherwise the config file's timeout, else the default.
+        timing = {"retries": args.retries, "backoff": args.backoff}
+        if args.timeout is not None:
+            timing["timeout"] = args.timeout
         destination = worklist_destination(
             host=args.worklist_host,
             port=args.worklist_port,
             called_aet=args.worklist_aec,
             calling_aet=args.worklist_aet,
             config=args.worklist_config,
-            timeout=args.timeout,
-            retries=args.retries,
-            backoff=args.backoff,
+            **timing,
         )
         return order_metadata(find_order(destination, order))
     if study is not None:

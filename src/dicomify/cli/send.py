@@ -64,6 +64,9 @@ _STOW_ONLY = (
 # every data set is cut into thousands of tiny PDUs: a typing mistake, not a wish.
 MIN_PDU = 4096
 
+# Seconds for each exchange when -to is not given (a worklist config file may say otherwise).
+DEFAULT_TIMEOUT = 30.0
+
 
 def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
     """Add the flags that name a destination (DICOM peer or STOW-RS URL) to ``parser``."""
@@ -79,8 +82,8 @@ def add_destination_arguments(parser: argparse.ArgumentParser, required: bool = 
         "--timeout",
         type=float,
         metavar="SECONDS",
-        default=30.0,
-        help="deadline for each exchange: connecting, sending and the whole answer (default 30; +1 s per MB sent)",
+        help="deadline for each exchange: connecting, sending and the whole answer (default 30, or the "
+        "worklist config file's; +1 s per MB sent)",
     )
     group.add_argument(
         "--retries",
@@ -208,7 +211,7 @@ def _destination(args: argparse.Namespace) -> Destination | None:
             port=104 if args.port is None else args.port,
             called_aet=args.called_aet or "ANY-SCP",
             calling_aet=args.calling_aet or "DICOMIFY",
-            timeout=args.timeout,
+            timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
             retries=args.retries,
             backoff=args.backoff,
             tls=tls,
@@ -230,7 +233,7 @@ def _destination(args: argparse.Namespace) -> Destination | None:
         username=args.user,
         password=password,
         token=token,
-        timeout=args.timeout,
+        timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
         retries=args.retries,
         backoff=args.backoff,
         ca=args.tls_ca,
