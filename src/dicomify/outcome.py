@@ -131,6 +131,10 @@ class Outcome:
     sent_transfer_syntax: str = ""
     status_code: int | None = None
     message: str = ""
+    # A source that made several objects (pages of different sizes): the further files,
+    # delivered with the first; and the (SOP Class, SOP Instance) UIDs of those delivered.
+    more_outputs: tuple[str, ...] = ()
+    more_delivered: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # Accept the report's words too ("converted", "stored"), as dataclasses.replace callers do.

@@ -234,3 +234,30 @@ def test_an_archive_that_does_not_know_us_is_a_clear_outcome(orthanc_worklist: O
     (result,) = send_files([sample.path], stranger, commit=CommitOptions(port=free_port(), wait=5))
     assert result.status is SendStatus.UNCOMMITTED
     assert "does it know our AE title STRANGER?" in result.message
+
+
+def test_every_object_of_a_multi_object_source_is_sent_and_committed(orthanc_worklist: Orthanc, tmp_path: Path) -> None:
+    import numpy as np
+    import pydicom
+    import tifffile
+
+    # Two pages of different sizes: two objects from one source, both must reach the archive.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with tifffile.TiffWriter(folder / "scan.tif") as tiff:
+        tiff.write(np.full((40, 30), 10, np.uint8))
+        tiff.write(np.full((20, 50), 200, np.uint8))
+    port = _listen_port(orthanc_worklist)
+    report = tmp_path / "report.jsonl"
+    code = main(
+        ["convert", str(folder), "-o", str(tmp_path / "out"), "--send", *_flags(orthanc_worklist), "--commit"]
+        + ["--commit-port", str(port), "--report", str(report), "-q"]
+    )
+    assert code == 0
+    [row] = list(read_report(report))
+    assert (row["status"], row["send_status"]) == ("converted", "committed")
+    written = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert len(written) == 2
+    for path in written:
+        uid = str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
+        assert orthanc_worklist.instance_id(uid) is not None, f"{path.name} was not sent"

@@ -10,6 +10,7 @@ delivery's fields.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,18 @@ class _Delivery:
             # With storage commitment only committed objects were skipped: they stay committed.
             status = SendStatus.COMMITTED if self.committing else SendStatus.SKIPPED
             return outcome.with_delivery(Outcome(outcome.output, status))
-        return outcome.with_delivery(self.sender.send(outcome.output))
+        result = outcome.with_delivery(self.sender.send(outcome.output))
+        if not outcome.more_outputs or not result.delivered:
+            return result
+        # The further objects of the same source go too: delivered means all of them.
+        delivered = []
+        for path in outcome.more_outputs:
+            sent = self.sender.send(path)
+            if not sent.delivered:
+                message = "; ".join(text for text in (result.message, f"{path}: {sent.message}") if text)
+                return dataclasses.replace(result, send_status=sent.send_status, message=message)
+            delivered.append((sent.sop_class_uid, sent.sop_instance_uid))
+        return dataclasses.replace(result, more_delivered=tuple(delivered))
 
 
 def deliver(

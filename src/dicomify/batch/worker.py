@@ -99,6 +99,7 @@ def _convert(task: Task, options: ConvertOptions, notes: list[str]) -> Outcome:
                 ConvertStatus.CONVERTED,
                 task.output,
                 message="; ".join([*notes, *image.notes, *_more_outputs(image, task.output)]),
+                more_outputs=tuple(image.outputs(task.output)[1:]),
                 **uids_of(image.dataset),
             )
     except DicomifyError as error:

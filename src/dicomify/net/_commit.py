@@ -233,12 +233,10 @@ def commit_outcomes(destination: DicomDestination, outcomes: list[Outcome], opti
         for outcome in outcomes
         if outcome.send_status in (SendStatus.STORED, SendStatus.STORED_DECODED) and outcome.sop_instance_uid
     ]
-    answers = request_commitment(
-        destination,
-        [(outcome.sop_class_uid, outcome.sop_instance_uid) for outcome in stored],
-        port=options.port,
-        wait=options.wait,
-    )
+    references = [(outcome.sop_class_uid, outcome.sop_instance_uid) for outcome in stored]
+    # A source that made several objects: each of them must be committed.
+    references += [part for outcome in stored for part in outcome.more_delivered]
+    answers = request_commitment(destination, references, port=options.port, wait=options.wait)
     asked = {id(outcome) for outcome in stored}
     updated = []
     for outcome in outcomes:
@@ -246,6 +244,11 @@ def commit_outcomes(destination: DicomDestination, outcomes: list[Outcome], opti
         if answer is None:
             updated.append(outcome)
             continue
+        for _, part_uid in outcome.more_delivered:  # every object of the source, or none
+            part = answers.get(part_uid) or Commitment(part_uid, False, f"{part_uid}: no commitment answer")
+            if not part.committed:
+                answer = part
+                break
         status = SendStatus.COMMITTED if answer.committed else SendStatus.UNCOMMITTED
         message = "; ".join(text for text in (outcome.message, answer.message) if text)
         changes: dict[str, Any] = {"send_status": status, "message": message}
