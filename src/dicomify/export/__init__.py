@@ -9,6 +9,6 @@ video, are extracted byte-identical.
 
 from __future__ import annotations
 
-from ._export import ExportOptions, FrameLayout, export, export_file
+from ._export import ExportOptions, FrameLayout, export, export_file, extract_content
 
-__all__ = ["ExportOptions", "FrameLayout", "export", "export_file"]
+__all__ = ["ExportOptions", "FrameLayout", "export", "export_file", "extract_content"]

@@ -15,7 +15,7 @@ from .._files import atomic_output
 from ..errors import DicomifyError, InputError, OutputError, UnsupportedFormatError
 from ._render import display_frames, stored_frames
 
-__all__ = ["ExportOptions", "FrameLayout", "export", "export_file"]
+__all__ = ["ExportOptions", "FrameLayout", "export", "export_file", "extract_content"]
 
 PICTURE_FORMATS = ("png", "jpeg", "tiff")
 _SUFFIX = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
@@ -164,6 +164,23 @@ def _mp4_length(data: bytes) -> int:
     return min(at, len(data)) if at else len(data)
 
 
+def extract_content(dataset: Dataset) -> tuple[bytes, str] | None:
+    """The encapsulated document or video stream of ``dataset`` as its own file's bytes.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A DICOM object (with its Pixel Data for video).
+
+    Returns
+    -------
+    tuple of bytes and str, or None
+        The bytes, byte-identical to what was encapsulated, and the file suffix
+        (``.pdf``, ``.mp4``, ``.mpg`` ...); None for an image.
+    """
+    return _document(dataset) or _video(dataset)
+
+
 def _pictures(dataset: Dataset, options: ExportOptions, picture_format: str) -> np.ndarray:
     if "PixelData" not in dataset:
         sop = dataset.get("SOPClassUID")
@@ -228,12 +245,12 @@ def export_file(
     into_folder = target.is_dir() or str(target).endswith(os.sep)
     try:
         dataset = _read(source)
-        for extracted in (_document(dataset), _video(dataset)):
-            if extracted is not None:
-                data, suffix = extracted
-                path = _target_for(source, target, suffix, into_folder)
-                _write_bytes(path, data)
-                return [path]
+        extracted = extract_content(dataset)
+        if extracted is not None:
+            data, suffix = extracted
+            path = _target_for(source, target, suffix, into_folder)
+            _write_bytes(path, data)
+            return [path]
         picture_format = options.format or _FORMAT_OF_SUFFIX.get(target.suffix.lower(), "png")
         if into_folder:
             picture_format = options.format or "png"

@@ -17,8 +17,7 @@ from pydicom.uid import EncapsulatedPDFStorage
 from ..picture import Document
 from . import modules
 from ._elements import da, put, tm
-from .metadata import needs_unicode, needs_unicode_in
-from .sop import _copy_elements, _file_meta
+from ._object import finish, needs_unicode_for
 from .uids import new_uid
 
 __all__ = ["build_document_dataset"]
@@ -93,11 +92,7 @@ def build_document_dataset(
     """
     now = now or dt.datetime.now()
     content_time = document.content_datetime or now
-    unicode = (
-        needs_unicode(metadata.values())
-        or needs_unicode([document.title])
-        or (elements is not None and needs_unicode_in(elements))
-    )
+    unicode = needs_unicode_for(metadata, elements, [document.title])
     ds = Dataset()
     modules.sop_common(ds, EncapsulatedPDFStorage, now, unicode)
     modules.patient(ds, metadata)
@@ -106,7 +101,4 @@ def build_document_dataset(
     modules.general_equipment(ds, metadata)
     modules.sc_equipment(ds, metadata)
     encapsulated_document(ds, document, metadata, content_time)
-    if elements is not None:
-        _copy_elements(ds, elements)
-    ds.file_meta = _file_meta(ds)
-    return ds
+    return finish(ds, elements)

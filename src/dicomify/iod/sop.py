@@ -9,16 +9,13 @@ extra elements (a worklist item's, say) and the file meta information.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.uid import (
-    UID,
-    ExplicitVRLittleEndian,
     MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
     MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
     MultiFrameTrueColorSecondaryCaptureImageStorage,
@@ -30,9 +27,7 @@ from ..errors import DicomifyError, MetadataError
 from ..options import ConvertOptions, Iod
 from ..picture import Picture
 from . import modules
-from ._elements import put
-from .metadata import needs_unicode, needs_unicode_in
-from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from ._object import finish, needs_unicode_for
 
 __all__ = ["build_dataset", "check_modality", "sop_class_for"]
 
@@ -186,37 +181,11 @@ def build_dataset(
     sop_class = sop_class_for(picture, options.iod)
     check_modality(metadata, options.iod)
     now = now or dt.datetime.now()
-    unicode = needs_unicode(metadata.values()) or (elements is not None and needs_unicode_in(elements))
+    unicode = needs_unicode_for(metadata, elements)
     facts = _Facts(picture, metadata, sop_class, now, picture.content_datetime or now, unicode)
     ds = Dataset()
     if options.iod is Iod.PHOTOGRAPHIC:
         _vl_photographic(ds, facts)
     else:
         _secondary_capture(ds, facts)
-    if elements is not None:
-        _copy_elements(ds, elements)
-    ds.file_meta = _file_meta(ds)
-    return ds
-
-
-def _copy_elements(ds: Dataset, elements: Dataset) -> None:
-    clashes = [element.keyword or str(element.tag) for element in elements if element.tag in ds]
-    if clashes:
-        raise MetadataError(
-            "the metadata dataset holds elements dicomify sets itself for this object: "
-            f"{', '.join(clashes)}; leave them out (patient, study and series values go in "
-            "as metadata fields)"
-        )
-    for element in elements:
-        ds.add(copy.deepcopy(element))  # the caller's dataset may serve many objects
-
-
-def _file_meta(ds: Dataset) -> FileMetaDataset:
-    """File Meta Information (PS3.10 7.1); the encoder sets the final transfer syntax."""
-    meta = FileMetaDataset()
-    put(meta, "MediaStorageSOPClassUID", ds.SOPClassUID)
-    put(meta, "MediaStorageSOPInstanceUID", ds.SOPInstanceUID)
-    put(meta, "TransferSyntaxUID", ExplicitVRLittleEndian)
-    put(meta, "ImplementationClassUID", UID(IMPLEMENTATION_CLASS_UID))
-    put(meta, "ImplementationVersionName", IMPLEMENTATION_VERSION_NAME)
-    return meta
+    return finish(ds, elements)

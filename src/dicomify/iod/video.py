@@ -24,10 +24,9 @@ from ..errors import MetadataError
 from ..options import VideoKind
 from ..picture import FrameLayout, Video
 from . import modules
-from ._elements import da, decimal, put, tm
-from .metadata import needs_unicode, needs_unicode_in
+from ._elements import decimal, put
+from ._object import finish, needs_unicode_for
 from .regions import REGIONS, anatomic_region_item, region
-from .sop import _copy_elements, _file_meta
 
 __all__ = ["build_video_dataset"]
 
@@ -122,20 +121,15 @@ def build_video_dataset(
     now = now or dt.datetime.now()
     content_time = video.content_datetime or now
     sop_class, modality = _SOP_CLASS[kind]
-    unicode = needs_unicode(metadata.values()) or (elements is not None and needs_unicode_in(elements))
+    unicode = needs_unicode_for(metadata, elements)
     ds = Dataset()
     modules.sop_common(ds, sop_class, now, unicode)
     modules.patient(ds, metadata)
     modules.general_study(ds, metadata, content_time)
     modules.general_series(ds, metadata, modality=modality)
     modules.general_equipment(ds, metadata)
-    put(ds, "InstanceNumber", metadata.get("InstanceNumber", 1))
-    put(ds, "PatientOrientation", "")
-    put(ds, "ContentDate", metadata.get("ContentDate", da(content_time)))
-    put(ds, "ContentTime", metadata.get("ContentTime", tm(content_time)))
-    if metadata.get("ImageComments"):
-        put(ds, "ImageComments", metadata["ImageComments"])
-    put(ds, "BurnedInAnnotation", "NO")
+    # General Image; the VL Image module below gives Image Type and the lossy history.
+    modules.general_image(ds, metadata, content_time, None, ("ORIGINAL", "PRIMARY"), burned_in_annotation=False)
     cine_for_video(ds, video)
     # 4:2:0 video: YBR_PARTIAL_420, 8 bits (10 for HEVC Main 10), PS3.5 8.2.5-8.2.9.
     bits = 10 if video.codec.startswith("HEVC Main 10") else 8
@@ -144,9 +138,7 @@ def build_video_dataset(
     modules.acquisition_context(ds)
     vl_image(ds, video, video.transcoded)
     anatomic_region(ds, metadata)
-    if elements is not None:
-        _copy_elements(ds, elements)
-    ds.file_meta = _file_meta(ds)
+    finish(ds, elements)
     ds.file_meta.TransferSyntaxUID = UID(video.transfer_syntax)
     # One fragment holds the whole stream, no Basic Offset Table (PS3.5 8.2.5-8.2.9);
     # pydicom pads the fragment to an even length.

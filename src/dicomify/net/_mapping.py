@@ -12,7 +12,7 @@ from typing import Any
 
 from pydicom import Dataset
 
-from ..iod.metadata import Metadata, validate
+from ..iod.metadata import PATIENT_FIELDS, STUDY_FIELDS, Metadata, validate
 from ._study import StudyMatch
 from ._worklist import WorklistItem
 
@@ -52,20 +52,8 @@ REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("ScheduledProcedureStepDescription", "step.ScheduledProcedureStepDescription"),
     ("ScheduledProtocolCodeSequence", "step.ScheduledProtocolCodeSequence"),
 )
-STUDY_ATTRIBUTES = (
-    "PatientName",
-    "PatientID",
-    "IssuerOfPatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyInstanceUID",
-    "StudyDate",
-    "StudyTime",
-    "StudyID",
-    "AccessionNumber",
-    "ReferringPhysicianName",
-    "StudyDescription",
-)
+# What a study already in the PACS gives the new series: its patient and study fields.
+STUDY_ATTRIBUTES = PATIENT_FIELDS + STUDY_FIELDS
 
 
 def _value(answer: Dataset, step: Dataset, source: str) -> Any:

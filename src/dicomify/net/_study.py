@@ -14,6 +14,7 @@ from pydicom import Dataset
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind  # type: ignore[attr-defined]
 
 from ..errors import NetworkError
+from ..iod.metadata import PATIENT_FIELDS, STUDY_FIELDS
 from ._config import DicomDestination
 from ._query import c_find
 from ._worklist import checked_key, worklist_date
@@ -21,22 +22,8 @@ from ._worklist import checked_key, worklist_date
 __all__ = ["StudyError", "StudyMatch", "find_one_study", "find_studies", "parse_study_query"]
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)+$")
-_RETURN_KEYS = (
-    "PatientName",
-    "PatientID",
-    "IssuerOfPatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyInstanceUID",
-    "StudyDate",
-    "StudyTime",
-    "StudyID",
-    "AccessionNumber",
-    "ReferringPhysicianName",
-    "StudyDescription",
-    "ModalitiesInStudy",
-    "NumberOfStudyRelatedSeries",
-)
+# The C-FIND return keys: the study's patient and study fields, and two to choose by.
+_RETURN_KEYS = (*PATIENT_FIELDS, *STUDY_FIELDS, "ModalitiesInStudy", "NumberOfStudyRelatedSeries")
 
 
 class StudyError(NetworkError):

@@ -29,12 +29,19 @@ def _first_page(document: bytes, side: int) -> np.ndarray:
     return render_first_page(document, side)
 
 
-def _first_video_frame(path: Path) -> np.ndarray:
-    """The first frame of the video stream the object holds, decoded by FFmpeg (PyAV)."""
-    import av
-    from pydicom.encaps import generate_frames
+def _content(dataset: Dataset) -> bytes:
+    """The document or video the object holds, as export extracts it."""
+    from ..export import extract_content
 
-    stream = next(generate_frames(dcmread(path).PixelData, number_of_frames=1))
+    extracted = extract_content(dataset)
+    assert extracted is not None  # the callers checked it is a document or a video
+    return extracted[0]
+
+
+def _first_video_frame(stream: bytes) -> np.ndarray:
+    """The first frame of a video stream, decoded by FFmpeg (PyAV)."""
+    import av
+
     with av.open(io.BytesIO(stream), mode="r") as container:
         for frame in container.decode(video=0):
             return np.asarray(frame.to_ndarray(format="rgb24"))
@@ -69,9 +76,9 @@ def render_preview(path: Path, side: int = PREVIEW_SIDE) -> bytes:
     """
     header = dcmread(path, stop_before_pixels=True)
     if "EncapsulatedDocument" in header:
-        frame = _first_page(bytes(header.EncapsulatedDocument), side)
+        frame = _first_page(_content(header), side)
     elif str(header.file_meta.TransferSyntaxUID) in MPEGTransferSyntaxes:
-        frame = _first_video_frame(path)
+        frame = _first_video_frame(_content(dcmread(path)))
     else:
         frame = pixel_array(str(path), index=0)  # one frame read and decoded, YBR converted to RGB
         frame = _to_8bit(frame, header)
