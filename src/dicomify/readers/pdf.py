@@ -24,8 +24,10 @@ from .pixels import layout_of
 
 __all__ = ["DEFAULT_PDF_DPI", "MAX_DOCUMENT_BYTES", "render_first_page"]
 
-# PDFium keeps global state; one call at a time (pypdfium2's documentation).
-_PDFIUM_LOCK = threading.Lock()
+# PDFium keeps global state; one call at a time (pypdfium2's documentation). Re-entrant:
+# an abandoned page generator may be collected, and close its document, while this
+# thread is inside PDFium already; a plain Lock would deadlock there.
+_PDFIUM_LOCK = threading.RLock()
 
 # Pages rendered for --pdf-as-images: 150 dpi reads well on screen, an A4 page is 1240x1754.
 DEFAULT_PDF_DPI = 150.0
