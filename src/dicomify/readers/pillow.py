@@ -282,14 +282,11 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
                 f"the {animation.width}x{animation.height} canvas"
             )
     check_object(len(animation.frames), animation.width * animation.height * 3, options)
-    # Keep the frames that decode, as browsers do with a damaged or miscounted APNG.
-    decodable = 0
-    try:
-        for _ in animation.rgba_frames():
-            decodable += 1
-    except CorruptImageError:
-        if decodable == 0:
-            raise
+    # Keep the frames whose data is whole, as browsers do with a damaged or miscounted APNG.
+    # Counting inflates each frame's data once; decoding and composing happen once, in frames().
+    decodable = animation.intact_frames()
+    if decodable == 0:
+        raise CorruptImageError("the APNG's first frame is damaged or truncated")
     animation = dataclasses.replace(animation, frames=animation.frames[:decodable])
     notes = []
     if decodable != animation.declared_frames:
@@ -309,15 +306,16 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
             if page is None or index == page:
                 shown = composite_alpha(canvas[..., :3], canvas[..., 3], background)
                 yield ((shown.astype(np.uint32) + 128) // 257).astype(np.uint8)
+            if page is not None and index >= page:
+                return
 
     durations = animation.durations_ms
-    first = next(frames())
     single = page is not None
     return Picture(
         source_format="APNG",
-        layout=layout_of(first),
+        layout=FrameLayout(animation.height, animation.width, 3, 8, 8, "RGB"),
         number_of_frames=1 if single else decodable,
-        frames=frames_of([first]) if single else frames,
+        frames=frames,
         icc_profile=open_image(io.BytesIO(data), options, formats=["PNG"]).info.get("icc_profile"),
         frame_times_ms=None if single or not any(durations) else durations,
         notes=notes,
