@@ -4,7 +4,8 @@ Animated GIF/WebP become one multi-frame picture, each frame as the viewer shows
 (Pillow applies disposal and blending), always RGB so every frame has the same layout;
 APNG is composed by :mod:`.apng` the same way. 16-bit colour PNG, and 16-bit gray PNG
 with a tRNS colour key, are decoded by imagecodecs because Pillow reduces the one to
-8 bits and ignores the key of the other.
+8 bits and ignores the key of the other. A gray PNG's sBIT depth is kept when its
+samples follow from it (:mod:`.png_depth`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .opening import (
     upright,
 )
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
+from .png_depth import significant_bits, with_significant_bits
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 # Objects made from one animation whose canvas grows (see _read_animation).
@@ -107,7 +109,8 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
                 return picture
         # A 16-bit gray colour key (tRNS) is lost by Pillow's I;16 mode.
         if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
-            return _read_16bit_png(stream, options)
+            picture = _read_16bit_png(stream, options)
+            return with_significant_bits(picture, significant_bits(stream)) if b"sBIT" in kinds else picture
     if head.startswith(b"BM"):
         picture = _read_bitfield_bmp(stream, options)
         if picture is not None:
@@ -138,7 +141,11 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         return _read_animation(stream, image, source_format, frame_count, scan, options)
     if options.page:
         seek(image, options.page)
-    return picture_from_image(load(image), source_format, options)
+    picture = picture_from_image(load(image), source_format, options)
+    if head.startswith(_PNG) and frame_count == 1:
+        # A gray PNG's real depth (sBIT) is kept when its samples follow from it.
+        return with_significant_bits(picture, significant_bits(stream))
+    return picture
 
 
 def picture_from_image(image: Image.Image, source_format: str, options: ConvertOptions) -> Picture:
