@@ -32,6 +32,14 @@ def _rows(pixels: np.ndarray) -> bytes:
     return b"".join(b"\x00" + row.tobytes() for row in flat)
 
 
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _interlaced_rows(pixels: np.ndarray) -> bytes:
+    """The Adam7 passes of a frame, each row with filter type 0 (PNG spec 8.2)."""
+    return b"".join(_rows(pixels[y0::dy, x0::dx]) for x0, y0, dx, dy in _ADAM7 if pixels[y0::dy, x0::dx].size)
+
+
 def apng_bytes(
     width: int,
     height: int,
@@ -43,6 +51,7 @@ def apng_bytes(
     declared: int | None = None,
     default_is_first_frame: bool = True,
     hidden_default: np.ndarray | None = None,
+    interlaced: bool = False,
 ) -> bytes:
     """An APNG; ``colour_type`` 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
 
@@ -50,7 +59,9 @@ def apng_bytes(
     the animation; it then needs ``default_is_first_frame=False``.
     """
     depth = 16 if frames[0].pixels.dtype == np.uint16 else 8
-    out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0))
+    out = b"\x89PNG\r\n\x1a\n" + png_chunk(
+        b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, int(interlaced))
+    )
     out += png_chunk(b"acTL", struct.pack(">II", len(frames) if declared is None else declared, 0))
     if palette is not None:
         out += png_chunk(b"PLTE", palette.astype(np.uint8).tobytes())
@@ -68,7 +79,7 @@ def apng_bytes(
             ),
         )
         sequence += 1
-        compressed = zlib.compress(_rows(frame.pixels))
+        compressed = zlib.compress((_interlaced_rows if interlaced else _rows)(frame.pixels))
         if index == 0 and default_is_first_frame:
             out += png_chunk(b"IDAT", compressed)
         else:

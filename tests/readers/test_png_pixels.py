@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,56 @@ def test_apng_hidden_default_image_is_not_a_frame(tmp_path: Path) -> None:
         W, H, 3, [Frame(i) for i in indices], palette=palette, default_is_first_frame=False, hidden_default=hidden
     )
     _check_frames(data, [palette[i] for i in indices], tmp_path)
+
+
+def test_apng_interlaced_frames_of_odd_sizes(tmp_path: Path) -> None:
+    # Adam7 passes are empty or partial for frames this small: the size check must agree with libpng.
+    first = RNG.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    small = RNG.integers(0, 256, (3, 5, 3), dtype=np.uint8)
+    data = apng_bytes(W, H, 2, [Frame(first), Frame(small, x=2, y=1)], interlaced=True)
+    second = first.copy()
+    second[1:4, 2:7] = small
+    _check_frames(data, [first, second], tmp_path)
+
+
+def test_apng_damaged_frame_data_keeps_the_frames_before(tmp_path: Path) -> None:
+    frames = [RNG.integers(0, 256, (H, W, 3), dtype=np.uint8) for _ in range(3)]
+    data = bytearray(apng_bytes(W, H, 2, [Frame(f) for f in frames]))
+    last = data.rfind(b"fdAT")
+    # Inside the zlib stream of the last frame (past the sequence number and zlib header).
+    data[last + 12 : last + 40] = bytes(28)
+    _check_frames(bytes(data), frames[:2], tmp_path)
+
+
+def test_apng_bad_filter_type_keeps_the_frames_before(tmp_path: Path) -> None:
+    frames = [RNG.integers(0, 256, (H, W, 3), dtype=np.uint8) for _ in range(3)]
+    good = apng_bytes(W, H, 2, [Frame(f) for f in frames])
+    raw = bytearray(b"".join(b"\x00" + row.tobytes() for row in frames[2].reshape(H, -1)))
+    raw[(1 + W * 3) * 5] = 9  # row 5: no such filter type
+    start = good.rfind(b"fcTL")
+    head = good[: start - 4]
+    from helpers.pictures import png_chunk
+
+    fctl = good[start - 4 : start + 4 + 26 + 4]
+    sequence = struct.unpack(">I", good[start + 4 : start + 8])[0] + 1
+    data = head + fctl + png_chunk(b"fdAT", struct.pack(">I", sequence) + zlib.compress(bytes(raw)))
+    data += png_chunk(b"IEND", b"")
+    _check_frames(data, frames[:2], tmp_path)
+
+
+def test_apng_frames_are_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import imagecodecs
+
+    calls = []
+    decode = imagecodecs.png_decode
+
+    def counting(*args: object, **kwargs: object) -> np.ndarray:
+        calls.append(1)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(imagecodecs, "png_decode", counting)
+    frames = [RNG.integers(0, 256, (H, W, 3), dtype=np.uint8) for _ in range(4)]
+    source = tmp_path / "anim.png"
+    source.write_bytes(apng_bytes(W, H, 2, [Frame(f) for f in frames]))
+    dicomify.convert(source, tmp_path / "anim.dcm")
+    assert len(calls) == 4

@@ -67,6 +67,26 @@ class Animation:
     def durations_ms(self) -> tuple[float, ...]:
         return tuple(frame.delay_ms for frame in self.frames)
 
+    def intact_frames(self) -> int:
+        """How many frames, from the first, hold image data of the size the header says.
+
+        Each frame's zlib stream is inflated, bounded to that size, and its row filter
+        bytes checked, without unfiltering or composing: the frame count a reader needs
+        before the frames are decoded, once, by :meth:`rgba_frames`.
+        """
+        channels = _CHANNELS.get(self.ihdr[9], 0)
+        interlaced = self.ihdr[12] == 1
+        for index, frame in enumerate(self.frames):
+            passes = _passes(frame.width, frame.height, channels * self.bit_depth, interlaced)
+            expected = sum(rows * (1 + row_bytes) for rows, row_bytes in passes)
+            try:
+                raw = zlib.decompressobj().decompress(frame.data, expected)
+            except zlib.error:
+                return index
+            if len(raw) < expected or not _filters_valid(raw, passes):
+                return index
+        return len(self.frames)
+
     def rgba_frames(self) -> Iterator[np.ndarray]:
         """The composed canvas after each frame: H×W×4 uint16, straight alpha."""
         canvas = np.zeros((self.height, self.width, 4), np.uint16)
@@ -97,6 +117,35 @@ class Animation:
         except Exception as error:  # imagecodecs raises PngError/ValueError for damaged data
             raise CorruptImageError(f"an APNG frame cannot be decoded ({error})") from error
         return _to_rgba16(array)
+
+
+# Samples per pixel by PNG colour type (gray, RGB, palette, gray+alpha, RGBA).
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 passes: first column, first row, column step, row step.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _passes(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> list[tuple[int, int]]:
+    """The (rows, bytes per row) of each non-empty pass of a frame's filtered data."""
+    if not interlaced:
+        return [(height, (width * bits_per_pixel + 7) // 8)]
+    passes = []
+    for x0, y0, dx, dy in _ADAM7:
+        columns, rows = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if columns > 0 and rows > 0:
+            passes.append((rows, (columns * bits_per_pixel + 7) // 8))
+    return passes
+
+
+def _filters_valid(raw: bytes, passes: list[tuple[int, int]]) -> bool:
+    """Whether every row starts with one of the five PNG filter types."""
+    data = np.frombuffer(raw, np.uint8)
+    at = 0
+    for rows, row_bytes in passes:
+        if (data[at : at + rows * (1 + row_bytes) : 1 + row_bytes] > 4).any():
+            return False
+        at += rows * (1 + row_bytes)
+    return True
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

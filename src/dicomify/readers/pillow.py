@@ -4,7 +4,8 @@ Animated GIF/WebP become one multi-frame picture, each frame as the viewer shows
 (Pillow applies disposal and blending), always RGB so every frame has the same layout;
 APNG is composed by :mod:`.apng` the same way. 16-bit colour PNG, and 16-bit gray PNG
 with a tRNS colour key, are decoded by imagecodecs because Pillow reduces the one to
-8 bits and ignores the key of the other.
+8 bits and ignores the key of the other. A gray PNG's sBIT depth is kept when its
+samples follow from it (:mod:`.png_depth`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .opening import (
     upright,
 )
 from .pixels import composite_alpha, frame_from_array, frame_from_pil, layout_of, orient
+from .png_depth import significant_bits, with_significant_bits
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 # Objects made from one animation whose canvas grows (see _read_animation).
@@ -107,7 +109,8 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
                 return picture
         # A 16-bit gray colour key (tRNS) is lost by Pillow's I;16 mode.
         if _is_16bit_colour_png(head) or (len(head) > 25 and head[24] == 16 and b"tRNS" in kinds):
-            return _read_16bit_png(stream, options)
+            picture = _read_16bit_png(stream, options)
+            return with_significant_bits(picture, significant_bits(stream)) if b"sBIT" in kinds else picture
     if head.startswith(b"BM"):
         picture = _read_bitfield_bmp(stream, options)
         if picture is not None:
@@ -138,7 +141,11 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         return _read_animation(stream, image, source_format, frame_count, scan, options)
     if options.page:
         seek(image, options.page)
-    return picture_from_image(load(image), source_format, options)
+    picture = picture_from_image(load(image), source_format, options)
+    if head.startswith(_PNG) and frame_count == 1:
+        # A gray PNG's real depth (sBIT) is kept when its samples follow from it.
+        return with_significant_bits(picture, significant_bits(stream))
+    return picture
 
 
 def picture_from_image(image: Image.Image, source_format: str, options: ConvertOptions) -> Picture:
@@ -275,14 +282,11 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
                 f"the {animation.width}x{animation.height} canvas"
             )
     check_object(len(animation.frames), animation.width * animation.height * 3, options)
-    # Keep the frames that decode, as browsers do with a damaged or miscounted APNG.
-    decodable = 0
-    try:
-        for _ in animation.rgba_frames():
-            decodable += 1
-    except CorruptImageError:
-        if decodable == 0:
-            raise
+    # Keep the frames whose data is whole, as browsers do with a damaged or miscounted APNG.
+    # Counting inflates each frame's data once; decoding and composing happen once, in frames().
+    decodable = animation.intact_frames()
+    if decodable == 0:
+        raise CorruptImageError("the APNG's first frame is damaged or truncated")
     animation = dataclasses.replace(animation, frames=animation.frames[:decodable])
     notes = []
     if decodable != animation.declared_frames:
@@ -302,15 +306,16 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
             if page is None or index == page:
                 shown = composite_alpha(canvas[..., :3], canvas[..., 3], background)
                 yield ((shown.astype(np.uint32) + 128) // 257).astype(np.uint8)
+            if page is not None and index >= page:
+                return
 
     durations = animation.durations_ms
-    first = next(frames())
     single = page is not None
     return Picture(
         source_format="APNG",
-        layout=layout_of(first),
+        layout=FrameLayout(animation.height, animation.width, 3, 8, 8, "RGB"),
         number_of_frames=1 if single else decodable,
-        frames=frames_of([first]) if single else frames,
+        frames=frames,
         icc_profile=open_image(io.BytesIO(data), options, formats=["PNG"]).info.get("icc_profile"),
         frame_times_ms=None if single or not any(durations) else durations,
         notes=notes,
