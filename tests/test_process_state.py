@@ -21,17 +21,9 @@ _FORBIDDEN = {
     r"pydicom\.config\.\w+\s*=|config\.settings\.\w+\s*=": "pydicom's configuration is process-wide",
 }
 
-# Known offenders outside the conversion path, each with its reason; keep this short.
-# pynetdicom socket ResourceWarnings silenced around failed associations (delivery, not
-# conversion; still not thread-safe: to be replaced by closing the socket).
-_ALLOWED = {
-    (module, pattern)
-    for module in ("net/_dimse.py", "net/_assoc.py")
-    for pattern in (r"catch_warnings\(", r"warnings\.(filterwarnings|simplefilter|resetwarnings)\(")
-}
 # Library warnings collected as notes only in processes dicomify owns (the command line's
 # main thread, batch workers), never for a library caller: see the module's docstring.
-_ALLOWED |= {
+_ALLOWED = {
     ("_warnings.py", r"catch_warnings\("),
     ("_warnings.py", r"warnings\.(filterwarnings|simplefilter|resetwarnings)\("),
 }

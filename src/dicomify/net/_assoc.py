@@ -17,7 +17,6 @@ import socket
 import ssl
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -101,29 +100,24 @@ class Attempts:
             yield self.made - 1
 
 
-@contextmanager
-def unclosed_sockets_ignored() -> Iterator[None]:
-    """pynetdicom <= 3.0.4 can drop its socket unclosed when a connection fails or is
-    aborted (pydicom/pynetdicom#979, fixed by #999 after 3.0.4). The ResourceWarning
-    says nothing a caller can act on (the failure itself is in the result), so it
-    is silenced here, around the calls that fail, and nowhere else."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        yield
-
-
 def finish(assoc: Association, timeout: float) -> None:
-    """Wait for a failed association's thread to end and free its socket now, not later."""
-    with unclosed_sockets_ignored():
-        if assoc.is_alive():
-            assoc.join(timeout)
-        try:
-            sock = assoc.dul.socket.socket  # type: ignore[union-attr]
-            if sock is not None:
-                sock.close()  # pynetdicom <= 3.0.4 may leave it open after an abort (#979)
-        except (AttributeError, OSError):
-            pass
-        gc.collect()  # a failed TLS handshake leaves the socket in a reference cycle
+    """Wait for a failed association's thread to end and free its socket now, not later.
+
+    pynetdicom <= 3.0.4 can drop its socket unclosed when a connection fails or is
+    aborted (pydicom/pynetdicom#979, fixed by #999 after 3.0.4); what is still reachable
+    is closed here. What it dropped is collected with a ``ResourceWarning``, which
+    Python ignores by default; it is not silenced here, because changing the warning
+    filters is process-wide (not thread-safe) and this runs on the server's threads.
+    """
+    if assoc.is_alive():
+        assoc.join(timeout)
+    try:
+        sock = assoc.dul.socket.socket  # type: ignore[union-attr]
+        if sock is not None:
+            sock.close()  # pynetdicom <= 3.0.4 may leave it open after an abort (#979)
+    except (AttributeError, OSError):
+        pass
+    gc.collect()  # a failed TLS handshake leaves the socket in a reference cycle
 
 
 def make_ae(destination: DicomDestination, ae_title: str | None = None) -> AE:
@@ -255,7 +249,7 @@ def associate(
         kwargs["tls_args"] = (client_context(destination.tls), server_name)
     for name in ("acse_timeout", "connection_timeout"):
         setattr(ae, name, min(destination.timeout, deadline.remaining()))
-    with unclosed_sockets_ignored(), watchdog(deadline, watch):
+    with watchdog(deadline, watch):
         assoc = ae.associate(destination.host, destination.port, **kwargs)
         if not assoc.is_established or not assoc.accepted_contexts:
             message = _failure(assoc, watch, destination, deadline)

@@ -28,7 +28,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 
 from ..errors import NetworkError
 from ..outcome import Outcome, SendStatus
-from ._assoc import Deadline, associate, finish, make_ae, unclosed_sockets_ignored, watchdog
+from ._assoc import Deadline, associate, finish, make_ae, watchdog
 from ._config import CommitOptions, DicomDestination
 
 __all__ = ["Commitment", "commit_outcomes", "request_commitment"]
@@ -190,36 +190,35 @@ def _ask(
         if "accepted none" in problem:
             problem = "the archive does not offer storage commitment"
         return problem
-    with unclosed_sockets_ignored():
-        try:
-            with watchdog(deadline, assoc=assoc):
-                status, _ = assoc.send_n_action(
-                    action, _REQUEST_COMMITMENT, StorageCommitmentPushModel, StorageCommitmentPushModelInstance
-                )
-            if "Status" not in status:
-                if deadline.expired:
-                    return f"no answer to the storage commitment request within {destination.timeout:g} s"
-                return (
-                    "the archive dropped the association instead of answering the storage commitment request"
-                    f" (does it know our AE title {destination.calling_aet}?)"
-                )
-            code = int(status.Status)
-            if code != 0x0000:
-                comment = str(status.get("ErrorComment", "") or "")
-                return f"the archive refused the storage commitment request (status 0x{code:04X}{': ' + comment if comment else ''})"
-            if keep_open:
-                end = time.monotonic() + wait
-                while not reports.arrived.is_set() and assoc.is_established and time.monotonic() < end:
-                    reports.arrived.wait(0.05)
-                if not reports.arrived.is_set():
-                    if not assoc.is_established:
-                        return "the archive closed the association without a storage commitment report"
-                    return f"no storage commitment report within {wait:g} s"
-            return ""
-        finally:
-            if assoc.is_established:
-                assoc.release()
-            finish(assoc, destination.timeout)
+    try:
+        with watchdog(deadline, assoc=assoc):
+            status, _ = assoc.send_n_action(
+                action, _REQUEST_COMMITMENT, StorageCommitmentPushModel, StorageCommitmentPushModelInstance
+            )
+        if "Status" not in status:
+            if deadline.expired:
+                return f"no answer to the storage commitment request within {destination.timeout:g} s"
+            return (
+                "the archive dropped the association instead of answering the storage commitment request"
+                f" (does it know our AE title {destination.calling_aet}?)"
+            )
+        code = int(status.Status)
+        if code != 0x0000:
+            comment = str(status.get("ErrorComment", "") or "")
+            return f"the archive refused the storage commitment request (status 0x{code:04X}{': ' + comment if comment else ''})"
+        if keep_open:
+            end = time.monotonic() + wait
+            while not reports.arrived.is_set() and assoc.is_established and time.monotonic() < end:
+                reports.arrived.wait(0.05)
+            if not reports.arrived.is_set():
+                if not assoc.is_established:
+                    return "the archive closed the association without a storage commitment report"
+                return f"no storage commitment report within {wait:g} s"
+        return ""
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        finish(assoc, destination.timeout)
 
 
 def commit_outcomes(destination: DicomDestination, outcomes: list[Outcome], options: CommitOptions) -> list[Outcome]:

@@ -42,7 +42,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 )
 from pynetdicom.status import code_to_category
 
-from ._assoc import Attempts, Deadline, associate, finish, is_permanent, make_ae, unclosed_sockets_ignored, watchdog
+from ._assoc import Attempts, Deadline, associate, finish, is_permanent, make_ae, watchdog
 from ._config import DicomDestination
 from ._items import Item, SendItem, decoded_copy, load, uid_name
 from ._result import EchoResult, SendResult, SendStatus
@@ -150,10 +150,9 @@ class DimseSender:
 
     def _abort(self) -> None:
         if self._assoc is not None:
-            with unclosed_sockets_ignored():
-                if self._assoc.is_established:
-                    self._assoc.abort()
-                finish(self._assoc, self.destination.timeout)
+            if self._assoc.is_established:
+                self._assoc.abort()
+            finish(self._assoc, self.destination.timeout)
             self._assoc = None
             self._proposed = set()
 
@@ -327,7 +326,7 @@ def dimse_echo(destination: DicomDestination) -> EchoResult:
             if is_permanent(assoc):
                 break
             continue
-        with unclosed_sockets_ignored(), watchdog(deadline, assoc=assoc):
+        with watchdog(deadline, assoc=assoc):
             try:
                 status = assoc.send_c_echo()
             finally:

@@ -12,7 +12,7 @@ from pynetdicom import build_context
 from pynetdicom.status import code_to_category
 
 from ..errors import NetworkError
-from ._assoc import Attempts, Deadline, associate, finish, is_permanent, make_ae, unclosed_sockets_ignored, watchdog
+from ._assoc import Attempts, Deadline, associate, finish, is_permanent, make_ae, watchdog
 from ._config import DicomDestination
 
 __all__ = ["QueryError", "c_find"]
@@ -47,7 +47,7 @@ def c_find(destination: DicomDestination, sop_class: str, identifier: Dataset, w
             continue
         matches: list[Dataset] = []
         failure = ""
-        with unclosed_sockets_ignored(), watchdog(deadline, assoc=assoc):
+        with watchdog(deadline, assoc=assoc):
             try:
                 for status, match in assoc.send_c_find(identifier, sop_class):
                     if "Status" not in status:
