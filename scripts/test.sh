@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian machine: installs what the tests use, then runs them.
 #   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb
 #   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF),
-#   chromium (the serve page's end-to-end tests, driven by Playwright with executable_path)
+#   chromium (the serve page's end-to-end tests, driven by Playwright with executable_path),
+#   libjpeg-turbo-progs (djpeg: what libjpeg itself decodes of a damaged JPEG)
 #   Python: this package with its test extra, in a virtual environment (.venv, see _venv.sh)
 # Then the checks: ruff, mypy, the API reference built with warnings as errors, and pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k matrix).
@@ -10,12 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 
-apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver
+apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver libjpeg-turbo-progs
 
 "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 # A validator that is missing must fail the run, never skip tests.
-for tool in dciodvfy dcmdump dcmj2pnm dcmdjpls dcmcjpeg gdcmconv; do
+for tool in dciodvfy dcmdump dcmj2pnm dcmdjpls dcmcjpeg gdcmconv djpeg; do
     command -v "$tool" >/dev/null || { echo "missing required tool: $tool" >&2; exit 1; }
 done
 

@@ -15,7 +15,8 @@ import pydicom
 import pytest
 from helpers.pictures import photo
 from helpers.roundtrip import convert_and_check
-from PIL import Image
+from helpers.validators import require_tool
+from PIL import Image, UnidentifiedImageError
 from pydicom.pixels import pixel_array
 
 BASELINE = "1.2.840.10008.1.2.4.50"
@@ -97,3 +98,58 @@ def test_segment_running_into_the_tables_is_refused_cleanly(tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "bad.jpg" in result.stderr and "Traceback" not in result.stderr
     assert not target.exists()
+
+
+def _chromium_shows(paths: list[Path]) -> list[bool]:
+    """Whether Debian's chromium decodes each picture in an <img> (its natural width)."""
+    chromium = "/usr/bin/chromium"
+    assert Path(chromium).exists(), "chromium is missing: apt-get install -y chromium"
+    from playwright.sync_api import sync_playwright
+
+    page_file = paths[0].parent / "page.html"
+    page_file.write_text("".join(f'<img src="{path.name}">' for path in paths))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=60_000)
+            widths = page.evaluate("() => Array.from(document.images).map(i => i.naturalWidth)")
+        finally:
+            browser.close()
+    return [width > 0 for width in widths]
+
+
+@pytest.mark.parametrize("junk", [b"\x00" * 16, b"some junk text: ", b"\xff\x00\x12\x34", bytes(range(256)) * 4])
+def test_bytes_before_soi_are_refused_as_every_viewer_refuses_them(junk: bytes, tmp_path: Path) -> None:
+    clean = _clean()
+    source, target = tmp_path / "junk.jpg", tmp_path / "junk.dcm"
+    source.write_bytes(junk + clean)
+    (tmp_path / "clean.jpg").write_bytes(clean)
+    # The viewers first: libjpeg's djpeg, Pillow and Chromium decode the clean file and
+    # refuse this one. Should one of them ever show it, dicomify must convert it.
+    djpeg = require_tool("djpeg")
+    assert subprocess.run([djpeg, str(tmp_path / "clean.jpg")], capture_output=True).returncode == 0
+    refused = subprocess.run([djpeg, str(source)], capture_output=True, text=True)
+    assert refused.returncode != 0 and "Not a JPEG file" in refused.stderr
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(source)
+    assert _chromium_shows([tmp_path / "clean.jpg", source]) == [True, False]
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomify", "convert", str(source), "-o", str(target)], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "junk.jpg" in result.stderr
+    assert f"a JPEG stream starts {len(junk)} bytes into the file" in result.stderr
+    assert not target.exists()
+
+
+def test_a_marker_pair_inside_other_data_is_not_called_a_jpeg(tmp_path: Path) -> None:
+    source = tmp_path / "data.bin"
+    source.write_bytes(b"not a picture \xff\xd8\xff\x00 \xff\xd8\xff\xff" + bytes(100))
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomify", "convert", str(source), "-o", str(tmp_path / "o.dcm")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "not a supported picture format" in result.stderr

@@ -20,6 +20,7 @@ from PIL import Image
 from ..errors import CorruptImageError, DicomifyError, ImageTooLargeError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Document, Frame, FrameLayout, Picture, Video
+from .jpeg_repair import JPEG_SEARCH, jpeg_start
 from .opening import MAX_DICOM_SIDE, check_object
 
 __all__ = ["DECODER_FAILURES", "Reader", "decoding", "read_picture", "register"]
@@ -161,6 +162,14 @@ def read_picture(stream: BinaryIO, options: ConvertOptions) -> Picture | Documen
             if len(picture.parts) > 1:  # and the frames of all of them together
                 check_object(sum(part.number_of_frames for part in picture.parts), 0, options)
             return picture
+    start = jpeg_start(stream.read(JPEG_SEARCH))
+    stream.seek(0)
+    if start is not None:
+        raise UnsupportedFormatError(
+            f"a JPEG stream starts {start} bytes into the file, after bytes that are not JPEG: libjpeg, "
+            "Pillow and web browsers refuse such a file (it must start with the Start Of Image marker), "
+            "so it is not converted"
+        )
     raise UnsupportedFormatError(
         "not a supported picture format (expected JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC, AVIF, EMF, WMF, PDF or video: MP4, MOV, MPEG-2)"
     )

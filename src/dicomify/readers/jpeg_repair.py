@@ -13,17 +13,40 @@ dropped; the scan data stays byte for byte:
   Pillow refuses the file).
 
 Anything else that is damaged is left for the JPEG reader to refuse.
+
+Bytes *before* the SOI marker are not repaired: libjpeg ("Not a JPEG file: starts with
+0x.. 0x.."), Pillow and web browsers (tried with Chromium) all refuse such a file, so no
+viewer shows a picture there. :func:`jpeg_start` only finds the stream, to say why.
 """
 
 from __future__ import annotations
 
-__all__ = ["repair_jpeg"]
+__all__ = ["JPEG_SEARCH", "jpeg_start", "repair_jpeg"]
 
 _SOS, _EOI = 0xDA, 0xD9
 _APP = range(0xE0, 0xF0)
 _COM = 0xFE
 # Shortest body each identified application segment needs (identifier included).
 _MINIMUM = {(0xE0, b"JFIF\x00"): 14, (0xEE, b"Adobe"): 12, (0xE2, b"ICC_PROFILE\x00"): 14}
+
+
+# How far into a file that is no known format a JPEG's SOI is looked for, to explain
+# the refusal (junk before SOI); a false match only changes the message.
+JPEG_SEARCH = 1 << 16
+
+
+def jpeg_start(data: bytes) -> int | None:
+    """Where a JPEG stream starts in ``data`` when something precedes its SOI, or None.
+
+    SOI must be followed by a marker segment (0xFF then a marker code from 0xC0), so
+    random 0xFFD8 pairs in other data do not count.
+    """
+    position = data.find(b"\xff\xd8\xff", 1, JPEG_SEARCH)
+    while position > 0:
+        if position + 3 < len(data) and data[position + 3] >= 0xC0 and data[position + 3] != 0xFF:
+            return position
+        position = data.find(b"\xff\xd8\xff", position + 1, JPEG_SEARCH)
+    return None
 
 
 def _too_short(marker: int, body: bytes) -> bool:
