@@ -229,6 +229,22 @@ def wmf_dib_bitblt(
     return struct.pack("<IH", 3 + len(body) // 2, 0x0940) + body
 
 
+def wmf_region(scans: list[tuple[int, int, list[tuple[int, int]]]], *, scan_count: int | None = None) -> bytes:
+    """META_CREATEREGION (MS-WMF 2.2.1.5): scans of (top, bottom, [(left, right), ...]).
+    ``scan_count`` overrides the header's ScanCount (damaged files)."""
+    body = b""
+    for top, bottom, pairs in scans:
+        xs = [x for pair in pairs for x in pair]
+        body += struct.pack(f"<Hhh{len(xs)}hH", len(xs), top, bottom, *xs, len(xs))
+    xs_all = [x for _, _, pairs in scans for pair in pairs for x in pair] or [0]
+    ys_all = [y for top, bottom, _ in scans for y in (top, bottom)] or [0]
+    bound = (min(xs_all), min(ys_all), max(xs_all), max(ys_all))
+    max_scan = max((len(pairs) for _, _, pairs in scans), default=0)
+    count = len(scans) if scan_count is None else scan_count
+    region = struct.pack("<HHIhHH4h", 0, 6, 0, 22 + len(body), count, max_scan, *bound) + body
+    return struct.pack("<IH", 3 + len(region) // 2, 0x06FF) + region
+
+
 def wmf(
     *records: bytes,
     bbox: tuple[int, int, int, int] = (0, 0, 100, 100),

@@ -201,6 +201,7 @@ class _Player:
             68: lambda o, n: self.abort_path(),
             71: self.fill_rgn,
             72: self.frame_rgn,
+            73: self.invert_rgn,
             74: self.paint_rgn,
             75: self.select_clip_rgn,
             76: lambda o, n: self.blt(o, stretch=False),
@@ -491,18 +492,17 @@ class _Player:
             self.dev.fill_output(self.dev.device_region(self.region(off, 28, nbytes)), paint)
 
     def frame_rgn(self, off: int, size: int) -> None:
-        nbytes, handle, width, _height = struct.unpack_from("<IIii", self.data, off + 24)
+        nbytes, handle, width, height = struct.unpack_from("<IIii", self.data, off + 24)
         brush = self.brush_of(handle)
-        if brush is None or brush.null:
+        paint = self.dev.brush_paint(brush) if brush else None
+        if paint is None:
             return
         region = self.dev.device_region(self.region(off, 40, nbytes))
-        paint = skia.Paint(
-            AntiAlias=True,
-            Style=skia.Paint.kStroke_Style,
-            Color=skia.Color(*brush.color),
-        )
-        paint.setStrokeWidth(max(1.0, abs(width) * self.dev.device_pixel()))
-        self.dev.fill_output(skia.Op(region, region, skia.PathOp.kUnion_PathOp) or region, paint)
+        m = self.dev.device_to_output
+        self.dev.frame_region(region, paint, abs(width * m.getScaleX()), abs(height * m.getScaleY()))
+
+    def invert_rgn(self, off: int, size: int) -> None:
+        self.dev.invert_region(self.dev.device_region(self.region(off, 28, self.u32(off, 24))))
 
     def brush_of(self, handle: int) -> Brush | None:
         obj = _gdi.STOCK_OBJECTS.get(handle & 0x7FFFFFFF) if handle & 0x80000000 else self.dev.objects.get(handle)

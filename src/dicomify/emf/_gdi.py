@@ -710,12 +710,35 @@ class Device:
         path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
         self.combine_clip(self.to_output(path), RGN_DIFF if exclude else RGN_AND)
 
-    def device_region(self, rects: list[tuple[int, int, int, int]]) -> skia.Path:
+    def device_region(self, rects: list[tuple[int, int, int, int]], *, logical: bool = False) -> skia.Path:
+        """A region (rectangles) as an output-pixel path: from reference-device units (EMF
+        regions), or with ``logical`` from logical units through the current mapping (WMF)."""
         path = skia.Path()
         for left, top, right, bottom in rects:
             path.addRect(skia.Rect.MakeLTRB(left, top, right, bottom).makeSorted())
-        path.transform(self.device_to_output)
+        path.transform(self.matrix() if logical else self.device_to_output)
         return path
+
+    def frame_region(self, region: skia.Path, paint: skia.Paint, width: float, height: float) -> None:
+        """FrameRgn: a border ``width`` output pixels wide on the region's vertical edges and
+        ``height`` high on its horizontal ones, inside the region, as GDI draws it (the region
+        less the part of it that stays inside when moved by the width and height each way)."""
+        inner = skia.Path(region)
+        for dx, dy in ((width, 0.0), (-width, 0.0), (0.0, height), (0.0, -height)):
+            moved = skia.Path(region)
+            moved.offset(dx, dy)
+            inner = skia.Op(inner, moved, skia.PathOp.kIntersect_PathOp) or skia.Path()
+        frame = skia.Op(region, inner, skia.PathOp.kDifference_PathOp)
+        if frame is not None:
+            self.fill_output(frame, paint)
+
+    def invert_region(self, region: skia.Path) -> None:
+        """InvertRgn: every pixel of the region becomes its complement (DSTINVERT); pixels are
+        taken whole (no anti-aliasing), so inverting twice restores the picture."""
+        self.fill_output(
+            region,
+            skia.Paint(Color=skia.ColorWHITE, BlendMode=skia.BlendMode.kDifference, AntiAlias=False),
+        )
 
     def offset_clip(self, dx: float, dy: float) -> None:
         if self.state.clip is not None:

@@ -179,6 +179,13 @@ _DEFAULT_PALETTE: tuple[bytes, ...] = tuple(
 )
 
 
+class _Region:
+    """A region object (CreateRegion): its rectangles in logical units."""
+
+    def __init__(self, rects: list[tuple[int, int, int, int]]):
+        self.rects = rects
+
+
 class _WmfPlayer:
     def __init__(self, data: bytes, at: int, dev: Device):
         self.data = data
@@ -346,8 +353,30 @@ class _WmfPlayer:
             obj = self.objects.get(p(1, "H")[0])
             if isinstance(obj, _Palette):
                 self.palette = obj.colors
-        elif func in (0x06FF, 0x01F9):  # region, old pattern brush: placeholders
-            self.add_object(object())
+        elif func == 0x06FF:  # CreateRegion
+            self.add_object(_Region(self.region_rects(off, size)))
+        elif func == 0x01F9:  # CreatePatternBrush: a Windows 3.0 bitmap
+            self.add_object(self.pattern_brush(off, size))
+        elif func in (0x0228, 0x0429):  # FillRegion: region, brush; FrameRegion: + height, width
+            words = p(2 if func == 0x0228 else 4, "H")
+            region, brush, extent = self.region_and_brush(words)
+            paint = dev.brush_paint(brush) if region is not None and brush is not None else None
+            if paint is not None and region is not None:
+                path = dev.device_region(region.rects, logical=True)
+                if func == 0x0228:
+                    dev.fill_output(path, paint)
+                else:
+                    m = dev.matrix()
+                    h, w = (v - 0x10000 if v & 0x8000 else v for v in extent)  # signed 16-bit
+                    dev.frame_region(path, paint, abs(w * m.getScaleX()), abs(h * m.getScaleY()))
+        elif func in (0x012B, 0x012A):  # PaintRegion (current brush), InvertRegion
+            obj = self.objects.get(p(1, "H")[0])
+            if isinstance(obj, _Region):
+                path = dev.device_region(obj.rects, logical=True)
+                if func == 0x012A:
+                    dev.invert_region(path)
+                elif (paint := dev.brush_paint()) is not None:
+                    dev.fill_output(path, paint)
         elif func == 0x0521:  # TextOut: count, string (padded), y, x
             n = p(1)[0]
             raw = self.data[off + 8 : off + 8 + n]
@@ -390,12 +419,69 @@ class _WmfPlayer:
                 dev.to_output(path),
                 skia.Paint(Color=skia.Color(*color_of(c_lo | (c_hi << 16)))),
             )
-        elif func == 0x012C:  # SelectClipRegion
+        elif func == 0x012C:  # SelectClipRegion: the region becomes the clip; no region resets it
             obj = self.objects.get(p(1, "H")[0])
-            if obj is None or not isinstance(obj, skia.Path):
-                dev.combine_clip(None, _gdi.RGN_COPY)
+            clip = dev.device_region(obj.rects, logical=True) if isinstance(obj, _Region) else None
+            dev.combine_clip(clip, _gdi.RGN_COPY)
         else:
             log.debug("WMF record %#06x at offset %d skipped", func, off)
+
+    def region_rects(self, off: int, size: int) -> list[tuple[int, int, int, int]]:
+        """The rectangles of a META_CREATEREGION's Region object (MS-WMF 2.2.1.5): after
+        nextInChain, ObjectType, ObjectCount, RegionSize, ScanCount, maxScan and the bounding
+        rectangle, ScanCount scans of Count, Top, Bottom, Count / 2 (Left, Right) pairs and
+        Count2. A scan whose Count2 differs from its Count ends the region there, as GDI
+        (Wine's player) does; counts that run past the record are damage."""
+        end = off + size * 2
+        at = off + 6
+        if at + 22 > end:
+            raise CorruptImageError(f"WMF region record at offset {off} is too short for its region header")
+        scans = struct.unpack_from("<H", self.data, at + 10)[0]
+        at += 22
+        rects: list[tuple[int, int, int, int]] = []
+        for index in range(scans):
+            if at + 8 > end:
+                raise CorruptImageError(
+                    f"WMF region record at offset {off} is too short for its {scans} scans (scan {index} is cut)"
+                )
+            count, top, bottom = struct.unpack_from("<Hhh", self.data, at)
+            if at + 8 + 2 * count > end:
+                raise CorruptImageError(
+                    f"WMF region record at offset {off}: scan {index} counts {count} coordinates, "
+                    "more than the record holds"
+                )
+            xs = struct.unpack_from(f"<{count}h", self.data, at + 6)
+            count2 = struct.unpack_from("<H", self.data, at + 6 + 2 * count)[0]
+            if count2 != count or count % 2:
+                log.debug(
+                    "WMF region at offset %d: scan %d has counts %d/%d; region ends there", off, index, count, count2
+                )
+                break
+            rects.extend((xs[i], top, xs[i + 1], bottom) for i in range(0, count, 2))
+            at += 8 + 2 * count
+        return rects
+
+    def region_and_brush(self, words: tuple[int, ...]) -> tuple[_Region | None, Brush | None, tuple[int, ...]]:
+        """The region and brush of FillRegion (2 words) or FrameRegion (4 words), and the
+        frame's (height, width). MS-WMF lists Region, Brush[, Height, Width]; Windows' recorder
+        writes them reversed like every other WMF parameter list (Wine's recorder and player
+        follow it). The objects' kinds tell the two orders apart; Windows' order wins a tie."""
+        windows = (words[-1], words[-2], words[:2] if len(words) == 4 else ())
+        spec = (words[0], words[1], words[2:])
+        for region_index, brush_index, extent in (windows, spec):
+            region, brush = self.objects.get(region_index), self.objects.get(brush_index)
+            if isinstance(region, _Region) and isinstance(brush, Brush):
+                return region, brush, extent
+        log.debug("WMF region record names no region and brush (%s)", words)
+        return None, None, ()
+
+    def pattern_brush(self, off: int, size: int) -> Brush:
+        """META_CREATEPATTERNBRUSH (MS-WMF 2.3.4.4): a Bitmap16 header (its Bits pointer
+        unused), 18 reserved bytes, then the pattern's rows, each aligned to 16 bits."""
+        rgba = self.bitmap16(off, off + 6, off + 38, off + size * 2, aligned=True)
+        if rgba is None:  # a depth that needs the writer's palette: mid-grey, as for a damaged DIB pattern
+            return Brush(_gdi.BS_SOLID, (128, 128, 128))
+        return Brush(_gdi.BS_PATTERN, (0, 0, 0), 0, rgba)
 
     def dib(self, off: int, bmi_at: int, end: int, usage: int = DIB_RGB_COLORS) -> np.ndarray | None:
         """Decode the DIB of the record at ``off`` (header at ``bmi_at``, record end ``end``),
@@ -513,13 +599,24 @@ class _WmfPlayer:
             ys, xs, hd, wd, yd, xd = struct.unpack_from("<6h", self.data, off + 10)
             hs, ws = hd, wd
         bm_at = off + 10 + 2 * (fixed - 1)
-        if bm_at + 10 > end:
+        rgba = self.bitmap16(off, bm_at, bm_at + 10, end)
+        if rgba is not None:
+            self.dev.draw_bitmap(rgba, (xd, yd, wd, hd), (xs, ys, ws, hs), rop=rop)
+
+    def bitmap16(self, off: int, header_at: int, bits_at: int, end: int, *, aligned: bool = False) -> np.ndarray | None:
+        """A Windows 3.0 Bitmap16 (MS-WMF 2.2.2.1) as RGBA: monochrome in the text (0 bits) and
+        background (1 bits) colours, 24- and 32-bit as they are; None for other depths.
+        ``aligned`` takes the row length from the width (16-bit aligned rows) rather than
+        WidthBytes, as a pattern brush's bitmap says (MS-WMF 2.3.4.4)."""
+        if header_at + 10 > end:
             raise CorruptImageError(f"WMF bitmap record at offset {off} is too short for its bitmap")
-        _type, width, height, width_bytes, planes, bits_pixel = struct.unpack_from("<4hBB", self.data, bm_at)
+        _type, width, height, width_bytes, planes, bits_pixel = struct.unpack_from("<4hBB", self.data, header_at)
+        if aligned:
+            width_bytes = (width * bits_pixel + 15) // 16 * 2
         if width <= 0 or height <= 0 or width_bytes < (width * bits_pixel + 7) // 8:
             raise CorruptImageError(f"WMF bitmap record at offset {off} has an invalid bitmap ({width}x{height})")
         check_size(width, height)
-        rows = np.frombuffer(self.data, np.uint8, min(width_bytes * height, end - bm_at - 10), bm_at + 10)
+        rows = np.frombuffer(self.data, np.uint8, max(0, min(width_bytes * height, end - bits_at)), bits_at)
         if rows.size < width_bytes * height:  # rows missing at the end: zeros, as for DIBs
             rows = np.concatenate([rows, np.zeros(width_bytes * height - rows.size, np.uint8)])
         rows = rows.reshape(height, width_bytes)
@@ -528,11 +625,10 @@ class _WmfPlayer:
             rgba = np.empty((height, width, 4), np.uint8)
             rgba[..., :3] = np.where(ones[..., None], self.dev.state.bk_color, self.dev.state.text_color)
             rgba[..., 3] = 255
-        elif planes == 1 and bits_pixel in (24, 32):
+            return rgba
+        if planes == 1 and bits_pixel in (24, 32):
             k = bits_pixel // 8
             bgr = rows[:, : width * k].reshape(height, width, k)
-            rgba = np.dstack([bgr[..., 2], bgr[..., 1], bgr[..., 0], np.full((height, width), 255, np.uint8)])
-        else:
-            log.debug("WMF bitmap of %d planes x %d bits at offset %d skipped", planes, bits_pixel, off)
-            return
-        self.dev.draw_bitmap(rgba, (xd, yd, wd, hd), (xs, ys, ws, hs), rop=rop)
+            return np.dstack([bgr[..., 2], bgr[..., 1], bgr[..., 0], np.full((height, width), 255, np.uint8)])
+        log.debug("WMF bitmap of %d planes x %d bits at offset %d skipped", planes, bits_pixel, off)
+        return None
