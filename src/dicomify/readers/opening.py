@@ -60,6 +60,7 @@ _PLUGINS = {
     "WEBP": "WebPImagePlugin",
     "JPEG": "JpegImagePlugin",
     "AVIF": "AvifImagePlugin",
+    "TIFF": "TiffImagePlugin",  # old-style JPEG TIFF only (libtiff decodes it); tifffile reads TIFF
 }
 
 

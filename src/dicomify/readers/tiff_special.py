@@ -1,10 +1,13 @@
 """TIFF pages tifffile does not decode: old-style JPEG and subsampled YCbCr without JPEG.
 
 * Old-style JPEG (Compression 6, TIFF 6.0 section 22, withdrawn by TIFF Technical
-  Note 2) in the form libtiff and most writers produced: JPEGInterchangeFormat points at
-  a complete JPEG stream (the strips repeat its scan data). The stream is decoded as a
-  JPEG viewer decodes it. Files with only the JPEGQTables/DCTables/ACTables form are
-  refused with that reason.
+  Note 2). In the form libtiff and most writers produced, JPEGInterchangeFormat points
+  at a complete JPEG stream (the strips repeat its scan data): the stream is decoded as
+  a JPEG viewer decodes it. In the form of section 22 itself the tables are in the
+  JPEGQTables/JPEGDCTables/JPEGACTables tags and each strip holds entropy-coded data
+  only: no JPEG stream exists to decode, so the page is decoded by libtiff (through
+  Pillow), which builds one from the tags, exactly as libtiff-based viewers show it
+  (chroma repeated over its block, converted with the file's reference black/white).
 * Subsampled YCbCr (TIFF 6.0 section 21) stores data units of h×v luma samples and one
   Cb and Cr each; chroma is repeated over its block, as libtiff does, then converted
   with the file's coefficients and reference black/white.
@@ -19,7 +22,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, UnsupportedFormatError
+from ..options import ConvertOptions
 from .colour import rationals, ycbcr_to_rgb
+from .opening import load, open_image, seek
 
 __all__ = ["decode_old_jpeg", "decode_subsampled_ycbcr", "is_old_jpeg", "is_subsampled_ycbcr"]
 
@@ -49,13 +54,12 @@ def is_old_jpeg(page: Any) -> bool:
     return int(page.compression) == _OLD_JPEG
 
 
-def decode_old_jpeg(page: Any) -> np.ndarray:
-    """An old-style JPEG page, decoded from its JPEGInterchangeFormat stream."""
+def decode_old_jpeg(page: Any, options: ConvertOptions) -> np.ndarray:
+    """An old-style JPEG page, decoded from its JPEGInterchangeFormat stream, or by
+    libtiff when its tables are in tags only."""
     offset, length = _single(_tag(page, 513)), _single(_tag(page, 514))
     if not offset:
-        raise UnsupportedFormatError(
-            "old-style JPEG TIFF without a JPEGInterchangeFormat stream (tables in JPEGQTables tags) is not supported"
-        )
+        return _decode_with_libtiff(page, options)
     size = page.parent.filehandle.size
     stream = _read(page, offset, length if length else size - offset)
     if b"\xff\xda" not in stream:
@@ -64,7 +68,11 @@ def decode_old_jpeg(page: Any) -> np.ndarray:
         stream = stream.rstrip(b"\x00").removesuffix(b"\xff\xd9")
         for strip_offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
             stream += _read(page, int(strip_offset), int(count))
-    rows, columns = int(page.imagelength), int(page.imagewidth)
+    return _decode_stream(stream, int(page.imagelength), int(page.imagewidth))
+
+
+def _decode_stream(stream: bytes, rows: int, columns: int) -> np.ndarray:
+    """A whole JPEG stream holding the page, decoded as a JPEG viewer decodes it."""
     try:
         with Image.open(io.BytesIO(stream), formats=["JPEG"]) as image:
             # The page's size was checked; a stream much larger than the page is refused
@@ -83,6 +91,99 @@ def decode_old_jpeg(page: Any) -> np.ndarray:
             f"the old-style JPEG stream is {array.shape[1]}x{array.shape[0]}, the page {columns}x{rows}"
         )
     return np.ascontiguousarray(array[:rows, :columns])
+
+
+# TIFF 6.0 section 22: JPEGProc 1 is baseline sequential, 14 lossless.
+_JPEG_PROC_BASELINE = 1
+
+
+def _decode_with_libtiff(page: Any, options: ConvertOptions) -> np.ndarray:
+    """An old-style JPEG page without a JPEGInterchangeFormat stream as libtiff decodes
+    it: through Pillow's libtiff binding for colour; one-component pages, which that
+    binding reads as RGBX and fails on, from a JPEG stream per strip built the way
+    libtiff builds it (:func:`_decode_gray_strips`)."""
+    proc = _single(_tag(page, 512))
+    if proc not in (None, _JPEG_PROC_BASELINE):
+        raise UnsupportedFormatError(f"old-style JPEG TIFF with JPEGProc {proc} (lossless) is not supported")
+    rows, columns = int(page.imagelength), int(page.imagewidth)
+    if int(page.samplesperpixel) == 1:
+        return _decode_gray_strips(page, rows, columns, options)
+    handle = page.parent.filehandle
+    handle.seek(0)
+    data = bytes(handle.read(handle.size))
+    image = open_image(io.BytesIO(data), options, formats=["TIFF"])
+    if page.index:
+        seek(image, page.index)
+    if image.size != (columns, rows):
+        raise CorruptImageError(f"libtiff reads the page as {image.width}x{image.height}, not {columns}x{rows}")
+    try:
+        converted = load(image).convert("RGB")
+    except CorruptImageError as error:
+        raise CorruptImageError(f"the old-style JPEG data cannot be decoded by libtiff ({error})") from None
+    return np.ascontiguousarray(np.asarray(converted))
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def _table(page: Any, code: int, kind: str) -> bytes:
+    """The first component's table of JPEGQTables (64 bytes) or JPEGDC/ACTables (16
+    counts, then as many values as they add up to)."""
+    offset = _single(_tag(page, code))
+    if not offset:
+        raise CorruptImageError(f"the old-style JPEG TIFF has no {kind} tables and no JPEGInterchangeFormat stream")
+    if code == 519:
+        table = _read(page, offset, 64)
+    else:
+        counts = _read(page, offset, 16)
+        table = counts + _read(page, offset + 16, sum(counts))
+    if len(table) < 16 or (code == 519 and len(table) < 64) or (code != 519 and len(table) < 16 + sum(table[:16])):
+        raise CorruptImageError(f"the old-style JPEG TIFF's {kind} table runs past the end of the file")
+    return table
+
+
+def _decode_gray_strips(page: Any, rows: int, columns: int, options: ConvertOptions) -> np.ndarray:
+    """One-component old-style JPEG: each strip holds the entropy-coded data of its rows
+    (TIFF 6.0 section 22); libtiff decodes it with SOI, the tag tables (DQT, DHT), a
+    restart interval, a frame and a scan header in front. The same stream per strip is
+    decoded here by libjpeg through Pillow."""
+    if page.is_tiled:
+        raise UnsupportedFormatError(
+            "tiled old-style JPEG TIFF without a JPEGInterchangeFormat stream is not supported"
+        )
+    strips = list(zip(page.dataoffsets, page.databytecounts, strict=False))
+    if strips and _read(page, int(strips[0][0]), 2) == b"\xff\xd8":
+        # A whole JPEG stream in the strips (tables included), as libtiff also reads it.
+        return _decode_stream(b"".join(_read(page, int(o), int(c)) for o, c in strips), rows, columns)
+    tables = (
+        _segment(0xDB, b"\x00" + _table(page, 519, "JPEGQTables"))
+        + _segment(0xC4, b"\x00" + _table(page, 520, "JPEGDCTables"))
+        + _segment(0xC4, b"\x10" + _table(page, 521, "JPEGACTables"))
+    )
+    restart = _single(_tag(page, 515))
+    if restart:
+        tables += _segment(0xDD, restart.to_bytes(2, "big"))
+    rows_per_strip = min(int(page.rowsperstrip or rows), rows)
+    bands = []
+    for index, (offset, count) in enumerate(strips):
+        height = min(rows_per_strip, rows - index * rows_per_strip)
+        if height <= 0:
+            break
+        frame = _segment(
+            0xC0, bytes((8,)) + height.to_bytes(2, "big") + columns.to_bytes(2, "big") + b"\x01\x01\x11\x00"
+        )
+        scan = _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+        stream = b"\xff\xd8" + tables + frame + scan + _read(page, int(offset), int(count)) + b"\xff\xd9"
+        try:
+            image = open_image(io.BytesIO(stream), options, formats=["JPEG"])
+            band = np.asarray(load(image).convert("L"))
+        except CorruptImageError as error:
+            raise CorruptImageError(f"the old-style JPEG strip {index + 1} cannot be decoded ({error})") from None
+        bands.append(band)
+    if sum(band.shape[0] for band in bands) < rows:
+        raise CorruptImageError("the old-style JPEG TIFF has fewer strips than its rows need")
+    return np.ascontiguousarray(np.concatenate(bands)[:rows, :columns])
 
 
 def is_subsampled_ycbcr(page: Any) -> bool:
