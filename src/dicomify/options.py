@@ -69,6 +69,8 @@ class ConvertOptions:
         Frames (animation frames, TIFF pages) per source (default 10,000).
     max_bytes : int, optional
         Decoded pixel bytes per object (default 1 GiB); DICOM's 4 GiB is never exceeded.
+    max_records : int, optional
+        Records per EMF/WMF (default 1,000,000), counted before drawing.
     max_seconds : float, optional
         Seconds per file in a batch worker or the command line (default 600); a file
         that takes longer is reported failed. Not applied in a library caller's process.
@@ -105,6 +107,7 @@ class ConvertOptions:
     # Resource limits per object (None: the defaults in docs/limits.md).
     max_frames: int | None = None
     max_bytes: int | None = None
+    max_records: int | None = None
     # Seconds per file in a batch worker or the command line (batch/deadline.py).
     max_seconds: float | None = None
     all_images: bool = False
@@ -137,7 +140,7 @@ class ConvertOptions:
             raise OptionError(f"page {self.page!r} must be a whole number, 0 or more")
         if self.max_seconds is not None and (not _is_number(self.max_seconds) or not self.max_seconds > 0):
             raise OptionError(f"max_seconds {self.max_seconds!r} must be a number above 0")
-        for limit in ("max_pixels", "max_frames", "max_bytes"):
+        for limit in ("max_pixels", "max_frames", "max_bytes", "max_records"):
             value = getattr(self, limit)
             if value is not None and (not _is_integer(value) or value <= 0):
                 raise OptionError(f"{limit} {value!r} must be a whole number above 0")

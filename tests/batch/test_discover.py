@@ -57,6 +57,18 @@ def test_broken_links_and_loops_get_a_row_and_the_batch_goes_on(tmp_path: Path) 
     assert len(rows) == 5
 
 
+def test_broken_links_that_may_have_led_to_pictures_get_a_row(tmp_path: Path) -> None:
+    picture(tmp_path / "in" / "good.jpg")
+    (tmp_path / "in" / "scans").symlink_to("/mnt/not-mounted/scans")  # a folder on a share
+    (tmp_path / "in" / "latest").symlink_to(tmp_path / "in" / "gone.tif")
+    (tmp_path / "in" / "notes").symlink_to(tmp_path / "in" / "notes.txt")  # not a picture either way
+    found = scan([tmp_path / "in"])
+    assert [Path(i.path).name for i in found.inputs] == ["good.jpg"]
+    rows = {Path(p.path).name: (p.status, p.message) for p in found.passed}
+    assert sorted(rows) == ["latest", "scans"]
+    assert rows["scans"][0] == "failed" and "broken symbolic link (to /mnt/not-mounted/scans" in rows["scans"][1]
+
+
 def test_links_out_of_the_input_folders_are_followed_only_when_asked(tmp_path: Path) -> None:
     for index in range(3):
         picture(tmp_path / "elsewhere" / f"x{index}.jpg", seed=index)

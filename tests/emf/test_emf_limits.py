@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from helpers.emf_build import emf, rec, wmf
@@ -45,6 +48,34 @@ def test_a_metafile_of_a_million_records_is_refused_before_drawing() -> None:
     data = emf(*[rec(18, struct.pack("<I", 1))] * MAX_RECORDS)
     with pytest.raises(dicomify.ImageTooLargeError, match="records"):
         dicomify.convert(data, io.BytesIO())
+
+
+def test_the_record_limit_is_an_option(tmp_path: Path) -> None:
+    data = emf(*[rec(18, struct.pack("<I", 1))] * 30)
+    dicomify.convert(data, io.BytesIO())
+    with pytest.raises(dicomify.ImageTooLargeError, match="more than 20 records.*--max-records"):
+        dicomify.convert(data, io.BytesIO(), options=dicomify.ConvertOptions(max_records=20))
+    with pytest.raises(dicomify.OptionError, match="max_records"):
+        dicomify.ConvertOptions(max_records=0)
+    source = tmp_path / "many.emf"
+    source.write_bytes(data)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dicomify",
+            "convert",
+            str(source),
+            "-o",
+            str(tmp_path / "many.dcm"),
+            "--max-records",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "more than 20 records" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "many.dcm").exists()
 
 
 def test_wmf_records_are_counted() -> None:

@@ -88,3 +88,111 @@ def ycbcr_subsampled(rgb: np.ndarray, h: int, v: int) -> tuple[bytes, np.ndarray
     full_cb = np.repeat(np.repeat(cb8, v, axis=0), h, axis=1)
     full_cr = np.repeat(np.repeat(cr8, v, axis=0), h, axis=1)
     return bytes(units), np.dstack([y8, full_cb, full_cr])
+
+
+def _jpeg_headers(jpeg: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The marker segments of a JPEG up to SOS (marker, body), and what follows SOS."""
+    segments, position = [], 2
+    while True:
+        marker, length = jpeg[position + 1], struct.unpack(">H", jpeg[position + 2 : position + 4])[0]
+        segments.append((marker, jpeg[position + 4 : position + 2 + length]))
+        position += 2 + length
+        if marker == 0xDA:
+            return segments, jpeg[position:]
+
+
+def _jpeg_tables(segments: list[tuple[int, bytes]]) -> dict[tuple[str, int], bytes]:
+    """DQT and DHT tables by (kind, id): 64 zigzag bytes, or 16 counts and the values."""
+    tables = {}
+    for marker, body in segments:
+        at = 0
+        while marker == 0xDB and at < len(body):
+            tables["q", body[at] & 15] = body[at + 1 : at + 65]
+            at += 65
+        while marker == 0xC4 and at < len(body):
+            size = 17 + sum(body[at + 1 : at + 17])
+            tables["dc" if body[at] >> 4 == 0 else "ac", body[at] & 15] = body[at + 1 : at + size]
+            at += size
+    return tables
+
+
+def old_jpeg_tiff(
+    pages: list[np.ndarray],
+    rows_per_strip: int,
+    subsampling: int = 2,
+    jpeg_proc: int = 1,
+    strips_with_headers: bool = False,
+) -> tuple[bytes, list[np.ndarray]]:
+    """An old-style JPEG TIFF in the form of TIFF 6.0 section 22: the tables in the
+    JPEGQTables/JPEGDCTables/JPEGACTables tags, each strip the entropy-coded data of its
+    rows only (no markers), no JPEGInterchangeFormat.
+
+    Each strip is encoded by Pillow (libjpeg) as a JPEG of its own rows (quality 90, the
+    same tables for all); gray pages (H×W) have one component, RGB pages are YCbCr with
+    Pillow's ``subsampling`` (0 = 4:4:4, 2 = 4:2:0). Returns the file and, per page, the
+    strips' JPEGs decoded by Pillow and stacked (what libjpeg makes of the same data,
+    with its own chroma upsampling). ``strips_with_headers`` puts each strip's frame and
+    scan headers in front of its data (a layout libtiff does not decode).
+    """
+    import io
+
+    import tifffile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    decoded_pages, page_tables = [], []
+    with tifffile.TiffWriter(buffer) as writer:
+        for pixels in pages:
+            strips, decoded = [], []
+            for top in range(0, pixels.shape[0], rows_per_strip):
+                out = io.BytesIO()
+                Image.fromarray(pixels[top : top + rows_per_strip]).save(
+                    out, "JPEG", quality=90, subsampling=subsampling
+                )
+                decoded.append(np.asarray(Image.open(io.BytesIO(out.getvalue()))))
+                segments, scan = _jpeg_headers(out.getvalue())
+                headers = b"".join(
+                    bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+                    for marker, body in segments
+                    if strips_with_headers and marker in (0xC0, 0xDA)
+                )
+                strips.append(headers + scan.removesuffix(b"\xff\xd9"))
+            decoded_pages.append(np.concatenate(decoded))
+            sof = next(body for marker, body in segments if marker == 0xC0)
+            sos = next(body for marker, body in segments if marker == 0xDA)
+            count = sof[5]
+            tables = _jpeg_tables(segments)
+            page_tables.append(
+                [
+                    [tables["q", sof[8 + 3 * i]] for i in range(count)],
+                    [tables["dc", sos[2 + 2 * i] >> 4] for i in range(count)],
+                    [tables["ac", sos[2 + 2 * i] & 15] for i in range(count)],
+                ]
+            )
+            colour = pixels.ndim == 3
+            # tifffile cannot write compression 6: written as 7 over precompressed strips,
+            # the Compression tag patched below; the table offsets are patched too.
+            writer.write(
+                iter(strips),
+                shape=pixels.shape,
+                dtype=np.uint8,
+                photometric="ycbcr" if colour else "minisblack",
+                compression=7,
+                rowsperstrip=rows_per_strip,
+                subsampling=((2, 2) if subsampling == 2 else (1, 1)) if colour else None,
+                extratags=[(512, "H", 1, jpeg_proc, True)]
+                + [(code, "I", count, [0] * count, True) for code in (519, 520, 521)],
+                metadata=None,
+            )
+    data = bytearray(buffer.getvalue())
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tiff:
+        places = [{code: page.tags[code].valueoffset for code in (259, 519, 520, 521)} for page in tiff.pages]
+    for where, tables in zip(places, page_tables, strict=True):
+        data[where[259] : where[259] + 2] = struct.pack("<H", 6)
+        for code, group in zip((519, 520, 521), tables, strict=True):
+            offsets = []
+            for table in group:
+                offsets.append(len(data))
+                data += table
+            data[where[code] : where[code] + 4 * len(offsets)] = struct.pack(f"<{len(offsets)}I", *offsets)
+    return bytes(data), decoded_pages

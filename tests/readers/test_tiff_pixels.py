@@ -308,6 +308,16 @@ def test_truncated_subsampled_ycbcr_is_a_clear_error(tmp_path: Path) -> None:
         dicomify.DicomImage(tiff_bytes(W, H, tags, units[: len(units) // 2]))
 
 
+def test_ycbcr_page_of_one_sample_is_a_clear_error() -> None:
+    import dicomify
+
+    # Found by mutating test files: a YCbCr page declaring 1 sample per pixel reached
+    # the read stage's safety net as an IndexError.
+    tags = {258: (SHORT, [8]), 259: (SHORT, [1]), 262: (SHORT, [6]), 277: (SHORT, [1]), 530: (SHORT, [1, 1])}
+    with pytest.raises(dicomify.CorruptImageError, match="YCbCr TIFF page has 1 sample"):
+        dicomify.DicomImage(tiff_bytes(W, H, tags, bytes(W * H)))
+
+
 # ---------------------------------------------------------------- old-style JPEG
 
 
@@ -350,13 +360,16 @@ def test_old_style_jpeg_tiff(strips: str, tmp_path: Path) -> None:
     convert_and_check(bytes(data), expected, tmp_path, name="ojpeg.tif")
 
 
-def test_old_style_jpeg_without_interchange_stream_is_refused(tmp_path: Path) -> None:
+def test_old_style_jpeg_without_interchange_stream_or_tables_is_a_clear_error(tmp_path: Path) -> None:
     import dicomify
 
+    # No JPEGInterchangeFormat, no table tags, a strip of scan data: nothing to decode it
+    # with (tables-in-tags files: tests/readers/test_tiff_old_jpeg.py).
     jpeg = _jpeg(photo(H, W))
     tags = {258: (SHORT, [8, 8, 8]), 259: (SHORT, [6]), 262: (SHORT, [6]), 277: (SHORT, [3])}
-    with pytest.raises(dicomify.UnsupportedFormatError, match="JPEGInterchangeFormat"):
-        dicomify.DicomImage(tiff_bytes(W, H, tags, jpeg[200:]))
+    scan = jpeg[jpeg.find(b"\xff\xda") + 14 :]
+    with pytest.raises(dicomify.CorruptImageError, match="neither a JPEGInterchangeFormat stream nor JPEGQTables"):
+        dicomify.DicomImage(tiff_bytes(W, H, tags, scan))
 
 
 # ---------------------------------------------------------------- palette with alpha

@@ -363,3 +363,40 @@ def test_a_folder_rule_names_the_patient_of_the_files_in_it(tmp_path: Path, serv
     (fred,) = patient_instances(serve_orthanc, "PID-DIR-1")
     assert fred["PatientName"] == "Folder^Fred"
     assert list((folder / WORK).iterdir()) == []  # the sub-folders in hand are gone too
+
+
+def test_a_file_slower_than_max_seconds_goes_to_failed_and_the_watch_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dicomify import _warnings
+    from dicomify.serve import watch
+
+    monkeypatch.setattr(_warnings, "_owned", True)  # as in `dicomify watch`: its own process
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "slow", "c"):
+        Image.fromarray(np.full((8, 8), 100, np.uint8)).save(folder / f"{name}.png")
+    old = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    real = watch.Watcher._convert
+
+    def stuck_on_slow(self: watch.Watcher, source: Path, objects: Path) -> None:
+        if source.stem == "slow":
+            while True:  # what a decoder stuck in Python code does
+                pass
+        real(self, source, objects)
+
+    monkeypatch.setattr(watch.Watcher, "_convert", stuck_on_slow)
+    settings = tmp_path / "dicomify.toml"
+    settings.write_text("[limits]\nmax_seconds = 1\n")
+    config = load_config(settings)
+    assert config.options.max_seconds == 1
+    watcher = Watcher(folder, config)
+    while watcher.poll():
+        pass
+    assert names(folder / FAILED) == ["slow.png"]
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["a.dcm", "c.dcm"]
+    rows = {row["source"]: row for row in report(folder)}
+    assert "slow.png: the conversion took longer than 1 seconds" in rows["slow.png"]["message"]
+    assert names(folder / WORK) == []

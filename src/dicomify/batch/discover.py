@@ -10,8 +10,9 @@ Rules (documented in docs/batch.md):
   input folders; every other path to it (a link, a file named twice) gets a ``skipped``
   report row. Symbolic links that lead out of the folder arguments are not followed
   unless asked (``follow_links``): a link to ``/usr`` must not add thousands of files.
-  A broken link, a link loop or a folder that cannot be listed is a ``failed`` row, and
-  the walk goes on.
+  A link loop or a folder that cannot be listed is a ``failed`` row, and the walk goes
+  on; so is a broken link that could have led to pictures (a picture name at either
+  end, or a target without an extension: a folder on a share that is not mounted).
 * Outputs mirror the input tree below the *anchor*: the deepest folder that holds every
   folder argument and the folder of every file argument. ``photos/`` alone gives
   ``OUT/a/b.dcm`` for ``photos/a/b.jpg``; ``day1/ day2/`` give ``OUT/day1/...`` and
@@ -103,6 +104,13 @@ def _is_picture_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in PICTURE_EXTENSIONS
 
 
+def _may_hold_pictures(name: str, target: str) -> bool:
+    """Whether a broken link could have led to pictures: a picture name at either end,
+    or a target without an extension (a folder, say an unmounted share)."""
+    target_name = os.path.basename(target)
+    return _is_picture_name(name) or _is_picture_name(target_name) or not os.path.splitext(target_name)[1]
+
+
 def _inside(real: str, trees: Sequence[str]) -> bool:
     return any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees)
 
@@ -155,7 +163,7 @@ class _Walker:
         except OSError as error:
             if error.errno == errno.ELOOP:
                 self.passed.append(Passed(entry.path, FAILED, "the symbolic link loops back on itself"))
-            elif _is_picture_name(entry.name):
+            elif _may_hold_pictures(entry.name, target):
                 self.passed.append(
                     Passed(entry.path, FAILED, f"broken symbolic link (to {target}: {os_reason(error)})")
                 )

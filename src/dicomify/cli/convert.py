@@ -112,6 +112,9 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-bytes", type=int, help="most decoded pixel bytes in one object (default 1 GiB; never over 4 GiB)"
     )
     group.add_argument(
+        "--max-records", type=int, help="most records in one EMF/WMF, counted before drawing (default 1000000)"
+    )
+    group.add_argument(
         "--max-seconds", type=float, help="seconds one file may take before it is reported failed (default 600)"
     )
     group.add_argument(
@@ -257,6 +260,7 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
             max_pixels=args.max_pixels,
             max_frames=args.max_frames,
             max_bytes=args.max_bytes,
+            max_records=args.max_records,
             max_seconds=args.max_seconds,
             all_images=args.all_images,
             pdf_as_images=args.pdf_as_images,

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptImageError, DicomifyError
-from ._limits import check_record_count
+from ._limits import MAX_RECORDS, check_record_count
 from ._size import DEFAULT_DPI, DEFAULT_MAX_PIXELS
 from ._sniff import is_emf, is_wmf
 
@@ -33,8 +33,13 @@ def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = No
     return Image.fromarray(pixels, "RGB")
 
 
-def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> tuple[np.ndarray, str]:
-    """Like :func:`render`, returning ``(rgb uint8 array, format name)``."""
+def render_array(
+    data: bytes, *, dpi: float | None = None, max_pixels: int | None = None, max_records: int | None = None
+) -> tuple[np.ndarray, str]:
+    """Like :func:`render`, returning ``(rgb uint8 array, format name)``.
+
+    ``max_records`` caps the records drawn (default :data:`._limits.MAX_RECORDS`).
+    """
     if dpi is not None and not dpi > 0:
         raise ValueError(f"dpi must be a positive number, not {dpi!r}")
     from ._emf import (
@@ -43,7 +48,7 @@ def render_array(data: bytes, *, dpi: float | None = None, max_pixels: int | Non
     from ._wmf import render_wmf
 
     head = bytes(data[:64])
-    check_record_count(bytes(data), emf=is_emf(head))
+    check_record_count(bytes(data), emf=is_emf(head), limit=MAX_RECORDS if max_records is None else max_records)
     try:
         if is_emf(head):
             return render_emf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "EMF"

@@ -40,7 +40,8 @@ def check_record_count(data: bytes, emf: bool, limit: int = MAX_RECORDS) -> int:
         count += 1
         if count > limit:
             raise ImageTooLargeError(
-                f"the metafile has more than {limit} records, beyond what a picture needs (a damaged or hostile file)"
+                f"the metafile has more than {limit} records, beyond what a picture needs (a damaged or "
+                "hostile file; raise the limit with --max-records if the picture is trusted)"
             )
         at += size * unit
     return count

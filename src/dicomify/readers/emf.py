@@ -31,7 +31,9 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         ) from None
     from ..emf import render_array
 
-    pixels, source_format = render_array(stream.read(), dpi=options.dpi, max_pixels=options.max_pixels)
+    pixels, source_format = render_array(
+        stream.read(), dpi=options.dpi, max_pixels=options.max_pixels, max_records=options.max_records
+    )
     rows, columns = pixels.shape[:2]
     picture = Picture(
         source_format=source_format,

@@ -145,7 +145,7 @@ def _depth(page: Any) -> int | None:
 
 def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     if is_old_jpeg(page):
-        return decode_old_jpeg(page)
+        return decode_old_jpeg(page, options)
     if is_subsampled_ycbcr(page):
         return decode_subsampled_ycbcr(page)
     array = _decode(page)
@@ -179,6 +179,8 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
         color = lab_to_rgb(lab_values(color, photometric, rationals(_tag_value(page, "Decode"), 6)), color.dtype)
     elif photometric == _YCBCR and int(page.compression) not in (6, 7):
         # JPEG-compressed pages come out of the JPEG decoder as RGB already.
+        if colours < 3:
+            raise CorruptImageError(f"the YCbCr TIFF page has {colours} sample(s) per pixel, not 3")
         color = ycbcr_to_rgb(
             color,
             rationals(_tag_value(page, "YCbCrCoefficients"), 3),

@@ -41,6 +41,7 @@ class Limits:
     workers: int = 2  # conversions running at once (each holds one picture in memory)
     max_pending: int = 100  # requests with pictures in hand; more are turned away with 503
     staged_minutes: float = 60.0  # how long converted objects wait for publish/download
+    max_seconds: float = 600.0  # per file in `dicomify watch` (a stuck file goes to failed/)
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         workers=limits_section.positive("workers", 2),
         max_pending=limits_section.positive("max_pending", 100),
         staged_minutes=limits_section.positive("staged_minutes", 60.0, integer=False),
+        max_seconds=limits_section.positive("max_seconds", 600.0, integer=False),
     )
     limits_section.done()
 
@@ -250,6 +252,7 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
             decode_jpeg=convert.take("decode_jpeg", bool, False),
             background=convert.take("background", str, "white"),
             max_pixels=limits.max_pixels,
+            max_seconds=limits.max_seconds,
         )
     except DicomifyError as error:
         raise DicomifyError(f"{source}: [convert] {error}") from None

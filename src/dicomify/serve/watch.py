@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..batch.deadline import DEFAULT_MAX_SECONDS, FileTimeout, time_limit
 from ..errors import DicomifyError, MetadataError
 from ..iod.metadata import FIELDS, validate
 from ..net import Destination
@@ -341,7 +342,14 @@ class Watcher:
             if self.clock() < self._retry_after:
                 return 0
             try:
-                self._convert(source, objects)
+                with time_limit(self.options.max_seconds):
+                    self._convert(source, objects)
+            except FileTimeout:
+                shutil.rmtree(source.with_name(source.name + PART_SUFFIX), ignore_errors=True)
+                seconds = DEFAULT_MAX_SECONDS if self.options.max_seconds is None else self.options.max_seconds
+                message = f"{source.name}: the conversion took longer than {seconds:g} seconds ([limits] max_seconds)"
+                self._finish(source, FAILED, {"status": "failed", "message": message})
+                return 1
             except DicomifyError as error:
                 if _is_query_failure(error):
                     # The worklist could not be asked: try again later, the file is not at fault.

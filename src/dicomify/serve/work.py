@@ -56,9 +56,8 @@ class WorkerPool:
 def warm_up() -> None:
     """Convert tiny pictures once in this thread before any worker thread does.
 
-    dicomify loads its readers and pydicom its encoders lazily on first use; until
-    the library's thread-safety work lands, a first use from several threads at once
-    can fail, so the server makes that first use here, single-threaded.
+    dicomify loads its readers and pydicom its encoders lazily on first use (safe from
+    many threads at once); doing it here makes the first requests as fast as the rest.
     """
     import numpy as np
     from PIL import Image
