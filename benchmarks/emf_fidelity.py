@@ -23,12 +23,17 @@ ours agrees least with LibreOffice into benchmarks/_work/side/.
 LibreOffice converts each EMF to WMF (``--convert-to wmf``, its WMF writer, as office
 documents carry them; cached in benchmarks/_work/wmf/), and ours and LibreOffice render
 those WMFs (emf2svg reads no WMF, so it has no column there).
+
+``--office`` scores the real Office WMF and EMF files of tests/emf/test_office_corpus.py
+(fetched from pinned PyPI sdists by tests/helpers/office_corpus.py, written to
+benchmarks/_work/office/) and prints every file's score (emf2svg only for the EMFs).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import shutil
 import statistics
 import subprocess
@@ -221,6 +226,24 @@ def validate(files: list[Path]) -> None:
         print(f"  {line}")
 
 
+def office_files() -> list[Path]:
+    """The real Office metafiles (tests/helpers/office_corpus.py), written under file names."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers.office_corpus import corpus, kind
+
+    out = WORK / "office"
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, data in sorted(corpus().items()):
+        suffix = f".{kind(data)}"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+        path = out / (stem if stem.lower().endswith(suffix) else stem + suffix)
+        if not path.exists():
+            path.write_bytes(data)
+        files.append(path)
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -235,13 +258,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--validate", action="store_true", help="also convert every file to DICOM and count dciodvfy errors"
     )
+    parser.add_argument("--office", action="store_true", help="score the real Office WMF/EMF files fetched from PyPI")
     args = parser.parse_args(argv)
-    files = sorted(args.corpus.glob("*.emf"))
+    files = office_files() if args.office else sorted(args.corpus.glob("*.emf"))
     if args.only:
         files = [f for f in files if f.name in set(args.only)]
     if not files:
         sys.exit(f"no EMF files in {args.corpus}")
-    if args.wmf:
+    if args.office:
+        lo = libreoffice_pngs(files, "lo_office")
+        e2s = emf2svg_pngs([f for f in files if f.suffix == ".emf"])
+    elif args.wmf:
         made = libreoffice_convert(files, "wmf", "wmf")
         files = [made[f.name] for f in files if made[f.name].exists()]
         print(f"LibreOffice wrote {len(files)} WMF files")
@@ -273,7 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.side:  # small copies only: full-size renderings of 185 files would not fit in memory
             rows[-1]["_panels"] = tuple(_thumb(p) for p in (ours, ref, other))  # type: ignore[assignment]
-    with open(WORK / ("scores_wmf.csv" if args.wmf else "scores.csv"), "w", newline="") as out:
+    if args.office:
+        for r in rows:
+            other = f"{r['emf2svg']:.3f}" if r["file"].endswith(".emf") else "  -  "
+            print(f"  ours {r['ours']:.3f}  emf2svg {other}  {r['file']}")
+    name = "scores_office.csv" if args.office else "scores_wmf.csv" if args.wmf else "scores.csv"
+    with open(WORK / name, "w", newline="") as out:
         writer = csv.DictWriter(
             out,
             fieldnames=["file", "ours", "emf2svg", "seconds"],
@@ -286,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         return float(np.percentile(values, 10))
 
     ours_scores = [r["ours"] for r in rows]
-    other_scores = [r["emf2svg"] for r in rows]
+    # emf2svg reads only EMFs: the WMFs of --office have no emf2svg score.
+    other_scores = [r["emf2svg"] for r in rows if not args.office or r["file"].endswith(".emf")]
     seconds = [r["seconds"] for r in rows]
     print(f"files: {len(rows)}")
     print("SSIM vs LibreOffice   median   worst tenth (10th pct)   mean")
@@ -299,8 +332,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  emf2svg + rsvg      {statistics.median(other_scores):.3f}    {tenth(other_scores):.3f}"
             f"                   {statistics.fmean(other_scores):.3f}"
         )
-        better = sum(o >= e for o, e in zip(ours_scores, other_scores, strict=False))
-        print(f"  ours >= emf2svg on {better} of {len(rows)} files")
+        pairs = [(r["ours"], r["emf2svg"]) for r in rows if not args.office or r["file"].endswith(".emf")]
+        better = sum(o >= e for o, e in pairs)
+        print(f"  ours >= emf2svg on {better} of {len(pairs)} files")
     print(
         f"render time per file: median {statistics.median(seconds) * 1000:.0f} ms, "
         f"worst {max(seconds) * 1000:.0f} ms ({rows[seconds.index(max(seconds))]['file']}), "

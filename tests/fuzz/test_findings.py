@@ -33,6 +33,11 @@ FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     "tiff-no-sample-type.tif": (dicomify.UnsupportedFormatError, "sample format"),
     # An Orientation tag with several values: TypeError; now ignored, as a damaged EXIF one is.
     "tiff-multi-valued-orientation.tif": None,
+    # Found by mutating old-style JPEG TIFFs (tests/readers/test_tiff_old_jpeg.py's), not libFuzzer:
+    # a TileWidth of several values broke tifffile's is_tiled (TypeError) ...
+    "tiff-old-jpeg-multi-valued-tile-width.tif": (dicomify.UnsupportedFormatError, "tiled old-style JPEG"),
+    # ... and an uncompressed YCbCr page of one sample reached the colour conversion (IndexError).
+    "tiff-ycbcr-one-sample.tif": (dicomify.CorruptImageError, "1 sample(s) per pixel"),
 }
 # Metadata files (--metadata FILE.json): what load_json must raise.
 JSON_FINDINGS: dict[str, str] = {

@@ -117,7 +117,11 @@ def _jpeg_tables(segments: list[tuple[int, bytes]]) -> dict[tuple[str, int], byt
 
 
 def old_jpeg_tiff(
-    pages: list[np.ndarray], rows_per_strip: int, subsampling: int = 2, jpeg_proc: int = 1
+    pages: list[np.ndarray],
+    rows_per_strip: int,
+    subsampling: int = 2,
+    jpeg_proc: int = 1,
+    strips_with_headers: bool = False,
 ) -> tuple[bytes, list[np.ndarray]]:
     """An old-style JPEG TIFF in the form of TIFF 6.0 section 22: the tables in the
     JPEGQTables/JPEGDCTables/JPEGACTables tags, each strip the entropy-coded data of its
@@ -127,7 +131,8 @@ def old_jpeg_tiff(
     same tables for all); gray pages (H×W) have one component, RGB pages are YCbCr with
     Pillow's ``subsampling`` (0 = 4:4:4, 2 = 4:2:0). Returns the file and, per page, the
     strips' JPEGs decoded by Pillow and stacked (what libjpeg makes of the same data,
-    with its own chroma upsampling).
+    with its own chroma upsampling). ``strips_with_headers`` puts each strip's frame and
+    scan headers in front of its data (a layout libtiff does not decode).
     """
     import io
 
@@ -146,7 +151,12 @@ def old_jpeg_tiff(
                 )
                 decoded.append(np.asarray(Image.open(io.BytesIO(out.getvalue()))))
                 segments, scan = _jpeg_headers(out.getvalue())
-                strips.append(scan.removesuffix(b"\xff\xd9"))
+                headers = b"".join(
+                    bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+                    for marker, body in segments
+                    if strips_with_headers and marker in (0xC0, 0xDA)
+                )
+                strips.append(headers + scan.removesuffix(b"\xff\xd9"))
             decoded_pages.append(np.concatenate(decoded))
             sof = next(body for marker, body in segments if marker == 0xC0)
             sos = next(body for marker, body in segments if marker == 0xDA)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from helpers.emf_build import dib24, wmf, wrec
+from helpers.emf_build import dib24, wmf, wmf_region, wrec
 
 Pixel = tuple[int, int, int]
 RED, GREEN, BLUE, YELLOW, BLACK, WHITE = (
@@ -115,7 +115,7 @@ def bar_chart() -> bytes:
 
 def clip_art() -> bytes:
     """Clip-art: polypolygons with holes, pies, chords, arcs, round rects, a clip rect,
-    saved and restored states, a pattern-brush fill."""
+    saved and restored states, a pattern-brush fill, a region filled, framed and clipped to."""
     outer = [(100, 100), (900, 100), (900, 900), (100, 900)]
     inner = [(300, 300), (700, 300), (700, 700), (300, 700)]
     flat = [c for p in outer + inner for c in p]
@@ -142,6 +142,17 @@ def clip_art() -> bytes:
         wrec(0x0830, 980, 120, 980, 20, 980, 180, 820, 20),  # Chord
         wrec(0x0817, 50, 50, 950, 950, 990, 990, 10, 10),  # Arc
         wrec(0x061C, 60, 60, 980, 180, 820, 20),  # RoundRect
+        # A region (two bands) filled, framed, then used as the clip for a hatched ellipse,
+        # as clip-art exported through GDI's metafile recorder carries them.
+        wmf_region([(400, 500, [(50, 150), (850, 950)]), (500, 600, [(50, 950)])]),  # slot 4
+        brush(YELLOW),  # slot 5
+        wrec(0x0228, 5, 4),  # FillRegion: brush, region
+        wrec(0x0429, 10, 10, 1, 4),  # FrameRegion: height, width, brush, region
+        wrec(0x012C, 4),  # SelectClipRegion
+        brush(RED, 2, 3),  # slot 6: hatched
+        select(6),
+        wrec(0x0418, 650, 950, 350, 50),  # Ellipse, clipped to the region
+        wrec(0x012C, 0xFFFF),  # no region: the clip is reset
     ]
     return wmf(*records, bbox=(0, 0, 1000, 1000), inch=1000)
 

@@ -363,12 +363,13 @@ def test_old_style_jpeg_tiff(strips: str, tmp_path: Path) -> None:
 def test_old_style_jpeg_without_interchange_stream_or_tables_is_a_clear_error(tmp_path: Path) -> None:
     import dicomify
 
-    # No JPEGInterchangeFormat, no table tags, a strip that is not a JPEG stream: libtiff
-    # cannot decode it either (tables-in-tags files: tests/readers/test_tiff_old_jpeg.py).
+    # No JPEGInterchangeFormat, no table tags, a strip of scan data: nothing to decode it
+    # with (tables-in-tags files: tests/readers/test_tiff_old_jpeg.py).
     jpeg = _jpeg(photo(H, W))
     tags = {258: (SHORT, [8, 8, 8]), 259: (SHORT, [6]), 262: (SHORT, [6]), 277: (SHORT, [3])}
-    with pytest.raises(dicomify.CorruptImageError, match="old-style JPEG data cannot be decoded by libtiff"):
-        dicomify.DicomImage(tiff_bytes(W, H, tags, jpeg[200:]))
+    scan = jpeg[jpeg.find(b"\xff\xda") + 14 :]
+    with pytest.raises(dicomify.CorruptImageError, match="neither a JPEGInterchangeFormat stream nor JPEGQTables"):
+        dicomify.DicomImage(tiff_bytes(W, H, tags, scan))
 
 
 # ---------------------------------------------------------------- palette with alpha

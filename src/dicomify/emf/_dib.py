@@ -28,8 +28,8 @@ def check_size(width: int, height: int) -> None:
 def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
     """Decode a BITMAPINFO header plus its bits into an (h, w, 4) uint8 RGBA array, top row first.
 
-    The alpha channel is 255 everywhere except for 32-bit BI_RGB bitmaps with any non-zero
-    alpha, which keep theirs (premultiplied or not, as the file stored it).
+    The alpha channel is 255 everywhere except for 32-bit BI_RGB bitmaps (and BI_BITFIELDS
+    ones with 8-8-8 masks) with any non-zero alpha, which keep theirs (premultiplied or not, as the file stored it).
     """
     if len(bmi) < 12:
         raise CorruptImageError("an embedded bitmap header is truncated")
@@ -55,7 +55,10 @@ def decode_dib(bmi: bytes, bits: bytes) -> np.ndarray:
             raise
         except Exception as exc:  # noqa: BLE001 - any decoder failure is damage
             raise CorruptImageError(f"an embedded JPEG/PNG bitmap cannot be decoded: {exc}") from None
-    if bit_count == 32 and compression == BI_RGB:
+    # 32-bit BI_BITFIELDS with the standard 8-8-8 masks is laid out as BI_RGB (what Office
+    # writes for the alpha icons of OLE objects): decoded here so its alpha survives too.
+    standard_masks = len(bmi) >= 52 and struct.unpack_from("<3I", bmi, 40) == (0xFF0000, 0xFF00, 0xFF)
+    if bit_count == 32 and (compression == BI_RGB or (compression == BI_BITFIELDS and standard_masks)):
         stride = width * 4
         if len(bits) < stride * height:
             raise CorruptImageError("an embedded 32-bit bitmap is truncated")

@@ -575,7 +575,12 @@ class _WmfPlayer:
             or struct.unpack_from("<i", self.data, bmi_at + 8)[0] > 0
         )
         sx, sy, sw, sh = src
-        if bottom_up:
+        # StretchDIB records a StretchDIBits call, whose source y counts from a bottom-up
+        # DIB's last row. DIBBitBlt and DIBStretchBlt record BitBlt/StretchBlt from a device
+        # bitmap, whose source y counts from the top whatever the stored DIB's row order (as
+        # EMR_BITBLT/EMR_STRETCHBLT): Office's OLE icons blit the upper half of a double-height
+        # mask from y 0, which counted from the bottom is all black.
+        if bottom_up and func == 0x0F43:
             sy = h - sy - sh
         self.dev.draw_bitmap(_opaque(rgba), dest, (sx, sy, sw, sh), rop=rop)
 

@@ -60,7 +60,6 @@ _PLUGINS = {
     "WEBP": "WebPImagePlugin",
     "JPEG": "JpegImagePlugin",
     "AVIF": "AvifImagePlugin",
-    "TIFF": "TiffImagePlugin",  # old-style JPEG TIFF only (libtiff decodes it); tifffile reads TIFF
 }
 
 

@@ -5,9 +5,8 @@
   at a complete JPEG stream (the strips repeat its scan data): the stream is decoded as
   a JPEG viewer decodes it. In the form of section 22 itself the tables are in the
   JPEGQTables/JPEGDCTables/JPEGACTables tags and each strip holds entropy-coded data
-  only: no JPEG stream exists to decode, so the page is decoded by libtiff (through
-  Pillow), which builds one from the tags, exactly as libtiff-based viewers show it
-  (chroma repeated over its block, converted with the file's reference black/white).
+  only: a JPEG stream is built per strip from the tags, as libtiff builds it, and
+  decoded like the interchange stream.
 * Subsampled YCbCr (TIFF 6.0 section 21) stores data units of h×v luma samples and one
   Cb and Cr each; chroma is repeated over its block, as libtiff does, then converted
   with the file's coefficients and reference black/white.
@@ -24,7 +23,7 @@ from PIL import Image
 from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from .colour import rationals, ycbcr_to_rgb
-from .opening import load, open_image, seek
+from .opening import load, open_image
 
 __all__ = ["decode_old_jpeg", "decode_subsampled_ycbcr", "is_old_jpeg", "is_subsampled_ycbcr"]
 
@@ -56,10 +55,10 @@ def is_old_jpeg(page: Any) -> bool:
 
 def decode_old_jpeg(page: Any, options: ConvertOptions) -> np.ndarray:
     """An old-style JPEG page, decoded from its JPEGInterchangeFormat stream, or by
-    libtiff when its tables are in tags only."""
+    its strips when its tables are in tags only."""
     offset, length = _single(_tag(page, 513)), _single(_tag(page, 514))
     if not offset:
-        return _decode_with_libtiff(page, options)
+        return _decode_strips(page, options)
     size = page.parent.filehandle.size
     stream = _read(page, offset, length if length else size - offset)
     if b"\xff\xda" not in stream:
@@ -95,89 +94,109 @@ def _decode_stream(stream: bytes, rows: int, columns: int) -> np.ndarray:
 
 # TIFF 6.0 section 22: JPEGProc 1 is baseline sequential, 14 lossless.
 _JPEG_PROC_BASELINE = 1
-
-
-def _decode_with_libtiff(page: Any, options: ConvertOptions) -> np.ndarray:
-    """An old-style JPEG page without a JPEGInterchangeFormat stream as libtiff decodes
-    it: through Pillow's libtiff binding for colour; one-component pages, which that
-    binding reads as RGBX and fails on, from a JPEG stream per strip built the way
-    libtiff builds it (:func:`_decode_gray_strips`)."""
-    proc = _single(_tag(page, 512))
-    if proc not in (None, _JPEG_PROC_BASELINE):
-        raise UnsupportedFormatError(f"old-style JPEG TIFF with JPEGProc {proc} (lossless) is not supported")
-    rows, columns = int(page.imagelength), int(page.imagewidth)
-    if int(page.samplesperpixel) == 1:
-        return _decode_gray_strips(page, rows, columns, options)
-    handle = page.parent.filehandle
-    handle.seek(0)
-    data = bytes(handle.read(handle.size))
-    image = open_image(io.BytesIO(data), options, formats=["TIFF"])
-    if page.index:
-        seek(image, page.index)
-    if image.size != (columns, rows):
-        raise CorruptImageError(f"libtiff reads the page as {image.width}x{image.height}, not {columns}x{rows}")
-    try:
-        converted = load(image).convert("RGB")
-    except CorruptImageError as error:
-        raise CorruptImageError(f"the old-style JPEG data cannot be decoded by libtiff ({error})") from None
-    return np.ascontiguousarray(np.asarray(converted))
+_RGB = 2
 
 
 def _segment(marker: int, body: bytes) -> bytes:
     return bytes((0xFF, marker)) + (len(body) + 2).to_bytes(2, "big") + body
 
 
-def _table(page: Any, code: int, kind: str) -> bytes:
-    """The first component's table of JPEGQTables (64 bytes) or JPEGDC/ACTables (16
-    counts, then as many values as they add up to)."""
-    offset = _single(_tag(page, code))
-    if not offset:
-        raise CorruptImageError(f"the old-style JPEG TIFF has no {kind} tables and no JPEGInterchangeFormat stream")
-    if code == 519:
-        table = _read(page, offset, 64)
-    else:
-        counts = _read(page, offset, 16)
-        table = counts + _read(page, offset + 16, sum(counts))
-    if len(table) < 16 or (code == 519 and len(table) < 64) or (code != 519 and len(table) < 16 + sum(table[:16])):
-        raise CorruptImageError(f"the old-style JPEG TIFF's {kind} table runs past the end of the file")
-    return table
+def _tables(page: Any, code: int, kind: str, components: int) -> list[bytes]:
+    """Each component's table of JPEGQTables (64 bytes, zigzag order) or
+    JPEGDCTables/JPEGACTables (16 code counts, then as many values as they add up to)."""
+    value = _tag(page, code)
+    offsets = [int(v) for v in (value if isinstance(value, (tuple, list)) else [value])] if value else []
+    if not offsets or not all(offsets):
+        raise CorruptImageError(f"the old-style JPEG TIFF has neither a JPEGInterchangeFormat stream nor {kind}")
+    tables = []
+    for index in range(components):  # a missing entry repeats the last one
+        offset = offsets[min(index, len(offsets) - 1)]
+        if code == 519:
+            table = _read(page, offset, 64)
+            complete = len(table) == 64
+        else:
+            counts = _read(page, offset, 16)
+            table = counts + _read(page, offset + 16, sum(counts))
+            complete = len(counts) == 16 and len(table) == 16 + sum(counts)
+        if not complete:
+            raise CorruptImageError(f"the old-style JPEG TIFF's {kind} run past the end of the file")
+        tables.append(table)
+    return tables
 
 
-def _decode_gray_strips(page: Any, rows: int, columns: int, options: ConvertOptions) -> np.ndarray:
-    """One-component old-style JPEG: each strip holds the entropy-coded data of its rows
-    (TIFF 6.0 section 22); libtiff decodes it with SOI, the tag tables (DQT, DHT), a
-    restart interval, a frame and a scan header in front. The same stream per strip is
-    decoded here by libjpeg through Pillow."""
-    if page.is_tiled:
-        raise UnsupportedFormatError(
-            "tiled old-style JPEG TIFF without a JPEGInterchangeFormat stream is not supported"
-        )
-    strips = list(zip(page.dataoffsets, page.databytecounts, strict=False))
-    if strips and _read(page, int(strips[0][0]), 2) == b"\xff\xd8":
-        # A whole JPEG stream in the strips (tables included), as libtiff also reads it.
-        return _decode_stream(b"".join(_read(page, int(o), int(c)) for o, c in strips), rows, columns)
-    tables = (
-        _segment(0xDB, b"\x00" + _table(page, 519, "JPEGQTables"))
-        + _segment(0xC4, b"\x00" + _table(page, 520, "JPEGDCTables"))
-        + _segment(0xC4, b"\x10" + _table(page, 521, "JPEGACTables"))
+def _headers(page: Any, components: int) -> tuple[bytes, bytes, bytes]:
+    """(tables and restart interval, frame component specs, scan header) libtiff puts
+    in front of each strip: table ``i`` for component ``i`` (tif_ojpeg.c)."""
+    qt = _tables(page, 519, "JPEGQTables", components)
+    dc = _tables(page, 520, "JPEGDCTables", components)
+    ac = _tables(page, 521, "JPEGACTables", components)
+    tables = b"".join(_segment(0xDB, bytes((i,)) + qt[i]) for i in range(components))
+    tables += b"".join(
+        _segment(0xC4, bytes((i,)) + dc[i]) + _segment(0xC4, bytes((0x10 | i,)) + ac[i]) for i in range(components)
     )
     restart = _single(_tag(page, 515))
     if restart:
-        tables += _segment(0xDD, restart.to_bytes(2, "big"))
-    rows_per_strip = min(int(page.rowsperstrip or rows), rows)
+        tables += _segment(0xDD, (restart & 0xFFFF).to_bytes(2, "big"))
+    if components == 1:
+        ids, sampling = [1], [0x11]
+    elif int(page.photometric) == _RGB:
+        ids, sampling = [ord("R"), ord("G"), ord("B")], [0x11] * 3  # libjpeg reads these as RGB
+    else:
+        h, v = (int(s) for s in (_tag(page, 530) or (2, 2)))
+        if h not in (1, 2, 4) or v not in (1, 2, 4):
+            raise CorruptImageError(f"YCbCr subsampling {h}x{v} is not valid (TIFF 6.0 section 21)")
+        ids, sampling = [1, 2, 3], [h << 4 | v, 0x11, 0x11]
+    specs = b"".join(bytes((ids[i], sampling[i], i)) for i in range(components))
+    scan = _segment(
+        0xDA, bytes((components,)) + b"".join(bytes((ids[i], i << 4 | i)) for i in range(components)) + b"\x00\x3f\x00"
+    )
+    return tables, specs, scan
+
+
+def _decode_strips(page: Any, options: ConvertOptions) -> np.ndarray:
+    """An old-style JPEG page without a JPEGInterchangeFormat stream (TIFF 6.0 section
+    22): each strip holds the entropy-coded data of its rows, the tables are in tags.
+    libtiff decodes it by putting SOI, the tag tables, a restart interval, a frame and a
+    scan header in front of the strips; the same stream is built per strip here and
+    decoded by libjpeg through Pillow (as a JPEG viewer decodes it: subsampled chroma
+    interpolated, where libtiff repeats it over its block). A whole JPEG stream in the
+    strips (tables included) is decoded as it is, as libtiff reads it too."""
+    proc = _single(_tag(page, 512))
+    if proc not in (None, _JPEG_PROC_BASELINE):
+        raise UnsupportedFormatError(f"old-style JPEG TIFF with JPEGProc {proc} (lossless) is not supported")
+    # Tag values read directly: a damaged multi-valued tag breaks tifffile's properties.
+    if _tag(page, 322) is not None:  # TileWidth
+        raise UnsupportedFormatError(
+            "tiled old-style JPEG TIFF without a JPEGInterchangeFormat stream is not supported"
+        )
+    rows, columns = int(page.imagelength), int(page.imagewidth)
+    components = _single(_tag(page, 277)) or 1
+    if components not in (1, 3):
+        raise UnsupportedFormatError(f"old-style JPEG TIFF with {components} samples per pixel is not supported")
+    strips = list(zip(page.dataoffsets, page.databytecounts, strict=False))
+    if strips and _read(page, int(strips[0][0]), 2) == b"\xff\xd8":
+        return _decode_stream(b"".join(_read(page, int(o), int(c)) for o, c in strips), rows, columns)
+    if strips and _read(page, int(strips[0][0]), 1) == b"\xff":
+        # JPEG markers but no SOI: libtiff does not decode this either (it then takes
+        # the tables from the stream, which has none).
+        raise UnsupportedFormatError(
+            "old-style JPEG TIFF whose strips start with JPEG markers but no SOI, and no JPEGInterchangeFormat "
+            "stream, is not supported (libtiff cannot decode it either)"
+        )
+    tables, specs, scan = _headers(page, components)
+    rows_per_strip = min(_single(_tag(page, 278)) or rows, rows)
     bands = []
     for index, (offset, count) in enumerate(strips):
         height = min(rows_per_strip, rows - index * rows_per_strip)
         if height <= 0:
             break
         frame = _segment(
-            0xC0, bytes((8,)) + height.to_bytes(2, "big") + columns.to_bytes(2, "big") + b"\x01\x01\x11\x00"
+            0xC0, bytes((8,)) + height.to_bytes(2, "big") + columns.to_bytes(2, "big") + bytes((components,)) + specs
         )
-        scan = _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
         stream = b"\xff\xd8" + tables + frame + scan + _read(page, int(offset), int(count)) + b"\xff\xd9"
         try:
             image = open_image(io.BytesIO(stream), options, formats=["JPEG"])
-            band = np.asarray(load(image).convert("L"))
+            band = np.asarray(load(image).convert("L" if components == 1 else "RGB"))
         except CorruptImageError as error:
             raise CorruptImageError(f"the old-style JPEG strip {index + 1} cannot be decoded ({error})") from None
         bands.append(band)
