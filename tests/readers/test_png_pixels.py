@@ -273,6 +273,7 @@ def test_apng_frames_are_decoded_once(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_apng_written_by_ffmpeg_matches_pillows_frames(tmp_path: Path) -> None:
     # FFmpeg's APNG encoder picks its own frame regions, blend and dispose operations.
     import av
+
     source = tmp_path / "ffmpeg.apng"
     with av.open(str(source), "w", format="apng") as output:
         stream = output.add_stream("apng", rate=5)
