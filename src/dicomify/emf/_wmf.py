@@ -37,6 +37,8 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         left, top, right, bottom, inch = struct.unpack_from("<hhhhH", data, 6)
         bbox = (left, top, right, bottom)
         offset = 22
+        if data[22:24] == b"\x00\x00" and data[24:28] in (b"\x01\x00\x09\x00", b"\x02\x00\x09\x00"):
+            offset = 24  # GDI+ pads the 22-byte placeable header to 24 in EMF+ metafile images
     if len(data) < offset + 18:
         raise CorruptImageError("the WMF header is truncated")
     mtype, header_words = struct.unpack_from("<HH", data, offset)
