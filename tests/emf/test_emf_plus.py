@@ -1,4 +1,5 @@
-"""EMF+ records: played when the GDI records of a file draw nothing (EMF+-only files)."""
+"""EMF+ records: played for EMF+-only files (with the GDI records after EmfPlusGetDC), and
+for dual files whose GDI records draw nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from helpers.emf_build import (
     plus_header,
     rectangle,
     select,
+    wmf,
+    wrec,
 )
 
 from dicomify.emf import render
@@ -100,3 +103,53 @@ def test_damaged_emf_plus_record_is_a_clean_error() -> None:
     bad = plus_comment(plus_header(), struct.pack("<HHII", 0x400A, 0x8000, 4, 0))
     with pytest.raises(CorruptImageError, match="EMF\\+"):
         render(emf(bad))
+
+
+def test_plus_only_file_draws_emf_plus_and_the_gdi_records_after_get_dc() -> None:
+    # A GDI+ picture mixing both (metafile-render's GDI+-written "mixed" sample): EMF+ fills,
+    # then EmfPlusGetDC and GDI records. Both parts are drawn; before, the GDI part alone was.
+    data = emf(
+        plus_comment(plus_header(), fill_rects(argb(*RED), (0, 0, 40, 40)), plus(0x4004)),
+        create_brush(1, BLUE),
+        select(1),
+        rectangle(60, 60, 90, 90),
+        plus_comment(fill_rects(argb(*RED), (60, 0, 90, 30))),
+    )
+    img = np.asarray(render(data))
+    assert at(img, 20, 20) == RED and at(img, 75, 75) == BLUE and at(img, 75, 15) == RED
+
+
+def test_plus_only_file_skips_gdi_records_without_get_dc() -> None:
+    data = emf(
+        plus_comment(plus_header(), fill_rects(argb(*RED), (0, 0, 40, 40))),
+        create_brush(1, BLUE),
+        select(1),
+        rectangle(60, 60, 90, 90),  # no GetDC before it: the GDI record is not drawn
+    )
+    img = np.asarray(render(data))
+    assert at(img, 20, 20) == RED and at(img, 75, 75) == WHITE
+
+
+def test_metafile_image_of_a_placeable_wmf_as_gdi_plus_writes_it() -> None:
+    # EmfPlusImage of type Metafile holding a placeable WMF (MetafileTypeWmfPlaceable): GDI+
+    # pads the 22-byte placeable header to 24 and counts the size without it.
+    picture = wmf(
+        wrec(0x02FC, 0, 0x00FF, 0, 0),  # CreateBrushIndirect: solid red (COLORREF 0x0000FF)
+        wrec(0x012D, 0),
+        wrec(0x041B, 100, 100, 0, 0),  # Rectangle over the whole picture
+        bbox=(0, 0, 100, 100),
+        inch=96,
+    )
+    padded = picture[:22] + b"\x00\x00" + picture[22:]
+    image = struct.pack("<IIII", 0xDBC01002, 2, 2, len(picture) - 22) + padded
+    define = plus(0x4008, 0x0500 | 0, image)  # object 0, type Image
+    draw = plus(0x401A, 0, struct.pack("<Ii4f4f", 0, 2, 0, 0, 100, 100, 20, 20, 60, 60))  # DrawImage into 20..80
+    img = np.asarray(render(emf(plus_comment(plus_header(), define, draw))))
+    assert at(img, 50, 50) == RED and at(img, 10, 10) == WHITE and at(img, 90, 90) == WHITE
+
+
+def test_placeable_wmf_header_padded_to_24_bytes() -> None:
+    picture = wmf(wrec(0x02FC, 0, 0x00FF, 0, 0), wrec(0x012D, 0), wrec(0x041B, 80, 80, 20, 20))
+    padded = picture[:22] + b"\x00\x00" + picture[22:]
+    img = np.asarray(render(padded))
+    assert img.shape[:2] == (100, 100) and at(img, 50, 50) == RED and at(img, 5, 5) == WHITE

@@ -189,6 +189,18 @@ def test_palette_indices_look_up_the_selected_palette() -> None:
     assert at(img, 15, 50) == BLUE and at(img, 85, 50) == RED
 
 
+def test_palette_bitmap_without_its_colour_table_indexes_the_selected_palette() -> None:
+    # PowerPoint's slide thumbnails: an 8-bit DIB, biClrUsed 0, stored in a DIBStretchBlt
+    # without the 256-entry table its header implies; the pixels fill the record right after
+    # the header and index the logical palette selected before.
+    palette = wrec(0x00F7, 0x0300, 2, 0x00FF, 0, 0x0000, 0x00FF)  # entries red, blue
+    bits = bytes((0, 1, 0, 0, 0, 1, 0, 0))  # 2x2: index 0 left, 1 right (rows padded to 4)
+    body = struct.pack("<I8h", 0x00CC0020, 2, 2, 0, 0, 80, 80, 10, 10) + info_header(2, 2, 8) + bits
+    blit = struct.pack("<IH", 3 + len(body) // 2, 0x0B41) + body
+    img = np.asarray(render(wmf(palette, wrec(0x0234, 0), blit)))
+    assert at(img, 20, 50) == RED and at(img, 80, 50) == BLUE
+
+
 def test_rows_missing_at_the_end_are_drawn_as_zeros() -> None:
     # 24-bit, 1 pixel wide, 3 rows bottom-up (4 bytes a row): the writer stopped after two
     # rows and left off the last padding. GDI and LibreOffice draw what is there.

@@ -1,5 +1,5 @@
 """Real WMF and EMF files written by Microsoft Office and LibreOffice (OLE object icons, a
-logo, charts), taken from the test documents of public Office libraries on PyPI at test
+logo, charts, PowerPoint's slide thumbnails), taken from the test documents of public Office libraries on PyPI at test
 time (tests/helpers/office_corpus.py: pinned sdists, checked by SHA-256, cached, never
 copied into the repository).
 
@@ -38,6 +38,10 @@ NAMES = (
     "oletools/tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.pptm!ppt/media/image1.emf",
     "oletools/tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.pptx!ppt/media/image1.emf",
     "oletools/tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.xlsm!xl/media/image1.emf",
+    "oletools/tests/test-data/oleobj/embedded-simple-2007.pot!thumbnail.wmf",
+    "oletools/tests/test-data/oleobj/sample_with_lnk_file.pps!thumbnail.wmf",
+    "oletools/tests/test-data/oleobj/sample_with_lnk_file.ppt!thumbnail.wmf",
+    "oletools/tests/test-data/olevba/sample_with_vba.ppt!thumbnail.wmf",
 )
 # A black logo is meant to be black; everything else is an icon or a drawing on white.
 MOSTLY_BLACK = {"python-docx/tests/test_files/CVS_LOGO.WMF"}
@@ -56,7 +60,7 @@ def files() -> dict[str, bytes]:
 def test_corpus_holds_real_wmf_and_emf_files(files: dict[str, bytes]) -> None:
     assert sorted(files) == sorted(NAMES)
     kinds = [kind(data) for data in files.values()]
-    assert kinds.count("wmf") >= 3 and kinds.count("emf") >= 10
+    assert kinds.count("wmf") >= 7 and kinds.count("emf") >= 10
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -2,9 +2,11 @@
 documents of public Office libraries on PyPI, never copied into this repository.
 
 Each source is a pinned source distribution, checked against its SHA-256. The metafiles are
-the loose ``.wmf``/``.emf`` files in it and the pictures inside its Office documents
+the loose ``.wmf``/``.emf`` files in it, the pictures inside its Office documents
 (``*.docx``, ``*.pptx``, ``*.xlsx`` ... ``media/*.wmf|emf``, and an OpenDocument file's
-``ObjectReplacements/``): OLE object icons, logos, charts. Files are deduplicated by content.
+``ObjectReplacements/``), and the thumbnails of its binary Office files (``.ppt``, ``.doc``
+... : the SummaryInformation property PIDSI_THUMBNAIL, a WMF in CF_METAFILEPICT form, read
+with olefile): OLE object icons, logos, charts, slides. Files are deduplicated by content.
 
 Run it on its own to fetch and list the corpus::
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import subprocess
 import sys
 import tarfile
@@ -23,8 +26,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import olefile
+
 WMF_MAGICS = (b"\xd7\xcd\xc6\x9a", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00")
 OFFICE_SUFFIXES = (".docx", ".docm", ".pptx", ".pptm", ".xlsx", ".xlsm", ".odt", ".odp", ".ods", ".odg")
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a binary Office file (OLE compound file)
+PIDSI_THUMBNAIL, CF_METAFILEPICT = 17, 3
 DOWNLOAD_SECONDS = 300
 
 
@@ -62,15 +69,15 @@ SOURCES = (
         7,
     ),
     # Documents with embedded OLE objects written by Office 2007 and LibreOffice: their
-    # icons as WMF (PowerPoint, LibreOffice's ObjectReplacements) and EMF (Word, Excel)
-    # (BSD-2-Clause).
+    # icons as WMF (PowerPoint, LibreOffice's ObjectReplacements) and EMF (Word, Excel),
+    # and PowerPoint's WMF slide thumbnails (BSD-2-Clause).
     Source(
         "oletools",
         "0.60.2",
         "ad452099f4695ffd8855113f453348200d195ee9fa341a09e197d66ee7e0b2c3",
         "oletools-0.60.2.zip",
         "BSD-2-Clause",
-        5,
+        8,
     ),
 )
 
@@ -138,7 +145,30 @@ def metafiles(archive: Path) -> dict[str, bytes]:
                     picture = document.read(inner)
                     if kind(picture):
                         found[f"{name}!{inner}"] = picture
+        elif data[:8] == CFB_MAGIC:
+            thumbnail = _thumbnail(data)
+            if thumbnail is not None:
+                found[f"{name}!thumbnail.wmf"] = thumbnail
     return found
+
+
+def _thumbnail(data: bytes) -> bytes | None:
+    """The WMF thumbnail of a binary Office file: a VT_CF value holding the clipboard format
+    (-1, CF_METAFILEPICT), a 16-bit METAFILEPICT (mapping mode, extents, handle), the WMF."""
+    try:
+        with olefile.OleFileIO(data) as ole:
+            if not ole.exists("\x05SummaryInformation"):
+                return None
+            value = ole.getproperties("\x05SummaryInformation", convert_time=False).get(PIDSI_THUMBNAIL)
+    except OSError:
+        return None  # encrypted or damaged: no thumbnail to take
+    if not isinstance(value, bytes) or len(value) < 16 + 18:
+        return None
+    tag, fmt = struct.unpack_from("<iI", value, 0)
+    wmf = value[16:]
+    if tag != -1 or fmt != CF_METAFILEPICT or kind(wmf) != "wmf":
+        return None
+    return wmf[: struct.unpack_from("<I", wmf, 6)[0] * 2]
 
 
 def kind(data: bytes) -> str | None:

@@ -268,3 +268,26 @@ def test_apng_frames_are_decoded_once(tmp_path: Path, monkeypatch: pytest.Monkey
     source.write_bytes(apng_bytes(W, H, 2, [Frame(f) for f in frames]))
     dicomify.convert(source, tmp_path / "anim.dcm")
     assert len(calls) == 4
+
+
+def test_apng_written_by_ffmpeg_matches_pillows_frames(tmp_path: Path) -> None:
+    # FFmpeg's APNG encoder picks its own frame regions, blend and dispose operations.
+    import av
+
+    source = tmp_path / "ffmpeg.apng"
+    with av.open(str(source), "w", format="apng") as output:
+        stream = output.add_stream("apng", rate=5)
+        stream.width, stream.height, stream.pix_fmt = W, H, "rgba"
+        for _ in range(5):
+            rgba = RNG.integers(0, 256, (H, W, 4), dtype=np.uint8)
+            rgba[:8, :8] = (10, 200, 30, 255)  # a region that does not change
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgba, format="rgba")):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    with Image.open(source) as image:
+        expected = [
+            composite(np.asarray(f.convert("RGBA"))[..., :3], np.asarray(f.convert("RGBA"))[..., 3], WHITE)
+            for f in ImageSequence.Iterator(image)
+        ]
+    _check_frames(source.read_bytes(), expected, tmp_path, tolerance=1)

@@ -41,6 +41,7 @@ class EmfHeader:
     device: tuple[int, int]  # reference device size, pixels
     millimeters: tuple[int, int]  # reference device size, mm
     emf_plus: bool
+    emf_plus_only: bool = False  # EmfPlusHeader without the dual flag: GDI records only after GetDC
 
 
 def parse_header(data: bytes) -> EmfHeader:
@@ -56,11 +57,16 @@ def parse_header(data: bytes) -> EmfHeader:
     device = struct.unpack_from("<2i", data, 72)
     millimeters = struct.unpack_from("<2i", data, 80)
     # EMF+ files start with an EMR_COMMENT holding an EmfPlusHeader right after the header.
-    emf_plus = False
+    emf_plus = plus_only = False
     if size + 20 <= len(data):
         ctype = struct.unpack_from("<I", data, size)[0]
         emf_plus = ctype == EMR_GDICOMMENT and data[size + 12 : size + 16] == b"EMF+"
-    return EmfHeader(bounds, frame, device, millimeters, emf_plus)
+    if emf_plus and size + 40 <= len(data):
+        # The comment's first EMF+ record is the EmfPlusHeader (MS-EMFPLUS 2.3.3.3):
+        # type, flags, size, data size, version, then EmfPlusFlags (bit 0: dual).
+        plus_type, _flags, _size, _dsize, _version, plus_flags = struct.unpack_from("<HHIIII", data, size + 16)
+        plus_only = plus_type == 0x4001 and not plus_flags & 1
+    return EmfHeader(bounds, frame, device, millimeters, emf_plus, plus_only)
 
 
 def picture_geometry(
@@ -111,14 +117,22 @@ def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         0,
         1,
     )
+    # A dual EMF+ file is drawn from its GDI records: our GDI playback agrees with
+    # LibreOffice better than our partial EMF+ playback does. An EMF+-only file is drawn
+    # from its EMF+ records, with the GDI records that follow an EmfPlusGetDC (a GDI+
+    # picture mixing both: the GDI records alone are only part of it); should those draw
+    # nothing, or for a file that says it is EMF+ only without EMF+ drawing records, the
+    # GDI records are played alone.
+    if header.emf_plus_only and USE_EMF_PLUS:
+        dev = Device(canvas.width, canvas.height, to_out)
+        dev.device_px_per_mm = px_per_mm
+        _Player(data, dev, canvas, emf_plus=True).play()
+        if dev.drew:
+            return dev.pixels(), dev.drew
     dev = Device(canvas.width, canvas.height, to_out)
     dev.device_px_per_mm = px_per_mm
-    # GDI records first: every dual EMF+ file carries them, and our GDI playback agrees
-    # with LibreOffice better than our partial EMF+ playback does. EMF+ records are played
-    # only when the GDI records draw nothing (EMF+-only files).
-    player = _Player(data, dev, canvas, emf_plus=False)
-    player.play()
-    if not dev.drew and header.emf_plus and USE_EMF_PLUS:
+    _Player(data, dev, canvas, emf_plus=False).play()
+    if not dev.drew and header.emf_plus and not header.emf_plus_only and USE_EMF_PLUS:
         dev = Device(canvas.width, canvas.height, to_out)
         dev.device_px_per_mm = px_per_mm
         _Player(data, dev, canvas, emf_plus=True).play()

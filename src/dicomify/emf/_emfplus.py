@@ -861,8 +861,10 @@ _NESTING: contextvars.ContextVar[int] = contextvars.ContextVar("dicomify_emf_nes
 
 def _metafile_image(b: bytes) -> np.ndarray | None:
     """An embedded WMF/EMF picture, rendered on its own (at most two levels deep)."""
-    _mtype, size = struct.unpack_from("<II", b, 8)
-    data = b[16 : 16 + size]
+    mtype, size = struct.unpack_from("<II", b, 8)
+    # GDI+ counts a placeable WMF's size without its placeable header (which it pads from
+    # 22 to 24 bytes): the picture is the rest of the object.
+    data = b[16:] if mtype == 2 else b[16 : 16 + size]
     depth = _NESTING.get()
     if depth >= 2:
         return None

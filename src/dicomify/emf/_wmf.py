@@ -37,6 +37,8 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         left, top, right, bottom, inch = struct.unpack_from("<hhhhH", data, 6)
         bbox = (left, top, right, bottom)
         offset = 22
+        if data[22:24] == b"\x00\x00" and data[24:28] in (b"\x01\x00\x09\x00", b"\x02\x00\x09\x00"):
+            offset = 24  # GDI+ pads the 22-byte placeable header to 24 in EMF+ metafile images
     if len(data) < offset + 18:
         raise CorruptImageError("the WMF header is truncated")
     mtype, header_words = struct.unpack_from("<HH", data, offset)
@@ -510,10 +512,18 @@ class _WmfPlayer:
         colors = min(used, 256) if used else (1 << bit_count if bit_count <= 8 else 0)
         table_at = bmi_at + header_size + masks
         bits_at = table_at + colors * entry
-        if bits_at > end:
+        if self._without_table(width, height, bit_count, compression, colors, bits_at, table_at, end):
+            # A palette device's bitmap stored without its colour table (PowerPoint's slide
+            # thumbnails): the pixels fill the record from the end of the header, and index
+            # the selected logical palette, as they did on the device that drew them.
+            usage, entry, bits_at = DIB_PAL_COLORS, 2, table_at
+            table_bytes = struct.pack(f"<{colors}H", *range(colors))
+        elif bits_at > end:
             raise CorruptImageError(f"WMF bitmap record at offset {off} is too short for its colour table")
+        else:
+            table_bytes = data[table_at:bits_at]
         header = bytearray(data[bmi_at:table_at])
-        table = data[table_at:bits_at]
+        table = table_bytes
         if header_size >= 40:
             # The decoder reads exactly the entries the pixels can index; more is GDI slack.
             kept = min(colors, 1 << bit_count) if bit_count <= 8 else 0
@@ -537,6 +547,16 @@ class _WmfPlayer:
                 log.debug("WMF bitmap at offset %d lacks %d bytes of pixels; zeros drawn", off, needed - len(bits))
                 bits = bits + bytes(needed - len(bits))
         return decode_dib(bytes(header) + table, bits)
+
+    @staticmethod
+    def _without_table(
+        width: int, height: int, bit_count: int, compression: int, colors: int, bits_at: int, table_at: int, end: int
+    ) -> bool:
+        """Whether a palette bitmap's record holds its pixels but no room for its colour table."""
+        if compression != BI_RGB or not 0 < bit_count <= 8 or width <= 0 or not colors:
+            return False
+        needed = (width * bit_count + 31) // 32 * 4 * abs(height)
+        return bits_at + needed > end and table_at + needed <= end < table_at + needed + 4
 
     def dib_blit(self, off: int, size: int, func: int) -> None:
         end = off + size * 2
