@@ -17,7 +17,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from helpers import emf_build as E  # noqa: E402
-from helpers.pictures import gray8, gray16, gray_png_low_bits, photo, pil_bytes  # noqa: E402
+from helpers.pictures import gray8, gray16, gray_png_low_bits, photo, pil_bytes, png_chunk  # noqa: E402
+from helpers.tiff_build import old_jpeg_tiff  # noqa: E402
 
 SIZE = (12, 9)
 
@@ -28,6 +29,8 @@ def _pillow() -> Iterator[tuple[str, bytes]]:
     yield "rgba.png", pil_bytes(rgb.convert("RGBA"), "PNG")
     yield "gray16.png", pil_bytes(Image.fromarray(gray16(*SIZE)), "PNG")
     yield "gray2.png", gray_png_low_bits(gray8(*SIZE) % 4, 2)
+    deep = pil_bytes(Image.fromarray((gray16(*SIZE) >> 4) * 16), "PNG")  # 12 significant bits
+    yield "gray12-sbit.png", deep[:33] + png_chunk(b"sBIT", b"\x0c") + deep[33:]
     yield "palette.png", pil_bytes(rgb.convert("P"), "PNG", transparency=0)
     frames = [rgb, rgb.rotate(90), rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
     yield "anim.png", pil_bytes(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=[40, 50, 60])
@@ -74,6 +77,9 @@ def _tiff() -> Iterator[tuple[str, bytes]]:
         buffer = io.BytesIO()
         tifffile.imwrite(buffer, array, **kwargs)
         yield name, buffer.getvalue()
+    # Old-style JPEG with its tables in tags (TIFF 6.0 section 22).
+    yield "old-jpeg.tif", old_jpeg_tiff([photo(16, 16)], 16)[0]
+    yield "old-jpeg-gray.tif", old_jpeg_tiff([gray8(16, 16)], 8)[0]
 
 
 def _metafile() -> Iterator[tuple[str, bytes]]:

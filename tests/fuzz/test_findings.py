@@ -33,6 +33,8 @@ FINDINGS: dict[str, tuple[type[dicomify.DicomifyError], str] | None] = {
     "tiff-no-sample-type.tif": (dicomify.UnsupportedFormatError, "sample format"),
     # An Orientation tag with several values: TypeError; now ignored, as a damaged EXIF one is.
     "tiff-multi-valued-orientation.tif": None,
+    # A palette page without a ColorMap: TypeError expanding the palette (fuzz run 8).
+    "tiff-palette-without-colormap.tif": (dicomify.CorruptImageError, "no ColorMap"),
     # Found by mutating old-style JPEG TIFFs (tests/readers/test_tiff_old_jpeg.py's), not libFuzzer:
     # a TileWidth of several values broke tifffile's is_tiled (TypeError) ...
     "tiff-old-jpeg-multi-valued-tile-width.tif": (dicomify.UnsupportedFormatError, "tiled old-style JPEG"),

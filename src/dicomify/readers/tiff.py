@@ -204,7 +204,12 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
 
 
 def _expand_palette(page: Any, index: np.ndarray) -> np.ndarray:
+    if page.colormap is None:
+        # libtiff refuses it too ("Missing required ColorMap tag").
+        raise CorruptImageError("the palette TIFF has no ColorMap")
     colormap = np.asarray(page.colormap)
+    if colormap.ndim != 2 or colormap.shape[0] != 3 or colormap.shape[1] == 0:
+        raise CorruptImageError(f"the palette TIFF's ColorMap has shape {colormap.shape}, not 3 x entries")
     # Pillow's reading of TIFF palettes: the high byte of each 16-bit entry.
     rgb = (colormap >> 8).astype(np.uint8).T if colormap.max() > 255 else colormap.astype(np.uint8).T
     expanded = rgb[np.minimum(index.astype(np.intp), len(rgb) - 1)]
