@@ -21,7 +21,13 @@ from helpers.validators import dciodvfy_errors
 import dicomify
 from dicomify.emf import render
 
+GDIPLUS = "metafile-render/tests/fixtures/gdiplus"
 NAMES = (
+    *(
+        f"{GDIPLUS}/{scene}-{kind}.emf"
+        for scene in ("fallback", "geometry", "images", "mixed", "state", "text")
+        for kind in ("dual", "only")
+    ),
     "python-docx/tests/test_files/CVS_LOGO.WMF",
     "python-pptx/features/steps/test_files/act-props.pptm!ppt/media/image1.emf",
     "python-pptx/features/steps/test_files/pic.emf",
@@ -60,7 +66,7 @@ def files() -> dict[str, bytes]:
 def test_corpus_holds_real_wmf_and_emf_files(files: dict[str, bytes]) -> None:
     assert sorted(files) == sorted(NAMES)
     kinds = [kind(data) for data in files.values()]
-    assert kinds.count("wmf") >= 7 and kinds.count("emf") >= 10
+    assert kinds.count("wmf") >= 7 and kinds.count("emf") >= 22
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -79,3 +85,22 @@ def test_office_metafile_renders_and_converts(name: str, files: dict[str, bytes]
     dicomify.convert(source, target)
     errors = dciodvfy_errors(target)
     assert not errors, "\n".join(errors)
+
+
+# metafile-render's own checks of its GDI+-written EMF+-only samples (tests/test_emfplus.py,
+# at 256 x 256): a point inside each shape and its colour. Its "fallback" sample is left
+# out: its expected colours are that renderer's approximations of unsupported brushes.
+GDIPLUS_POINTS = {
+    "geometry": [((140, 35), (255, 0, 0)), ((30, 110), (0, 128, 0)), ((65, 190), (128, 0, 128))],
+    "state": [((70, 65), (255, 105, 105)), ((195, 40), (0, 0, 255)), ((145, 150), (0, 128, 0))],
+    "images": [((40, 40), (255, 0, 0)), ((40, 100), (255, 255, 255)), ((100, 80), (127, 217, 127))],
+    "mixed": [((40, 40), (255, 0, 0)), ((200, 40), (0, 0, 255))],
+}
+
+
+@pytest.mark.parametrize("scene", sorted(GDIPLUS_POINTS))
+def test_gdiplus_sample_colours(scene: str, files: dict[str, bytes]) -> None:
+    image = render(files[f"{GDIPLUS}/{scene}-only.emf"]).resize((256, 256))
+    for point, expected in GDIPLUS_POINTS[scene]:
+        actual = image.getpixel(point)
+        assert max(abs(a - e) for a, e in zip(actual, expected, strict=True)) <= 3, (point, actual, expected)

@@ -277,4 +277,6 @@ def plus_comment(*records: bytes) -> bytes:
 
 
 def plus_header(dual: bool = False) -> bytes:
-    return plus(0x4001, 0, struct.pack("<IIII", 0xDBC01002, 1 if dual else 0, 96, 96))
+    """EmfPlusHeader (MS-EMFPLUS 2.3.3.3): the record flag 1 says dual; EmfPlusFlags 1 says the
+    reference device was a display (as GDI+ writes it on screen)."""
+    return plus(0x4001, 1 if dual else 0, struct.pack("<IIII", 0xDBC01002, 1, 96, 96))

@@ -1,5 +1,6 @@
-"""Real WMF and EMF files written by Microsoft Office (and LibreOffice), fetched from the test
-documents of public Office libraries on PyPI, never copied into this repository.
+"""Real WMF and EMF files written by Microsoft Office, GDI+ (and LibreOffice), fetched from the
+test documents of public Office and metafile libraries on PyPI, never copied into this
+repository.
 
 Each source is a pinned source distribution, checked against its SHA-256. The metafiles are
 the loose ``.wmf``/``.emf`` files in it, the pictures inside its Office documents
@@ -67,6 +68,16 @@ SOURCES = (
         "python_pptx-1.0.2.tar.gz",
         "MIT",
         7,
+    ),
+    # EMF+ files written by GDI+ itself (EMF+ only and dual) for geometry, state, images,
+    # text, brushes and EMF+ mixed with GDI through GetDC (MIT).
+    Source(
+        "metafile-render",
+        "0.3.1",
+        "ff1998b8cffbc47a4db50f4b4e9001c03488a944330ae9503f9c4712da9db912",
+        "metafile_render-0.3.1.tar.gz",
+        "MIT",
+        12,
     ),
     # Documents with embedded OLE objects written by Office 2007 and LibreOffice: their
     # icons as WMF (PowerPoint, LibreOffice's ObjectReplacements) and EMF (Word, Excel),

@@ -196,3 +196,41 @@ def old_jpeg_tiff(
                 data += table
             data[where[code] : where[code] + 4 * len(offsets)] = struct.pack(f"<{len(offsets)}I", *offsets)
     return bytes(data), decoded_pages
+
+
+def ycbcr_tiled(rgb: np.ndarray, h: int, v: int, tile: tuple[int, int], lzw: bool = False) -> tuple[bytes, np.ndarray]:
+    """A tiled subsampled YCbCr TIFF (TIFF 6.0 sections 15 and 21): each tile holds the
+    data units of its area (tiles past the edge padded by repeating the edge). Returns
+    the file and the Y, Cb, Cr planes a decoder reconstructs, as :func:`ycbcr_subsampled`.
+    """
+    import io
+
+    import imagecodecs
+    import tifffile
+
+    length, width = tile
+    rows, columns = rgb.shape[:2]
+    padded = np.pad(rgb, ((0, -rows % length), (0, -columns % width), (0, 0)), mode="edge")
+    tiles, planes = [], np.empty(padded.shape, np.uint8)
+    for top in range(0, padded.shape[0], length):
+        for left in range(0, padded.shape[1], width):
+            units, ycc = ycbcr_subsampled(np.ascontiguousarray(padded[top : top + length, left : left + width]), h, v)
+            tiles.append(bytes(imagecodecs.lzw_encode(units)) if lzw else units)
+            planes[top : top + length, left : left + width] = ycc
+    buffer = io.BytesIO()
+    # tifffile writes no subsampled YCbCr: written as 1x1, then YCbCrSubSampling patched.
+    tifffile.imwrite(
+        buffer,
+        iter(tiles),
+        shape=rgb.shape,
+        dtype=np.uint8,
+        photometric="ycbcr",
+        tile=tile,
+        compression="lzw" if lzw else None,
+        metadata=None,
+    )
+    data = bytearray(buffer.getvalue())
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tiff:
+        where = tiff.pages[0].tags[530].valueoffset
+    data[where : where + 4] = struct.pack("<HH", h, v)
+    return bytes(data), planes[:rows, :columns]

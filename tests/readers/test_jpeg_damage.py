@@ -120,21 +120,33 @@ def _chromium_shows(paths: list[Path]) -> list[bool]:
     return [width > 0 for width in widths]
 
 
-@pytest.mark.parametrize("junk", [b"\x00" * 16, b"some junk text: ", b"\xff\x00\x12\x34", bytes(range(256)) * 4])
-def test_bytes_before_soi_are_refused_as_every_viewer_refuses_them(junk: bytes, tmp_path: Path) -> None:
+JUNK = [b"\x00" * 16, b"some junk text: ", b"\xff\x00\x12\x34", bytes(range(256)) * 4]
+
+
+def test_viewers_refuse_bytes_before_soi(tmp_path: Path) -> None:
+    # Why dicomify refuses them: libjpeg's djpeg, Pillow and Chromium decode the clean
+    # file and refuse every damaged one. Should one of them ever show it, dicomify
+    # must convert it.
     clean = _clean()
-    source, target = tmp_path / "junk.jpg", tmp_path / "junk.dcm"
-    source.write_bytes(junk + clean)
     (tmp_path / "clean.jpg").write_bytes(clean)
-    # The viewers first: libjpeg's djpeg, Pillow and Chromium decode the clean file and
-    # refuse this one. Should one of them ever show it, dicomify must convert it.
+    damaged = []
+    for index, junk in enumerate(JUNK):
+        damaged.append(tmp_path / f"junk{index}.jpg")
+        damaged[-1].write_bytes(junk + clean)
     djpeg = require_tool("djpeg")
     assert subprocess.run([djpeg, str(tmp_path / "clean.jpg")], capture_output=True).returncode == 0
-    refused = subprocess.run([djpeg, str(source)], capture_output=True, text=True)
-    assert refused.returncode != 0 and "Not a JPEG file" in refused.stderr
-    with pytest.raises(UnidentifiedImageError):
-        Image.open(source)
-    assert _chromium_shows([tmp_path / "clean.jpg", source]) == [True, False]
+    for source in damaged:
+        refused = subprocess.run([djpeg, str(source)], capture_output=True, text=True)
+        assert refused.returncode != 0 and "Not a JPEG file" in refused.stderr
+        with pytest.raises(UnidentifiedImageError):
+            Image.open(source)
+    assert _chromium_shows([tmp_path / "clean.jpg", *damaged]) == [True] + [False] * len(damaged)
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_bytes_before_soi_are_refused_saying_where_the_jpeg_starts(junk: bytes, tmp_path: Path) -> None:
+    source, target = tmp_path / "junk.jpg", tmp_path / "junk.dcm"
+    source.write_bytes(junk + _clean())
     result = subprocess.run(
         [sys.executable, "-m", "dicomify", "convert", str(source), "-o", str(target)], capture_output=True, text=True
     )

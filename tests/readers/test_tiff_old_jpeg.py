@@ -4,8 +4,8 @@ JPEGInterchangeFormat stream. Made from JPEGs Pillow (libjpeg) writes, one per s
 
 Reference decoders: libjpeg (through Pillow) decoding each strip's original JPEG, which
 dicomify must match exactly, and libtiff's own tools (``tiffcp -c none`` for gray,
-``tiff2rgba`` for colour): exactly equal too, except that libtiff repeats subsampled
-chroma over its block where libjpeg interpolates it.
+``tiff2rgba`` for colour): equal too (within 1 for colour: the YCbCr to RGB rounding),
+except that libtiff repeats subsampled chroma over its block where libjpeg interpolates it.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def test_colour_old_jpeg_with_tables_in_tags(subsampling: int, rows_per_strip: i
     ds = convert_and_check(data, np.stack(by_libjpeg), tmp_path, name="ojpeg-colour.tif")
     assert ds.PhotometricInterpretation == "RGB" and ds.NumberOfFrames == 2
     difference = np.abs(_libtiff(data, tmp_path, colour=True).astype(int) - ds.pixel_array)
-    if subsampling == 0:
-        assert difference.max() == 0
+    if subsampling == 0:  # YCbCr to RGB: libtiff's and libjpeg's integer arithmetic round apart
+        assert difference.max() <= 1
     else:  # libtiff repeats subsampled chroma over its block; libjpeg interpolates it
         assert difference.mean() < 2 and difference.max() <= 16
 
@@ -108,9 +108,9 @@ def test_whole_jpeg_stream_in_the_strip(colour: bool, tmp_path: Path) -> None:
         530: (SHORT, [1, 1]),
     }
     data = tiff_bytes(W, H, tags, jpeg)
-    expected = _libtiff(data, tmp_path, colour)
-    assert np.abs(expected.astype(int) - np.asarray(Image.open(io.BytesIO(jpeg)))).max() <= 1
-    convert_and_check(data, expected, tmp_path, name="ojpeg-stream.tif")
+    by_libjpeg = np.asarray(Image.open(io.BytesIO(jpeg)))
+    convert_and_check(data, by_libjpeg, tmp_path, name="ojpeg-stream.tif")
+    assert np.abs(_libtiff(data, tmp_path, colour).astype(int) - by_libjpeg).max() <= 1
 
 
 def test_markers_without_soi_in_the_strips_are_refused_as_libtiff_refuses_them(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 import tifffile
 from helpers.pictures import RNG, composite, photo
 from helpers.roundtrip import convert_and_check, dcmtk_default, dcmtk_windowed
-from helpers.tiff_build import LONG, RATIONAL, SHORT, tiff_bytes, ycbcr_subsampled
+from helpers.tiff_build import LONG, RATIONAL, SHORT, tiff_bytes, ycbcr_subsampled, ycbcr_tiled
 from PIL import Image
 
 WHITE = (255, 255, 255)
@@ -297,6 +297,35 @@ def test_subsampled_ycbcr_lzw(tmp_path: Path) -> None:
         bytes(imagecodecs.lzw_encode(units)),
     )
     convert_and_check(data, _pillow_ycbcr(ycc), tmp_path, tolerance=1, name="ycc.tif")
+
+
+@pytest.mark.parametrize("subsampling", [(2, 2), (2, 1), (4, 2)])
+@pytest.mark.parametrize("lzw", [False, True], ids=["raw", "lzw"])
+def test_tiled_subsampled_ycbcr(subsampling: tuple[int, int], lzw: bool, tmp_path: Path) -> None:
+    import subprocess
+
+    import tifffile
+    from helpers.validators import require_tool
+
+    h, v = subsampling
+    data, ycc = ycbcr_tiled(photo(H, W), h, v, (16, 32), lzw)  # tiles past the right and bottom edges
+    source, decoded = tmp_path / "tiled.tif", tmp_path / "libtiff.tif"
+    source.write_bytes(data)
+    # libtiff's RGBA interface, as libtiff-based viewers show the page.
+    result = subprocess.run([require_tool("tiff2rgba"), str(source), str(decoded)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    by_libtiff = tifffile.imread(decoded)[..., :3]
+    assert np.abs(by_libtiff.astype(int) - _pillow_ycbcr(ycc)).max() <= 1
+    # libtiff converts with integer tables, dicomify in floating point: within 1.
+    convert_and_check(data, by_libtiff, tmp_path, tolerance=1, name="ycc-tiled.tif")
+
+
+def test_truncated_ycbcr_tile_is_a_clear_error() -> None:
+    import dicomify
+
+    data, _ = ycbcr_tiled(photo(32, 32), 2, 2, (16, 16))
+    with pytest.raises(dicomify.CorruptImageError, match="tile 4 is truncated"):
+        dicomify.DicomImage(data[:-100])
 
 
 def test_truncated_subsampled_ycbcr_is_a_clear_error(tmp_path: Path) -> None:

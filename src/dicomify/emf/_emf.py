@@ -61,11 +61,12 @@ def parse_header(data: bytes) -> EmfHeader:
     if size + 20 <= len(data):
         ctype = struct.unpack_from("<I", data, size)[0]
         emf_plus = ctype == EMR_GDICOMMENT and data[size + 12 : size + 16] == b"EMF+"
-    if emf_plus and size + 40 <= len(data):
-        # The comment's first EMF+ record is the EmfPlusHeader (MS-EMFPLUS 2.3.3.3):
-        # type, flags, size, data size, version, then EmfPlusFlags (bit 0: dual).
-        plus_type, _flags, _size, _dsize, _version, plus_flags = struct.unpack_from("<HHIIII", data, size + 16)
-        plus_only = plus_type == 0x4001 and not plus_flags & 1
+    if emf_plus and size + 20 <= len(data):
+        # The comment's first EMF+ record is the EmfPlusHeader (MS-EMFPLUS 2.3.3.3): its
+        # record flags' bit 0 says dual (the EmfPlusFlags field after it only tells a
+        # display from a printer reference device).
+        plus_type, record_flags = struct.unpack_from("<HH", data, size + 16)
+        plus_only = plus_type == 0x4001 and not record_flags & 1
     return EmfHeader(bounds, frame, device, millimeters, emf_plus, plus_only)
 
 

@@ -133,8 +133,8 @@ class EmfPlusPlayer:
 
     def record(self, rtype: int, flags: int, d: bytes, at: int, end: int) -> None:
         if rtype == 0x4001:  # Header
-            _version, plus_flags, dpix, dpiy = struct.unpack_from("<IIII", d, at)
-            self.dual = bool(plus_flags & 1)
+            _version, _plus_flags, dpix, dpiy = struct.unpack_from("<IIII", d, at)
+            self.dual = bool(flags & 1)  # the record's D flag; EmfPlusFlags only says display/printer
             if dpix > 0 and dpiy > 0:
                 self.dpi = (float(dpix), float(dpiy))
             self.active = True

@@ -8,7 +8,7 @@
   only: a JPEG stream is built per strip from the tags, as libtiff builds it, and
   decoded like the interchange stream.
 * Subsampled YCbCr (TIFF 6.0 section 21) stores data units of h×v luma samples and one
-  Cb and Cr each; chroma is repeated over its block, as libtiff does, then converted
+  Cb and Cr each, in strips or in tiles (each tile the data units of its area); chroma is repeated over its block, as libtiff does, then converted
   with the file's coefficients and reference black/white.
 """
 
@@ -234,42 +234,77 @@ def _decompress(data: bytes, compression: int, limit: int) -> bytes:
     raise UnsupportedFormatError(f"subsampled YCbCr TIFF with compression {compression} is not supported")
 
 
-def decode_subsampled_ycbcr(page: Any) -> np.ndarray:
-    """An 8-bit, chunky, striped subsampled YCbCr page as RGB."""
-    h, v = (int(s) for s in (_tag(page, 530) or (2, 2)))
-    if h not in (1, 2, 4) or v not in (1, 2, 4) or v > h:
-        raise CorruptImageError(f"YCbCr subsampling {h}x{v} is not valid (TIFF 6.0 section 21)")
-    if int(page.bitspersample) != 8 or int(page.planarconfig) != 1 or page.is_tiled:
-        raise UnsupportedFormatError("subsampled YCbCr TIFF is supported with 8-bit samples in strips, chunky order")
-    if int(_tag(page, 317) or 1) != 1:
-        raise UnsupportedFormatError("subsampled YCbCr TIFF with a predictor is not supported")
-    rows, columns = int(page.imagelength), int(page.imagewidth)
-    block_columns = -(-columns // h)
-    block_rows = -(-rows // v)
+def _units_to_ycbcr(data: bytes, block_rows: int, block_columns: int, h: int, v: int) -> np.ndarray:
+    """Data units (h×v luma samples, then Cb and Cr) in row order as a YCbCr array of
+    block_rows·v × block_columns·h, chroma repeated over its block as libtiff does."""
     unit = h * v + 2
-    # Strips hold whole rows of data units (RowsPerStrip is a multiple of v), so the
-    # joined strips are the data units in order.
-    needed = block_columns * block_rows
-    pieces: list[bytes] = []
-    remaining = needed * unit
-    try:
-        for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
-            if remaining <= 0:
-                break
-            piece = _decompress(
-                _read(page, int(offset), min(int(count), 4 * remaining + 1024)), int(page.compression), remaining
-            )
-            pieces.append(piece)
-            remaining -= len(piece)
-    except (ValueError, RuntimeError) as error:  # imagecodecs' codec errors derive from these
-        raise CorruptImageError(f"the YCbCr strips cannot be decompressed ({error})") from error
-    data = b"".join(pieces)
-    if len(data) < needed * unit:
-        raise CorruptImageError("the YCbCr strips are truncated")
-    units = np.frombuffer(data[: needed * unit], np.uint8).reshape(block_rows, block_columns, unit)
+    units = np.frombuffer(data, np.uint8, count=block_rows * block_columns * unit)
+    units = units.reshape(block_rows, block_columns, unit)
     blocks = units[..., : h * v].reshape(block_rows, block_columns, v, h)
     luma = blocks.transpose(0, 2, 1, 3).reshape(block_rows * v, block_columns * h)
     cb = np.repeat(np.repeat(units[..., h * v], v, axis=0), h, axis=1)
     cr = np.repeat(np.repeat(units[..., h * v + 1], v, axis=0), h, axis=1)
-    ycbcr = np.dstack([luma, cb, cr])[:rows, :columns]
+    return np.dstack([luma, cb, cr])
+
+
+def _decompressed(page: Any, offset: int, count: int, needed: int) -> bytes:
+    try:
+        return _decompress(_read(page, offset, min(count, 4 * needed + 1024)), int(page.compression), needed)
+    except (ValueError, RuntimeError) as error:  # imagecodecs' codec errors derive from these
+        raise CorruptImageError(f"the YCbCr data cannot be decompressed ({error})") from error
+
+
+def decode_subsampled_ycbcr(page: Any) -> np.ndarray:
+    """An 8-bit, chunky subsampled YCbCr page (strips or tiles) as RGB."""
+    h, v = (int(s) for s in (_tag(page, 530) or (2, 2)))
+    if h not in (1, 2, 4) or v not in (1, 2, 4) or v > h:
+        raise CorruptImageError(f"YCbCr subsampling {h}x{v} is not valid (TIFF 6.0 section 21)")
+    if int(page.bitspersample) != 8 or int(page.planarconfig) != 1:
+        raise UnsupportedFormatError("subsampled YCbCr TIFF is supported with 8-bit samples in chunky order")
+    if int(_tag(page, 317) or 1) != 1:
+        raise UnsupportedFormatError("subsampled YCbCr TIFF with a predictor is not supported")
+    rows, columns = int(page.imagelength), int(page.imagewidth)
+    unit = h * v + 2
+    segments = list(zip(page.dataoffsets, page.databytecounts, strict=False))
+    if _tag(page, 322) is not None:  # TileWidth: each tile holds the data units of its area
+        ycbcr = _tiles_to_ycbcr(page, segments, rows, columns, h, v)
+    else:
+        block_columns = -(-columns // h)
+        block_rows = -(-rows // v)
+        # Strips hold whole rows of data units (RowsPerStrip is a multiple of v), so the
+        # joined strips are the data units in order.
+        remaining = block_columns * block_rows * unit
+        pieces: list[bytes] = []
+        for offset, count in segments:
+            if remaining <= 0:
+                break
+            piece = _decompressed(page, int(offset), int(count), remaining)
+            pieces.append(piece)
+            remaining -= len(piece)
+        if remaining > 0:
+            raise CorruptImageError("the YCbCr strips are truncated")
+        ycbcr = _units_to_ycbcr(b"".join(pieces), block_rows, block_columns, h, v)[:rows, :columns]
     return ycbcr_to_rgb(ycbcr, rationals(_tag(page, 529), 3), rationals(_tag(page, 532), 6))
+
+
+def _tiles_to_ycbcr(page: Any, tiles: list[tuple[int, int]], rows: int, columns: int, h: int, v: int) -> np.ndarray:
+    """The YCbCr samples of a tiled subsampled page (TIFF 6.0 sections 15 and 21)."""
+    width, length = _single(_tag(page, 322)) or 0, _single(_tag(page, 323)) or 0
+    if width <= 0 or length <= 0 or width % h or length % v:
+        raise CorruptImageError(f"YCbCr tiles of {width}x{length} do not hold whole {h}x{v} data units")
+    if width * length > 4 * rows * columns + (1 << 20):
+        # The page's size was checked; a tile far larger than the page is not decoded.
+        raise CorruptImageError(f"YCbCr tiles of {width}x{length} are far larger than the {columns}x{rows} page")
+    across, down = -(-columns // width), -(-rows // length)
+    if len(tiles) < across * down:
+        raise CorruptImageError(f"the YCbCr TIFF has {len(tiles)} tiles, its size needs {across * down}")
+    needed = (width // h) * (length // v) * (h * v + 2)
+    out = np.empty((rows, columns, 3), np.uint8)
+    for index in range(across * down):
+        top, left = (index // across) * length, (index % across) * width
+        data = _decompressed(page, int(tiles[index][0]), int(tiles[index][1]), needed)
+        if len(data) < needed:
+            raise CorruptImageError(f"YCbCr tile {index + 1} is truncated")
+        tile = _units_to_ycbcr(data, length // v, width // h, h, v)
+        out[top : top + length, left : left + width] = tile[: rows - top, : columns - left]
+    return out
