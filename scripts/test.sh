@@ -3,7 +3,8 @@
 #   Debian: dicom3tools (dciodvfy), dcmtk and GDCM (second decoders), orthanc + orthanc-dicomweb
 #   (delivery tests), libgl1 + libegl1 (loaded by the skia-python wheel that renders EMF/WMF),
 #   chromium (the serve page's end-to-end tests, driven by Playwright with executable_path),
-#   libjpeg-turbo-progs (djpeg: what libjpeg itself decodes of a damaged JPEG),
+#   libjpeg-turbo-progs (djpeg: what libjpeg itself decodes of a damaged JPEG)
+#   fonts-dejavu-core (a face with the symbols the bundled Liberation faces lack: metafile text fallback),
 #   libtiff-tools (tiffcp, tiff2rgba: what libtiff decodes of an old-style JPEG TIFF)
 #   Python: this package with its test extra, in a virtual environment (.venv, see _venv.sh)
 # Then the checks: ruff, mypy, the API reference built with warnings as errors, and pytest.
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 
-apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver libjpeg-turbo-progs libtiff-tools
+apt_install dicom3tools dcmtk libgdcm-tools orthanc orthanc-dicomweb libgl1 libegl1 chromium chromium-driver libjpeg-turbo-progs libtiff-tools fonts-dejavu-core
 
 "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 

@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from helpers.emf_build import emf, ext_text_out_w, font, select
 
+from dicomify.emf import render
 from dicomify.emf._fonts import typeface
 
 fontconfig = pytest.importorskip("fontconfig")
@@ -67,3 +70,21 @@ def test_font_file_skia_cannot_load_falls_back(monkeypatch: pytest.MonkeyPatch, 
         assert typeface("Broken Face", False, False).getFamilyName() == "Liberation Sans"
     finally:
         typeface.cache_clear()
+
+
+def test_character_the_face_lacks_is_drawn_from_an_installed_face() -> None:
+    # Liberation Sans (Arial's stand-in) has no check mark (U+2713); DejaVu Sans (Debian's
+    # fonts-dejavu-core, which scripts/test.sh installs) has one: the mark is drawn from it,
+    # as GDI's font linking and LibreOffice do, not as a missing-glyph box.
+    def draw(face: str) -> np.ndarray:
+        return np.asarray(render(emf(font(1, -40, face), select(1), ext_text_out_w(10, 10, "\u2713"))))
+
+    def ink(img: np.ndarray) -> np.ndarray:
+        grey = img.min(axis=-1)
+        rows, cols = np.flatnonzero((grey < 128).any(axis=1)), np.flatnonzero((grey < 128).any(axis=0))
+        return grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(int)
+
+    assert typeface("Arial", False, False).unicharToGlyph(0x2713) == 0
+    # The same glyph at the same size; only the baseline differs (the line's ascent is Arial's).
+    linked, direct = ink(draw("Arial")), ink(draw("DejaVu Sans"))
+    assert linked.shape == direct.shape and np.abs(linked - direct).mean() < 16

@@ -126,3 +126,24 @@ def _bundled(category: str, weight: str) -> skia.Typeface | None:
     if not path.is_file():
         return None
     return _loader().makeFromFile(str(path), 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def fallback_typeface(char: str, bold: bool, italic: bool) -> skia.Typeface | None:
+    """An installed typeface with a glyph for ``char`` (a symbol, an ideograph the chosen
+    face lacks), as GDI's font linking and LibreOffice's glyph fallback find one; None when
+    no installed font has it (the missing-glyph box is drawn then)."""
+    if fontconfig is None:  # pragma: no cover - Windows: skia's own manager falls back
+        return None
+    with _LOCK:
+        match = fontconfig.match(
+            f":charset={ord(char):x}:weight={200 if bold else 80}:slant={100 if italic else 0}",
+            select=("family", "file", "index"),
+        )
+    if not match or not match.get("file"):
+        return None
+    loaded: skia.Typeface | None = _loader().makeFromFile(str(match["file"]), int(match.get("index") or 0))
+    # fontconfig names its best face even when none has the character: check that it does.
+    if loaded is None or not loaded.unicharToGlyph(ord(char)):
+        return None
+    return loaded

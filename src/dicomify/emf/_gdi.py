@@ -18,7 +18,7 @@ import numpy as np
 import skia
 
 from . import _rop
-from ._fonts import typeface
+from ._fonts import fallback_typeface, typeface
 
 log = logging.getLogger(__name__)
 
@@ -1012,7 +1012,20 @@ class Device:
             want = f.width * x_scale
             if avg > 0:
                 font.setScaleX(min(4.0, max(0.25, want / avg)))
-        widths = font.getWidths(glyphs)
+        widths = list(font.getWidths(glyphs))
+        # Characters the face lacks (a smiley in a caption, an ideograph) are drawn from an
+        # installed face that has them rather than as missing-glyph boxes.
+        fonts: list[skia.Font] = [font] * len(glyphs)
+        if isinstance(chars, str) and not glyph_indices and len(chars) == len(glyphs) and 0 in glyphs:
+            for i, g in enumerate(glyphs):
+                if g == 0 and chars[i].isprintable() and not chars[i].isspace():
+                    other = fallback_typeface(chars[i], f.weight >= 600, f.italic)
+                    if other is not None:
+                        fonts[i] = skia.Font(other, font.getSize(), font.getScaleX(), font.getSkewX())
+                        fonts[i].setSubpixel(True)
+                        fonts[i].setEdging(skia.Font.Edging.kAntiAlias)
+                        glyphs[i] = fonts[i].unicharToGlyph(ord(chars[i]))
+                        widths[i] = fonts[i].getWidths([glyphs[i]])[0]
         xs: list[float] = []
         ys: list[float] = []
         if dx is not None and len(dx) >= len(glyphs):
@@ -1067,7 +1080,11 @@ class Device:
                 self.canvas.drawRect(box, skia.Paint(Color=skia.Color(*s.bk_color)))
             builder = skia.TextBlobBuilder()
             positions = [skia.Point(px + shift_x, py + shift_y) for px, py in zip(xs, ys, strict=False)]
-            builder.allocRunPos(font, glyphs, positions)
+            start = 0
+            for end in range(1, len(glyphs) + 1):  # one run per stretch of glyphs of one font
+                if end == len(glyphs) or fonts[end] is not fonts[start]:
+                    builder.allocRunPos(fonts[start], glyphs[start:end], positions[start:end])
+                    start = end
             blob = builder.make()
             paint = skia.Paint(AntiAlias=True, Color=skia.Color(*s.text_color))
             if blob is not None:
