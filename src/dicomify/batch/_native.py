@@ -13,19 +13,21 @@ import time
 __all__ = ["die_with_parent", "tune_allocator"]
 
 
-def die_with_parent() -> None:
+def die_with_parent(kernel: bool = True) -> None:
     """Worker initializer: a worker must not outlive a killed batch (``kill -9``).
 
     Pool workers wait on a pipe whose write end they share, so they never see the
-    parent go. On Linux the kernel kills them with it (PR_SET_PDEATHSIG); elsewhere a
-    watcher thread notices the re-parenting.
+    parent go. On Linux the kernel kills them with it (PR_SET_PDEATHSIG); elsewhere, or
+    with ``kernel=False``, a watcher thread notices the re-parenting. (The kernel's
+    signal comes when the parent *thread* that started the worker ends: a server whose
+    workers may be started from short-lived threads uses the watcher.)
     """
     import signal
     import sys
     import threading
 
     parent = os.getppid()
-    if sys.platform.startswith("linux"):
+    if kernel and sys.platform.startswith("linux"):
         try:
             import ctypes
 

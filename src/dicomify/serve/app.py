@@ -1,7 +1,8 @@
 """The ASGI application: the capture page and the HTTP API (FastAPI on Starlette).
 
 Requests are parsed and answered here; conversion, preview and delivery are in
-:mod:`.service` and :mod:`.pacs`, run in the bounded worker pool. Every error is
+:mod:`.service` and :mod:`.pacs`: conversions in worker processes (:mod:`.isolation`),
+delivery in the bounded thread pool. Every error is
 JSON ``{"error": "one line"}`` with the status that fits (4xx for the client's
 mistakes), the same one-line messages as the command line.
 """
@@ -36,6 +37,7 @@ from ..iod.regions import LATERALITIES, REGIONS
 from ..net import SendResult
 from . import pacs
 from .config import ServeConfig
+from .isolation import ConversionPool
 from .security import COOKIE, SESSION_SECONDS, Auth, AuthError, Identity
 from .service import Converted, all_paths, convert_picture, error_status, numbered, picture_choices, series_metadata
 from .staging import StagingArea
@@ -150,6 +152,8 @@ class Server:
         self.config = config
         self.auth = Auth(config)
         self.pool = WorkerPool(config.limits.workers, config.limits.max_pending)
+        # Uploads are converted in worker processes unless [limits] isolate = false.
+        self.converters = ConversionPool(config.limits.workers) if config.limits.isolate else None
         self.staging = StagingArea(config.limits.staged_minutes * 60)
         self._temp: tempfile.TemporaryDirectory[str] | None = None
         self._watch_stop = threading.Event()
@@ -165,7 +169,9 @@ class Server:
             self.config.temp_dir.mkdir(parents=True, exist_ok=True)
         # mkdtemp: mode 0700, only this user reads the uploads.
         self._temp = tempfile.TemporaryDirectory(prefix="dicomify-serve-", dir=self.config.temp_dir)
-        warm_up()
+        warm_up()  # the watch folder (and, with isolate = false, the uploads) convert here
+        if self.converters is not None:
+            self.converters.start()
         if self.config.watch.folder is not None:
             # [watch] folder: the watch folder runs beside the page, in a thread of its own.
             from .watch import Watcher
@@ -181,6 +187,8 @@ class Server:
             self._watch_thread = None
         self.staging.clear()
         self.pool.shutdown()
+        if self.converters is not None:
+            self.converters.shutdown()
         if self._temp is not None:
             self._temp.cleanup()
             self._temp = None
@@ -254,11 +262,14 @@ class Server:
             )
         return series_metadata({**self.config.metadata, **looked_up}, given), choices
 
+    async def _convert_here(self, *arguments: Any) -> Converted:
+        return await self.pool.run(convert_picture, *arguments)
+
     async def convert_all(self, upload: Upload, preview: bool) -> list[Converted]:
         metadata, choices = await self.request_metadata(upload)
+        convert = self.converters.convert if self.converters is not None else self._convert_here
         jobs = [
-            self.pool.run(
-                convert_picture,
+            convert(
                 item.path,
                 item.filename,
                 upload.folder / f"object-{index:04d}.dcm",

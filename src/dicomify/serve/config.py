@@ -41,7 +41,8 @@ class Limits:
     workers: int = 2  # conversions running at once (each holds one picture in memory)
     max_pending: int = 100  # requests with pictures in hand; more are turned away with 503
     staged_minutes: float = 60.0  # how long converted objects wait for publish/download
-    max_seconds: float = 600.0  # per file in `dicomify watch` (a stuck file goes to failed/)
+    max_seconds: float = 600.0  # per file: uploads (isolated) and `dicomify watch`
+    isolate: bool = True  # uploads converted in worker processes (serve/isolation.py)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ def _parse(source: str, data: dict[str, Any]) -> ServeConfig:
         max_pending=limits_section.positive("max_pending", 100),
         staged_minutes=limits_section.positive("staged_minutes", 60.0, integer=False),
         max_seconds=limits_section.positive("max_seconds", 600.0, integer=False),
+        isolate=limits_section.take("isolate", bool, True),
     )
     limits_section.done()
 
