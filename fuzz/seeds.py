@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from helpers import emf_build as E  # noqa: E402
 from helpers.pictures import gray8, gray16, gray_png_low_bits, photo, pil_bytes, png_chunk  # noqa: E402
-from helpers.tiff_build import old_jpeg_tiff  # noqa: E402
+from helpers.tiff_build import old_jpeg_tiff, ycbcr_tiled  # noqa: E402
 
 SIZE = (12, 9)
 
@@ -80,6 +80,7 @@ def _tiff() -> Iterator[tuple[str, bytes]]:
     # Old-style JPEG with its tables in tags (TIFF 6.0 section 22).
     yield "old-jpeg.tif", old_jpeg_tiff([photo(16, 16)], 16)[0]
     yield "old-jpeg-gray.tif", old_jpeg_tiff([gray8(16, 16)], 8)[0]
+    yield "ycbcr-tiles.tif", ycbcr_tiled(photo(20, 40), 2, 2, (16, 32), lzw=True)[0]
 
 
 def _metafile() -> Iterator[tuple[str, bytes]]:

@@ -88,3 +88,15 @@ def test_character_the_face_lacks_is_drawn_from_an_installed_face() -> None:
     # The same glyph at the same size; only the baseline differs (the line's ascent is Arial's).
     linked, direct = ink(draw("Arial")), ink(draw("DejaVu Sans"))
     assert linked.shape == direct.shape and np.abs(linked - direct).mean() < 16
+
+
+def test_symbol_font_codes_are_drawn_as_their_characters() -> None:
+    # A chart's axis title in the Symbol font: "c" is chi, "m" mu (codes 0x20-0xFF, or the
+    # same at U+F020-U+F0FF); Wingdings "J" is a smiley. Neither font is installed: the
+    # characters are drawn from the stand-in, as the author saw them, not as "c" and "m".
+    def draw(face: str, text: str) -> np.ndarray:
+        return np.asarray(render(emf(font(1, -30, face), select(1), ext_text_out_w(5, 10, text))))
+
+    assert np.array_equal(draw("Symbol", "cm\uf073"), draw("Arial", "χμσ"))
+    assert not np.array_equal(draw("Symbol", "cm"), draw("Arial", "cm"))
+    assert np.array_equal(draw("Wingdings", "\uf04a"), draw("Arial", "☺"))

@@ -19,6 +19,7 @@ import skia
 
 from . import _rop
 from ._fonts import fallback_typeface, typeface
+from ._symbols import symbol_text
 
 log = logging.getLogger(__name__)
 
@@ -1001,6 +1002,8 @@ class Device:
             font.setEmbolden(True)
         font.setSubpixel(True)
         font.setEdging(skia.Font.Edging.kAntiAlias)
+        if isinstance(chars, str) and not glyph_indices:
+            chars = symbol_text(f.face, chars)
         if glyph_indices:
             glyphs = [int(g) & 0xFFFF for g in chars]
         else:

@@ -55,21 +55,35 @@ def significant_bits(stream: BinaryIO) -> int | None:
         stream.seek(0)
 
 
-def _scalings(high: np.ndarray, bits: int, depth: int) -> dict[str, np.ndarray]:
-    """Each PNG 12.4 way of scaling ``bits``-bit values ``high`` to ``depth`` bits."""
-    wide = high.astype(np.int64)
+def _scalings(bits: int, depth: int) -> dict[str, np.ndarray]:
+    """Each PNG 12.4 way of scaling ``bits``-bit values to ``depth`` bits, as a table
+    from every ``bits``-bit value to its scaled sample."""
+    values = np.arange(2**bits, dtype=np.uint32)
     shift = depth - bits
-    replicated = np.zeros_like(wide)
+    replicated = np.zeros_like(values)
     position = shift
     while position > -bits:  # the value, then its copies, down to bit 0
-        replicated |= wide << position if position >= 0 else wide >> -position
+        replicated |= values << position if position >= 0 else values >> -position
         position -= bits
     top, full = 2**bits - 1, 2**depth - 1
     return {
-        "left shift": wide << shift,
+        "left shift": values << shift,
         "bit replication": replicated,
-        "exact scaling": (wide * full + top // 2) // top,
+        "exact scaling": (values * full + top // 2) // top,
     }
+
+
+# Samples are compared this many at a time, so the check needs no copy of the frame.
+_BLOCK_PIXELS = 1 << 20
+
+
+def _follows(frame: np.ndarray, high: np.ndarray, table: np.ndarray) -> bool:
+    """Whether every sample is ``table`` of its top bits."""
+    table = table.astype(frame.dtype)
+    rows = max(1, _BLOCK_PIXELS // max(1, frame.shape[1]))
+    return all(
+        np.array_equal(table[high[top : top + rows]], frame[top : top + rows]) for top in range(0, frame.shape[0], rows)
+    )
 
 
 def with_significant_bits(picture: Picture, bits: int | None) -> Picture:
@@ -85,9 +99,9 @@ def with_significant_bits(picture: Picture, bits: int | None) -> Picture:
         return picture
     depth = frame.dtype.itemsize * 8
     high = frame >> (depth - bits)
-    for way, scaled in _scalings(high, bits, depth).items():
-        if np.array_equal(scaled, frame):
-            stored = np.ascontiguousarray(high.astype(np.uint8 if bits <= 8 else np.uint16))
+    for way, table in _scalings(bits, depth).items():
+        if _follows(frame, high, table):
+            stored = np.ascontiguousarray(high if bits > 8 or high.dtype == np.uint8 else high.astype(np.uint8))
             return dataclasses.replace(
                 picture,
                 layout=layout_of(stored, bits),
