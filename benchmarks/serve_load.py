@@ -1,10 +1,13 @@
 """Load on ``dicomify serve`` over loopback: N concurrent uploads, errors, latency, server memory.
 
 Starts a real server (uvicorn) on a free loopback port, posts N pictures at once to
-POST /api/convert, and samples the server's resident memory while they run. Only
-127.0.0.1 is ever contacted; the run is bounded (N requests, a timeout each).
+POST /api/convert, and samples the resident memory of the server and its worker
+processes (summed) while they run. Uploads are converted in worker processes
+(``[limits] isolate = true``, the default) and, with ``--compare``, the same load runs
+on a server converting on threads (``isolate = false``). Only 127.0.0.1 is ever
+contacted; the run is bounded (N requests, a timeout each).
 
-    PYTHONPATH=src python benchmarks/serve_load.py --uploads 50 --side 1500
+    PYTHONPATH=src python benchmarks/serve_load.py --uploads 50 --side 1500 --compare
 
 Results are written down in docs/serve.md ("Load").
 """
@@ -56,14 +59,24 @@ class RssSampler:
 
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
-        self.peak = self.process.memory_info().rss
+        self.peak = self.rss()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        """The server's resident memory with its worker processes'."""
+        total = self.process.memory_info().rss
+        for child in self.process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
             try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
+                self.peak = max(self.peak, self.rss())
             except psutil.Error:
                 return
 
@@ -92,8 +105,9 @@ def load(server: ServerProcess, uploads: int, side: int) -> LoadResult:
     """Post ``uploads`` pictures of ``side`` pixels wide at once; measure the server."""
     assert server.process is not None
     pictures = [picture(side, seed) for seed in range(uploads)]
-    rss_before = psutil.Process(server.process.pid).memory_info().rss
-    with RssSampler(server.process.pid) as sampler:
+    sampler = RssSampler(server.process.pid)
+    rss_before = sampler.rss()
+    with sampler:
         started = time.monotonic()
         answers = asyncio.run(_run(server.url, pictures))
         seconds = time.monotonic() - started
@@ -119,19 +133,21 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=50)
     parser.add_argument("--side", type=int, default=1500, help="picture width in pixels (height 3/4 of it)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare", action="store_true", help="also run it on a server converting on threads")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        server = ServerProcess(Path(folder), {"limits": {"workers": args.workers}}).start()
-        try:
-            result = load(server, args.uploads, args.side)
-        finally:
-            server.stop()
-    print(
-        f"{result.uploads} concurrent uploads of {args.side}x{args.side * 3 // 4} RGB PNG, {args.workers} workers: "
-        f"{result.ok} ok, statuses {result.statuses}, {result.seconds:.1f} s, latency median "
-        f"{result.latency_p50:.1f} s / max {result.latency_max:.1f} s, server RSS {result.rss_before_mb:.0f} MB "
-        f"before, {result.rss_peak_mb:.0f} MB peak"
-    )
+    for isolate in (True, False) if args.compare else (True,):
+        with tempfile.TemporaryDirectory() as folder:
+            server = ServerProcess(Path(folder), {"limits": {"workers": args.workers, "isolate": isolate}}).start()
+            try:
+                result = load(server, args.uploads, args.side)
+            finally:
+                server.stop()
+        print(
+            f"{result.uploads} concurrent uploads of {args.side}x{args.side * 3 // 4} RGB PNG, {args.workers} "
+            f"{'worker processes' if isolate else 'threads'}: {result.ok} ok, statuses {result.statuses}, "
+            f"{result.seconds:.1f} s, latency median {result.latency_p50:.1f} s / max {result.latency_max:.1f} s, "
+            f"RSS (server and workers) {result.rss_before_mb:.0f} MB before, {result.rss_peak_mb:.0f} MB peak"
+        )
 
 
 if __name__ == "__main__":

@@ -210,3 +210,21 @@ def test_large_native_picture_is_streamed(tmp_path: Path, monkeypatch: pytest.Mo
     dicomify.convert(odd, tmp_path / "odd.dcm")
     assert np.array_equal(pydicom.dcmread(tmp_path / "odd.dcm").pixel_array, odd)
     assert dciodvfy_errors(tmp_path / "odd.dcm") == []
+
+
+@pytest.mark.parametrize("kind", ["bytes", "path"])
+def test_a_dataset_outlives_its_dicom_image(kind: str, tmp_path: Path) -> None:
+    # Multi-page frames are read from the source while used: the source must stay open.
+    import gc
+
+    import tifffile
+
+    pages = [np.full((20, 30), 50 * i, np.uint8) for i in range(4)]
+    path = tmp_path / "pages.tif"
+    with tifffile.TiffWriter(path) as writer:
+        for page in pages:
+            writer.write(page)
+    source = path.read_bytes() if kind == "bytes" else path
+    ds = dicomify.DicomImage(source).dataset
+    gc.collect()
+    assert np.array_equal(ds.pixel_array, np.stack(pages))

@@ -188,6 +188,10 @@ class DicomImage:
         if not any(_streamed(dataset) for dataset in self.datasets):
             # Every pixel is in the dataset now; only streamed frames need the source.
             self.close()
+        for dataset in self.datasets:
+            if _streamed(dataset):
+                # The source stays open while a dataset is in use, even without this object.
+                dataset["PixelData"].value.owner = self
 
     def _read(self, source: Source) -> Picture | Document | Video:
         # The decoder safety net covers reading only (read_picture has its own).

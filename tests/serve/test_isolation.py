@@ -46,8 +46,17 @@ def test_uploads_are_converted_in_worker_processes(start_server: Callable[..., S
     assert response.status_code == 200, response.text
     np.testing.assert_array_equal(pydicom.dcmread(io.BytesIO(response.content)).pixel_array, pixels)
     server.stop()
-    for pid in workers:  # the workers end with the server
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    end = time.monotonic() + 10  # the workers (and multiprocessing's resource tracker) end with it
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    while any(alive(pid) for pid in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
 
 
 def test_a_conversion_over_max_seconds_is_stopped_and_the_server_goes_on(

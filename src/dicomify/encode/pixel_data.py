@@ -67,6 +67,9 @@ class FrameStream(io.BufferedIOBase):
         super().__init__()
         assert picture.frames is not None
         self._picture = picture
+        # Whatever must live as long as these frames may be read (the DicomImage that
+        # holds the source open): ``DicomImage(path).dataset`` outlives its object.
+        self.owner: object | None = None
         self._frame_size = picture.layout.frame_bytes
         data_length = self._frame_size * picture.number_of_frames
         self._length = data_length + (data_length % 2)
