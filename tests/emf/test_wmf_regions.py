@@ -209,3 +209,13 @@ def test_old_pattern_brush_of_a_palette_depth_is_a_grey_fill() -> None:
     pattern = struct.pack("<IH", 3 + len(body) // 2, 0x01F9) + body
     img = draw(pattern, wrec(0x012D, 0), wrec(0x041B, 90, 90, 10, 10))
     assert at(img, 50, 50) == (128, 128, 128)
+
+
+def test_frame_of_a_region_of_many_rectangles_is_worked_out_on_pixels() -> None:
+    # 10,000 one-unit squares (a checkerboard region): each square is its own frame. Path
+    # operations on such a region took minutes; on its pixels it takes a fraction of a second
+    # (speed is measured in benchmarks, this checks the result).
+    scans = [(y, y + 1, [(x, x + 1) for x in range(0, 200, 2)]) for y in range(0, 200, 2)]
+    img = draw(wmf_region(scans), brush(BLUE), wrec(0x0429, 1, 1, 1, 0), bbox=(0, 0, 200, 200))
+    assert at(img, 0, 0) == BLUE and at(img, 2, 2) == BLUE and at(img, 198, 198) == BLUE
+    assert at(img, 1, 1) == WHITE and at(img, 1, 0) == WHITE and at(img, 199, 199) == WHITE

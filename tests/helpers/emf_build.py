@@ -241,7 +241,7 @@ def wmf_region(scans: list[tuple[int, int, list[tuple[int, int]]]], *, scan_coun
     bound = (min(xs_all), min(ys_all), max(xs_all), max(ys_all))
     max_scan = max((len(pairs) for _, _, pairs in scans), default=0)
     count = len(scans) if scan_count is None else scan_count
-    region = struct.pack("<HHIhHH4h", 0, 6, 0, 22 + len(body), count, max_scan, *bound) + body
+    region = struct.pack("<HHIHHH4h", 0, 6, 0, (22 + len(body)) & 0xFFFF, count, max_scan, *bound) + body
     return struct.pack("<IH", 3 + len(region) // 2, 0x06FF) + region
 
 

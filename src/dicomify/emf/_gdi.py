@@ -208,6 +208,19 @@ def _opaque_rgba(rgba: np.ndarray) -> np.ndarray:
     return out
 
 
+# Pixels worked on at once by the raster region operations (FrameRgn).
+_BAND_PIXELS = 1 << 20
+
+
+def _add_runs(path: skia.Path, mask: np.ndarray, x0: int, y0: int) -> None:
+    """Add each row's runs of True pixels of ``mask`` (placed at x0, y0) as rectangles."""
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _rows, ends = np.nonzero(edges == -1)
+    for y, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        path.addRect(skia.Rect.MakeLTRB(x0 + a, y0 + y, x0 + b, y0 + y + 1))
+
+
 def color_of(colorref: int) -> Color:
     """A COLORREF (0x00BBGGRR) as an RGB tuple."""
     return (colorref & 0xFF, (colorref >> 8) & 0xFF, (colorref >> 16) & 0xFF)
@@ -722,16 +735,44 @@ class Device:
 
     def frame_region(self, region: skia.Path, paint: skia.Paint, width: float, height: float) -> None:
         """FrameRgn: a border ``width`` output pixels wide on the region's vertical edges and
-        ``height`` high on its horizontal ones, inside the region, as GDI draws it (the region
-        less the part of it that stays inside when moved by the width and height each way)."""
-        inner = skia.Path(region)
-        for dx, dy in ((width, 0.0), (-width, 0.0), (0.0, height), (0.0, -height)):
-            moved = skia.Path(region)
-            moved.offset(dx, dy)
-            inner = skia.Op(inner, moved, skia.PathOp.kIntersect_PathOp) or skia.Path()
-        frame = skia.Op(region, inner, skia.PathOp.kDifference_PathOp)
-        if frame is not None:
-            self.fill_output(frame, paint)
+        ``height`` high on its horizontal ones, inside the region, as GDI draws it: the
+        region's pixels less those whose neighbours that far off each way are all in it.
+
+        Worked out on the region's pixels, a band of rows at a time (path operations on a
+        region of thousands of rectangles take minutes), then drawn as rectangles."""
+        box = region.computeTightBounds()
+        left, top = max(0, math.floor(box.left())), max(0, math.floor(box.top()))
+        right, bottom = min(self.width, math.ceil(box.right())), min(self.height, math.ceil(box.bottom()))
+        dx, dy = (max(1, round(v)) if v > 0 else 0 for v in (width, height))
+        if right <= left or bottom <= top or not (dx or dy):
+            return
+        cols = right - left
+        band = max(1, _BAND_PIXELS // cols)
+        frame = skia.Path()
+        for y0 in range(top, bottom, band):
+            rows = min(bottom, y0 + band) - y0
+            # The band with the margin its pixels' neighbours reach into.
+            mask = self._region_mask(region, left - dx, y0 - dy, cols + 2 * dx, rows + 2 * dy)
+            inside = mask[dy : dy + rows, dx : dx + cols]
+            kept = (
+                inside
+                & mask[dy : dy + rows, :cols]
+                & mask[dy : dy + rows, 2 * dx :]
+                & mask[:rows, dx : dx + cols]
+                & mask[2 * dy :, dx : dx + cols]
+            )
+            _add_runs(frame, inside & ~kept, left, y0)
+        self.fill_output(frame, paint)
+
+    def _region_mask(self, region: skia.Path, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+        """Which pixels of the w x h block at (x0, y0) the region covers (pixel centres)."""
+        surface = skia.Surface.MakeRaster(skia.ImageInfo.MakeA8(w, h))
+        canvas = surface.getCanvas()
+        canvas.translate(-x0, -y0)
+        canvas.drawPath(region, skia.Paint(AntiAlias=False))
+        alpha = np.zeros((h, w), np.uint8)
+        surface.readPixels(skia.ImageInfo.MakeA8(w, h), alpha, w)
+        return alpha > 127
 
     def invert_region(self, region: skia.Path) -> None:
         """InvertRgn: every pixel of the region becomes its complement (DSTINVERT); pixels are
