@@ -71,6 +71,38 @@ def test_all_zero_alpha_means_opaque(tmp_path: Path) -> None:
     convert_and_check(bitfield_bmp(pixels, 16, masks), expected, tmp_path, name="a4.bmp")
 
 
+@pytest.mark.parametrize(
+    "masks",
+    [(0x7C00, 0x03E0, 0x001F, 0x8000), (0xF800, 0x07E0, 0x001F, 0)],
+    ids=["a1r5g5b5", "r5g6b5"],
+)
+def test_16bit_layouts_pillow_decodes_keep_their_alpha(masks: tuple[int, int, int, int], tmp_path: Path) -> None:
+    # Pillow decodes these layouts but drops the alpha bit (A1R5G5B5 came out opaque).
+    pixels = RNG.integers(0, 0x10000, (H, W), dtype=np.uint32)
+    rgb = np.dstack([channel(pixels, m) for m in masks[:3]])
+    expected = composite(rgb, channel(pixels, masks[3]), (255, 255, 255)) if masks[3] else rgb
+    # Pillow scales 5/6-bit channels by bit replication, within 1 of the rounded formula.
+    convert_and_check(bitfield_bmp(pixels, 16, masks), expected, tmp_path, tolerance=1, name="argb1555.bmp")
+
+
+@pytest.mark.parametrize("header", [108, 124])
+def test_32bit_alpha_mask_of_zeros_is_opaque_not_white(header: int, tmp_path: Path) -> None:
+    # Screenshots saved as BITMAPV4/V5 A8R8G8B8 with every alpha byte 0 mean "no alpha" to
+    # browsers; Pillow reads them as fully transparent, which came out all white.
+    masks = (0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000)
+    pixels = RNG.integers(0, 0x1000000, (H, W), dtype=np.uint32)
+    expected = np.dstack([channel(pixels, m) for m in masks[:3]])
+    convert_and_check(bitfield_bmp(pixels, 32, masks, header=header), expected, tmp_path, name="x8.bmp")
+
+
+def test_32bit_alpha_mask_with_alpha_is_composited(tmp_path: Path) -> None:
+    masks = (0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000)
+    pixels = RNG.integers(0, 2**32, (H, W), dtype=np.uint64).astype(np.uint32)
+    rgb = np.dstack([channel(pixels, m) for m in masks[:3]])
+    expected = composite(rgb, channel(pixels, masks[3]), (255, 255, 255))
+    convert_and_check(bitfield_bmp(pixels, 32, masks), expected, tmp_path, tolerance=1, name="a8.bmp")
+
+
 def test_masks_after_an_info_header(tmp_path: Path) -> None:
     masks = (0x0F00, 0x00F0, 0x000F, 0)
     pixels = RNG.integers(0, 0x1000, (H, W), dtype=np.uint32)

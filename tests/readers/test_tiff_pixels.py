@@ -94,6 +94,29 @@ def test_lab_tiff_is_converted_to_the_colours_it_encodes(photometric: int, bits:
     assert np.percentile(difference, 90) <= (2 if bits == 8 else 0.5)
 
 
+def srgb_to_lab_d65(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (0..1) to CIE L*a*b* relative to D65 itself (no adaptation), as ImageMagick writes it."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _M_RGB_TO_XYZ65.T / np.array([0.95047, 1.0, 1.08883])
+    e = 216 / 24389
+    f = np.where(xyz > e, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_cielab_tiff_uses_its_white_point(bits: int, tmp_path: Path) -> None:
+    # ImageMagick writes CIELab relative to D65 with WhitePoint (0.3127, 0.329); libtiff reads
+    # the tag. Taken as D50, greens and blues shifted by up to 68 levels.
+    rgb = photo(H, W)
+    samples = _lab_samples(srgb_to_lab_d65(rgb / 255.0), 8, bits)
+    data = _tiff(samples, photometric="cielab", extratags=[(318, 5, 2, (3127, 10000, 329, 1000), True)])
+    assert tifffile.TiffFile(io.BytesIO(data)).pages[0].tags["WhitePoint"].value is not None
+    expected = rgb if bits == 8 else (rgb.astype(np.uint16) * 257)
+    ds = convert_and_check(data, expected, tmp_path, tolerance=16 if bits == 8 else 257, name="lab65.tif")
+    difference = np.abs(ds.pixel_array / (1.0 if bits == 8 else 257.0) - rgb)
+    assert np.percentile(difference, 90) <= (2 if bits == 8 else 0.5)
+
+
 def test_lab_tiff_matches_pillows_rendering(tmp_path: Path) -> None:
     # Pillow (lcms) is a reference decoder for 8-bit CIELab; its 8-bit lookup tables
     # are coarse in dark saturated colours, so compare the bulk of the picture.

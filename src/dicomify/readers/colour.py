@@ -1,7 +1,8 @@
 """Colour spaces DICOM has no name for, converted to RGB as viewers show them.
 
 * CIE L*a*b* (TIFF Photometric 8 CIELab, 9 ICCLab, 10 ITULab) becomes sRGB through
-  CIE XYZ, relative to the D50 white (ICC PCS, Adobe's TIFF note and libtiff's default),
+  CIE XYZ, relative to the D50 white (ICC PCS, Adobe's TIFF note and libtiff's default)
+  or, for CIELab, the file's WhitePoint tag as libtiff reads it (ImageMagick writes D65),
   Bradford-adapted to sRGB's D65 (IEC 61966-2-1): the conversion lcms/Pillow make,
   computed in floating point so 8- and 16-bit samples get the same colours.
 * YCbCr (TIFF Photometric 6 without JPEG) becomes RGB with the file's coefficients and
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cmyk_to_rgb", "lab_to_rgb", "lab_values", "rationals", "ycbcr_to_rgb"]
+__all__ = ["cmyk_to_rgb", "lab_to_rgb", "lab_values", "rationals", "white_of", "ycbcr_to_rgb"]
 
 # D50 reference white (ICC PCS), XYZ with Y = 1.
 _D50 = np.array([0.9642, 1.0, 0.8249])
@@ -35,6 +36,9 @@ _XYZ_TO_SRGB = np.array(
     ]
 )
 _LAB_TO_LINEAR_RGB = _XYZ_TO_SRGB @ _BRADFORD_D50_TO_D65
+# Bradford cone response matrix (for a white other than D50) and sRGB's white.
+_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+_D65 = np.array([0.95047, 1.0, 1.08883])
 
 # TIFF Photometric values for L*a*b*.
 CIELAB, ICCLAB, ITULAB = 8, 9, 10
@@ -82,16 +86,32 @@ def lab_values(samples: np.ndarray, photometric: int, decode: Sequence[float] | 
     return np.concatenate([lightness[..., None], chroma], axis=-1)
 
 
-def lab_to_rgb(lab: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """L*a*b* (float, D50) to sRGB samples of ``dtype`` (uint8 or uint16), clipped to the gamut."""
+def white_of(chromaticity: Sequence[float] | None) -> np.ndarray | None:
+    """The XYZ (Y = 1) of a TIFF WhitePoint (x, y), or None when it is missing or not a colour."""
+    if chromaticity is None or len(chromaticity) != 2:
+        return None
+    x, y = chromaticity
+    if not (0.0 < x < 1.0 and 0.0 < y < 1.0 and x + y < 1.0):
+        return None
+    return np.array([x / y, 1.0, (1.0 - x - y) / y])
+
+
+def lab_to_rgb(lab: np.ndarray, dtype: np.dtype, white: np.ndarray | None = None) -> np.ndarray:
+    """L*a*b* (float, relative to ``white``, default D50) to sRGB samples of ``dtype``
+    (uint8 or uint16), clipped to the gamut."""
     fy = (lab[..., 0] + 16.0) / 116.0
     fx = fy + lab[..., 1] / 500.0
     fz = fy - lab[..., 2] / 200.0
     f = np.stack([fx, fy, fz], axis=-1)
     epsilon = 6.0 / 29.0
     # CIE 15: the inverse of the Lab companding function, linear near black.
-    xyz = np.where(f > epsilon, f**3, 3 * epsilon**2 * (f - 4.0 / 29.0)) * _D50
-    linear = np.clip(xyz @ _LAB_TO_LINEAR_RGB.T, 0.0, 1.0)
+    if white is None:
+        white, to_linear = _D50, _LAB_TO_LINEAR_RGB
+    else:
+        cones = np.diag((_BRADFORD @ _D65) / (_BRADFORD @ white))
+        to_linear = _XYZ_TO_SRGB @ np.linalg.inv(_BRADFORD) @ cones @ _BRADFORD
+    xyz = np.where(f > epsilon, f**3, 3 * epsilon**2 * (f - 4.0 / 29.0)) * white
+    linear = np.clip(xyz @ to_linear.T, 0.0, 1.0)
     return _encode_srgb(linear, dtype)
 
 

@@ -245,17 +245,25 @@ def _read_animation(
 
 
 def _read_bitfield_bmp(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
-    """A 16/32-bit bitfield BMP whose layout Pillow does not decode, or None."""
+    """A 16/32-bit bitfield BMP with an alpha mask, or whose layout Pillow does not
+    decode; None for the others.
+
+    Pillow drops a 16-bit BMP's alpha mask (A1R5G5B5 comes out opaque) and takes a
+    32-bit alpha mask whose values are all zero as fully transparent (a white picture);
+    browsers composite the first and show the second opaque, as :mod:`.bmp_bitfields`
+    does.
+    """
     data = stream.read()
     stream.seek(0)
     bmp = parse_bitfields(data)
     if bmp is None:
         return None
-    try:
-        open_image(io.BytesIO(data), options, formats=["BMP"])
-        return None  # a layout Pillow knows: read it the usual way
-    except CorruptImageError:
-        pass
+    if not bmp.masks[3]:
+        try:
+            open_image(io.BytesIO(data), options, formats=["BMP"])
+            return None  # a layout Pillow knows: read it the usual way
+        except CorruptImageError:
+            pass
     check_size(bmp.width, bmp.height, options)
     frame = frame_from_array(bmp.decode(), options.background)
     return Picture(

@@ -35,7 +35,7 @@ from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Picture
 from . import Reader, register
-from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, rationals, ycbcr_to_rgb
+from .colour import CIELAB, ICCLAB, ITULAB, cmyk_to_rgb, lab_to_rgb, lab_values, rationals, white_of, ycbcr_to_rgb
 from .headers import tiff_page_count
 from .opening import check_object, check_size, max_frames
 from .pixels import (
@@ -176,7 +176,10 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     elif photometric in (CIELAB, ICCLAB, ITULAB):
         if color.dtype not in (np.uint8, np.uint16) or colours != 3:
             raise UnsupportedFormatError("L*a*b* TIFF is supported with three 8- or 16-bit samples")
-        color = lab_to_rgb(lab_values(color, photometric, rationals(_tag_value(page, "Decode"), 6)), color.dtype)
+        # CIELab is relative to the WhitePoint tag (libtiff's reading); ICCLab and ITULab to D50.
+        white = white_of(rationals(_tag_value(page, "WhitePoint"), 2)) if photometric == CIELAB else None
+        lab = lab_values(color, photometric, rationals(_tag_value(page, "Decode"), 6))
+        color = lab_to_rgb(lab, color.dtype, white)
     elif photometric == _YCBCR and int(page.compression) not in (6, 7):
         # JPEG-compressed pages come out of the JPEG decoder as RGB already.
         if colours < 3:
