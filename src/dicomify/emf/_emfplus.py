@@ -245,7 +245,7 @@ class EmfPlusPlayer:
             5: skia.PathOp.kReverseDifference_PathOp,
         }.get(mode)
         if op is not None:
-            result = skia.Op(current, out, op)
+            result = self.dev.path_op(current, out, op)
             if result is not None:
                 self.state.clip = result
 

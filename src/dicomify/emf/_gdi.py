@@ -208,8 +208,10 @@ def _opaque_rgba(rgba: np.ndarray) -> np.ndarray:
     return out
 
 
-# Pixels worked on at once by the raster region operations (FrameRgn).
+# Pixels worked on at once by the raster region operations (FrameRgn, complex clips), and
+# the path size (verbs of both operands) above which clips are combined on pixels.
 _BAND_PIXELS = 1 << 20
+_OP_VERBS = 5000
 
 
 def _add_runs(path: skia.Path, mask: np.ndarray, x0: int, y0: int) -> None:
@@ -715,9 +717,34 @@ class Device:
         if op is None:
             log.debug("unknown region mode %d ignored", mode)
             return
-        result = skia.Op(current, region, op)
+        result = self.path_op(current, region, op)
         if result is not None:
             self.state.clip = result
+
+    def path_op(self, one: skia.Path, two: skia.Path, op: skia.PathOp) -> skia.Path | None:
+        """``one`` op ``two`` for output-pixel paths: skia's path operations, or for paths of
+        thousands of contours (regions of many rectangles, where those take minutes) the
+        same worked out on pixels, a band at a time, as rectangles."""
+        if one.countVerbs() + two.countVerbs() <= _OP_VERBS:
+            return skia.Op(one, two, op)
+        result = skia.Path()
+        band = max(1, _BAND_PIXELS // self.width)
+        for y0 in range(0, self.height, band):
+            rows = min(self.height, y0 + band) - y0
+            a = self._region_mask(one, 0, y0, self.width, rows)
+            b = self._region_mask(two, 0, y0, self.width, rows)
+            if op == skia.PathOp.kIntersect_PathOp:
+                kept = a & b
+            elif op == skia.PathOp.kUnion_PathOp:
+                kept = a | b
+            elif op == skia.PathOp.kXOR_PathOp:
+                kept = a ^ b
+            elif op == skia.PathOp.kDifference_PathOp:
+                kept = a & ~b
+            else:  # kReverseDifference_PathOp
+                kept = b & ~a
+            _add_runs(result, kept, 0, y0)
+        return result
 
     def clip_rect(self, left: float, top: float, right: float, bottom: float, *, exclude: bool) -> None:
         path = skia.Path()
