@@ -72,8 +72,9 @@ class ConvertOptions:
     max_records : int, optional
         Records per EMF/WMF (default 1,000,000), counted before drawing.
     max_seconds : float, optional
-        Seconds per file in a batch worker or the command line (default 600); a file
-        that takes longer is reported failed. Not applied in a library caller's process.
+        Seconds per file in a batch worker, the command line, the server's worker
+        processes or ``dicomify watch`` (default 600); a file that takes longer is
+        reported failed. Not applied in a library caller's process.
     all_images : bool
         HEIF holding several images: every image as a frame, not only the primary one.
     keep_jpeg_metadata : bool
