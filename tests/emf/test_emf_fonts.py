@@ -100,3 +100,24 @@ def test_symbol_font_codes_are_drawn_as_their_characters() -> None:
     assert np.array_equal(draw("Symbol", "cm\uf073"), draw("Arial", "χμσ"))
     assert not np.array_equal(draw("Symbol", "cm"), draw("Arial", "cm"))
     assert np.array_equal(draw("Wingdings", "\uf04a"), draw("Arial", "☺"))
+
+
+def test_characters_no_installed_font_has_are_said_not_silent() -> None:
+    # A Yi syllable: no font this project installs has one. Text drawn as boxes is a
+    # picture that is not what it shows elsewhere, so the conversion says so.
+    import dicomify
+    from dicomify.emf._fonts import fallback_typeface
+
+    yi = "\ua000"
+    data = emf(font(1, -40, "Arial"), select(1), ext_text_out_w(10, 10, f"ok {yi}"))
+    notes = dicomify.DicomImage(data).notes
+    warned = [note for note in notes if note.startswith("warning: ") and "drawn as boxes" in note]
+    if fallback_typeface(yi, False, False) is None:
+        assert warned == [
+            f"warning: 1 character(s) of its text are in no installed font and are drawn as boxes ({yi}); "
+            "install a font that has them (e.g. fonts-noto-cjk)"
+        ]
+    else:  # a machine with a font that has it draws it: nothing to say
+        assert warned == []
+    plain = dicomify.DicomImage(emf(font(1, -40, "Arial"), select(1), ext_text_out_w(10, 10, "ok"))).notes
+    assert not [note for note in plain if note.startswith("warning: ")]

@@ -435,7 +435,7 @@ def run(args: argparse.Namespace, on_converted: Step | None = None, destination:
 
 
 def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: dict[str, Any]) -> int:
-    from ..api import convert
+    from ..api import DicomImage
     from ..batch.plan import same_file
 
     source_arg = args.sources[0]
@@ -443,15 +443,18 @@ def _convert_one(args: argparse.Namespace, options: ConvertOptions, metadata: di
     target: Any = sys.stdout.buffer if args.output == "-" else args.output
     if source_arg != "-" and args.output != "-" and same_file(source_arg, args.output):
         raise OutputError(f"{args.output}: refusing to overwrite the input")
+    said: list[str] = []
     try:
-        with library_notes() as heard:
-            convert(source, target, options=options, **metadata)
+        with library_notes() as heard, DicomImage(source, options=options, **metadata) as image:
+            image.save(target)
+            # What the reader warns about (text drawn as boxes ...), as the batch shows it.
+            said = [note for note in image.notes if note.startswith(WARNING_PREFIX)]
     except DicomifyError:
         if target is sys.stdout.buffer:
             _drop_stdout()
         raise
     finally:
-        for note in heard:
+        for note in [*heard, *said]:
             print(printable(f"dicomify: {source_arg}: {note}"), file=sys.stderr)
     return ExitCode.OK
 

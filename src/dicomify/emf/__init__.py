@@ -7,6 +7,7 @@ RGB image over white. See ``docs/emf.md`` for the records covered and the limits
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -18,7 +19,7 @@ from ._sniff import is_emf, is_wmf
 
 _DEBUG = bool(os.environ.get("DICOMIFY_EMF_DEBUG"))
 
-__all__ = ["DEFAULT_DPI", "DEFAULT_MAX_PIXELS", "is_emf", "is_wmf", "render"]
+__all__ = ["DEFAULT_DPI", "DEFAULT_MAX_PIXELS", "Rendering", "is_emf", "is_wmf", "render", "render_array"]
 
 
 def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = None) -> Image.Image:
@@ -33,10 +34,19 @@ def render(data: bytes, *, dpi: float | None = None, max_pixels: int | None = No
     return Image.fromarray(pixels, "RGB")
 
 
+class Rendering(NamedTuple):
+    """A rendered metafile: RGB pixels, ``"EMF"`` or ``"WMF"``, and the characters no
+    installed font has (drawn as missing-glyph boxes)."""
+
+    pixels: np.ndarray
+    source_format: str
+    missing_glyphs: frozenset[str] = frozenset()
+
+
 def render_array(
     data: bytes, *, dpi: float | None = None, max_pixels: int | None = None, max_records: int | None = None
-) -> tuple[np.ndarray, str]:
-    """Like :func:`render`, returning ``(rgb uint8 array, format name)``.
+) -> Rendering:
+    """Like :func:`render`, returning ``(rgb uint8 array, format name, missing glyphs)``.
 
     ``max_records`` caps the records drawn (default :data:`._limits.MAX_RECORDS`).
     """
@@ -51,9 +61,11 @@ def render_array(
     check_record_count(bytes(data), emf=is_emf(head), limit=MAX_RECORDS if max_records is None else max_records)
     try:
         if is_emf(head):
-            return render_emf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "EMF"
+            played = render_emf(bytes(data), dpi=dpi, max_pixels=max_pixels)
+            return Rendering(played.pixels, "EMF", played.missing_glyphs)
         if is_wmf(head):
-            return render_wmf(bytes(data), dpi=dpi, max_pixels=max_pixels)[0], "WMF"
+            played = render_wmf(bytes(data), dpi=dpi, max_pixels=max_pixels)
+            return Rendering(played.pixels, "WMF", played.missing_glyphs)
     except DicomifyError:
         raise
     except Exception as exc:

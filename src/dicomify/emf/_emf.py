@@ -15,7 +15,7 @@ from ..errors import CorruptImageError
 from . import _gdi
 from ._dib import decode_dib
 from ._emfplus import EmfPlusPlayer
-from ._gdi import Brush, Device, Font, Pen, color_of
+from ._gdi import Brush, Device, Font, Pen, Rendered, color_of
 from ._records import DAMAGED_RECORD_ERRORS
 from ._size import Canvas, output_canvas
 
@@ -94,8 +94,8 @@ def picture_geometry(
     raise CorruptImageError(f"the EMF header gives no picture size (frame {header.frame}, bounds {header.bounds})")
 
 
-def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
-    """Play an EMF; return the RGB pixels and whether anything was drawn."""
+def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> Rendered:
+    """Play an EMF: the RGB pixels, whether anything was drawn, the characters no font has."""
     header = parse_header(data)
     frame, px_per_mm = picture_geometry(header)
     canvas = output_canvas(
@@ -129,7 +129,7 @@ def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         dev.device_px_per_mm = px_per_mm
         _Player(data, dev, canvas, emf_plus=True).play()
         if dev.drew:
-            return dev.pixels(), dev.drew
+            return Rendered(dev.pixels(), dev.drew, frozenset(dev.missing_glyphs))
     dev = Device(canvas.width, canvas.height, to_out)
     dev.device_px_per_mm = px_per_mm
     _Player(data, dev, canvas, emf_plus=False).play()
@@ -137,7 +137,7 @@ def render_emf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
         dev = Device(canvas.width, canvas.height, to_out)
         dev.device_px_per_mm = px_per_mm
         _Player(data, dev, canvas, emf_plus=True).play()
-    return dev.pixels(), dev.drew
+    return Rendered(dev.pixels(), dev.drew, frozenset(dev.missing_glyphs))
 
 
 def _rect(v: tuple[int, ...]) -> tuple[float, float, float, float]:

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import skia
@@ -92,6 +93,15 @@ _COSMETIC_DASHES = {
 _BLIT_BAND_PIXELS = 1 << 20
 # Points per piece when a long solid polyline is stroked piecewise.
 _CHUNK = 1000
+class Rendered(NamedTuple):
+    """A played metafile: its RGB pixels, whether anything was drawn, and the characters
+    no installed face has (drawn as missing-glyph boxes)."""
+
+    pixels: np.ndarray
+    drew: bool
+    missing_glyphs: frozenset[str]
+
+
 # 8x8 hatch patterns (HS_HORIZONTAL .. HS_DIAGCROSS), one byte per row, MSB left.
 _HATCHES = {
     0: [0, 0, 0, 0, 0, 0, 0, 0xFF],
@@ -248,6 +258,8 @@ class Device:
         self.canvas.clear(skia.ColorTRANSPARENT if transparent else skia.ColorWHITE)
         self.device_to_output = device_to_output
         self.wmf = wmf
+        # Characters no installed face has: drawn as missing-glyph boxes, and said so.
+        self.missing_glyphs: set[str] = set()
         # Reference-device pixels per millimetre, for the fixed mapping modes.
         self.device_px_per_mm = (1.0, 1.0)
         self.state = State()
@@ -1091,7 +1103,9 @@ class Device:
             for i, g in enumerate(glyphs):
                 if g == 0 and chars[i].isprintable() and not chars[i].isspace():
                     other = fallback_typeface(chars[i], f.weight >= 600, f.italic)
-                    if other is not None:
+                    if other is None:
+                        self.missing_glyphs.add(chars[i])
+                    else:
                         fonts[i] = skia.Font(other, font.getSize(), font.getScaleX(), font.getSkewX())
                         fonts[i].setSubpixel(True)
                         fonts[i].setEdging(skia.Font.Edging.kAntiAlias)

@@ -17,7 +17,7 @@ from ..errors import CorruptImageError
 from . import _gdi
 from ._dib import BI_BITFIELDS, BI_RGB, check_size, decode_dib
 from ._emf import _codepage, _opaque, logfont
-from ._gdi import Brush, Device, Pen, color_of
+from ._gdi import Brush, Device, Pen, Rendered, color_of
 from ._records import DAMAGED_RECORD_ERRORS
 from ._size import output_canvas
 from ._sniff import WMF_PLACEABLE_KEY
@@ -28,8 +28,8 @@ ETO_OPAQUE, ETO_CLIPPED = 2, 4
 DIB_RGB_COLORS, DIB_PAL_COLORS = 0, 1
 
 
-def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tuple[np.ndarray, bool]:
-    """Play a WMF; return the RGB pixels and whether anything was drawn."""
+def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> Rendered:
+    """Play a WMF: the RGB pixels, whether anything was drawn, the characters no font has."""
     offset = 0
     bbox: tuple[int, int, int, int] | None = None
     inch = 1440
@@ -62,7 +62,7 @@ def render_wmf(data: bytes, *, dpi: float | None, max_pixels: int | None) -> tup
     _map_window(dev, bbox, _frame_over_drawing(data, records_at, bbox, (width_mm, height_mm)))
     dev.device_px_per_mm = (canvas.dpi / 25.4, canvas.dpi / 25.4)
     _WmfPlayer(data, records_at, dev).play()
-    return dev.pixels(), dev.drew
+    return Rendered(dev.pixels(), dev.drew, frozenset(dev.missing_glyphs))
 
 
 # Trial playback: the frame takes this many pixels on its longer side, centred in a canvas

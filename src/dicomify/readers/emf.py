@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import BinaryIO
 
+from .._warnings import WARNING_PREFIX
 from ..emf._sniff import is_emf, is_wmf
 from ..errors import UnsupportedFormatError
 from ..options import ConvertOptions
@@ -31,7 +32,7 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         ) from None
     from ..emf import render_array
 
-    pixels, source_format = render_array(
+    pixels, source_format, missing = render_array(
         stream.read(), dpi=options.dpi, max_pixels=options.max_pixels, max_records=options.max_records
     )
     rows, columns = pixels.shape[:2]
@@ -49,6 +50,13 @@ def read(stream: BinaryIO, options: ConvertOptions) -> Picture:
         frames=frames_of([pixels]),
     )
     picture.notes.append(f"{source_format} vector picture rendered at {rows}x{columns} pixels")
+    if missing:
+        # Not silent: the text in the picture is not all there (a CJK caption without a CJK font).
+        shown = "".join(sorted(missing)[:8])
+        picture.notes.append(
+            f"{WARNING_PREFIX}{len(missing)} character(s) of its text are in no installed font and "
+            f"are drawn as boxes ({shown}); install a font that has them (e.g. fonts-noto-cjk)"
+        )
     return picture
 
 
