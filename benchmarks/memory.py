@@ -8,7 +8,7 @@
 * one SIDExSIDE RGB picture (20000x20000 = 1.2 GB of pixels) as uncompressed TIFF and as
   PNG: peak compared with the raw pixel size;
 * with ``--frames``: peak against ONE output frame for an RGBA PNG (alpha compositing),
-  animated GIF and WebP (frames decoded one at a time), and tiny hostile files that
+  animated GIF, WebP and APNG (frames decoded one at a time), and tiny hostile files that
   must be refused before anything large is allocated (docs/limits.md).
 
 The baseline (a 16x16 picture) is the interpreter with dicomify loaded; "over baseline"
@@ -117,6 +117,17 @@ def make_frames_inputs() -> list[tuple[str, Path, int, bool]]:
             extra = {"lossless": True, "method": 0} if kind == "webp" else {}
             frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, **extra)
         cases.append((f"{kind.upper()}, {count} frames of {frame_side}x{frame_side}", path, frame_side**2 * 3, False))
+    path = WORK / "anim2000x12-rgba.apng"
+    if not path.exists():
+        ramp = np.linspace(0, 255, 2000, dtype=np.uint8)
+        frames = []
+        for i in range(12):
+            rgba = np.empty((2000, 2000, 4), np.uint8)
+            rgba[..., 0], rgba[..., 1], rgba[..., 2] = ramp[None, :], ramp[:, None], 20 * i
+            rgba[..., 3] = ramp[None, ::-1] // 2 + 100
+            frames.append(Image.fromarray(rgba, "RGBA"))
+        frames[0].save(path, format="PNG", save_all=True, append_images=frames[1:], duration=50, compress_level=1)
+    cases.append(("APNG (Pillow), 12 RGBA frames of 2000x2000", path, 2000 * 2000 * 3, False))
     sys.path.insert(0, str(ROOT / "tests"))
     from readers.test_hostile import _gif, _webp_animation
 

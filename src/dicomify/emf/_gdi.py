@@ -93,6 +93,8 @@ _COSMETIC_DASHES = {
 _BLIT_BAND_PIXELS = 1 << 20
 # Points per piece when a long solid polyline is stroked piecewise.
 _CHUNK = 1000
+
+
 class Rendered(NamedTuple):
     """A played metafile: its RGB pixels, whether anything was drawn, and the characters
     no installed face has (drawn as missing-glyph boxes)."""

@@ -88,17 +88,22 @@ class Animation:
         return len(self.frames)
 
     def rgba_frames(self) -> Iterator[np.ndarray]:
-        """The composed canvas after each frame: H×W×4 uint16, straight alpha."""
+        """The composed canvas after each frame: H×W×4 uint16, straight alpha.
+
+        The same array every time (no copy of a whole canvas per frame): use it before
+        asking for the next frame.
+        """
         canvas = np.zeros((self.height, self.width, 4), np.uint16)
         for index, frame in enumerate(self.frames):
-            pixels = self._decode(frame)
+            decoded = self._decode(frame)
             region = (slice(frame.y, frame.y + frame.height), slice(frame.x, frame.x + frame.width))
             saved = canvas[region].copy() if frame.dispose == _DISPOSE_PREVIOUS and index > 0 else None
             if frame.blend == _BLEND_SOURCE:
-                canvas[region] = pixels
+                _fill_rgba16(canvas[region], decoded)
             else:
-                canvas[region] = _over(pixels, canvas[region])
-            yield canvas.copy()
+                canvas[region] = _over(_to_rgba16(decoded), canvas[region])
+            del decoded
+            yield canvas
             if saved is not None:
                 canvas[region] = saved
             elif frame.dispose != _DISPOSE_NONE:
@@ -113,10 +118,9 @@ class Animation:
             png += _chunk(kind, body)
         png += _chunk(b"IDAT", frame.data) + _chunk(b"IEND", b"")
         try:
-            array = imagecodecs.png_decode(png)
+            return imagecodecs.png_decode(png)  # gray, gray+alpha, RGB or RGBA; 8 or 16-bit
         except Exception as error:  # imagecodecs raises PngError/ValueError for damaged data
             raise CorruptImageError(f"an APNG frame cannot be decoded ({error})") from error
-        return _to_rgba16(array)
 
 
 # Samples per pixel by PNG colour type (gray, RGB, palette, gray+alpha, RGBA).
@@ -154,16 +158,21 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def _to_rgba16(array: np.ndarray) -> np.ndarray:
     """A decoded PNG (gray, gray+alpha, RGB, RGBA; 8 or 16-bit) as RGBA uint16."""
-    values = array.astype(np.uint16) * (257 if array.dtype == np.uint8 else 1)
-    if values.ndim == 2:
-        values = values[..., None]
+    out = np.empty(array.shape[:2] + (4,), np.uint16)
+    _fill_rgba16(out, array)
+    return out
+
+
+def _fill_rgba16(out: np.ndarray, array: np.ndarray) -> None:
+    """Write a decoded PNG into ``out`` (H×W×4 uint16, a region of the canvas), in place:
+    no wider temporaries of the whole frame."""
+    values = array if array.ndim == 3 else array[..., None]
     channels = values.shape[2]
-    color = values[..., :1].repeat(3, axis=2) if channels in (1, 2) else values[..., :3]
-    if channels in (2, 4):
-        alpha = values[..., -1:]
-    else:
-        alpha = np.full(values.shape[:2] + (1,), _FULL, np.uint16)
-    return np.concatenate([color, alpha], axis=2)
+    eight = array.dtype == np.uint8
+    out[..., :3] = values[..., :1] if channels in (1, 2) else values[..., :3]  # gray broadcasts
+    out[..., 3] = values[..., -1] if channels in (2, 4) else (255 if eight else _FULL)
+    if eight:
+        out *= 257  # 255 * 257 = 65535: exact
 
 
 # OVER is computed in float64 a block of rows at a time: on a whole 89-megapixel canvas its

@@ -310,10 +310,17 @@ def _read_apng(stream: BinaryIO, options: ConvertOptions) -> Picture | None:
     page = options.page
 
     def frames() -> Iterator[np.ndarray]:
+        # Shown over the background and brought to 8 bits a block of rows at a time: whole
+        # frames of 32-bit temporaries were most of the peak memory.
+        rows = max(1, (1 << 18) // animation.width)
         for index, canvas in enumerate(animation.rgba_frames()):
             if page is None or index == page:
-                shown = composite_alpha(canvas[..., :3], canvas[..., 3], background)
-                yield ((shown.astype(np.uint32) + 128) // 257).astype(np.uint8)
+                shown = np.empty((animation.height, animation.width, 3), np.uint8)
+                for top in range(0, animation.height, rows):
+                    block = canvas[top : top + rows]
+                    blended = composite_alpha(block[..., :3], block[..., 3], background).astype(np.uint32)
+                    shown[top : top + rows] = (blended + 128) // 257
+                yield shown
             if page is not None and index >= page:
                 return
 
