@@ -20,6 +20,8 @@ from helpers.roundtrip import convert_and_check, dcmtk_default, dcmtk_windowed
 from helpers.tiff_build import LONG, RATIONAL, SHORT, tiff_bytes, ycbcr_subsampled, ycbcr_tiled
 from PIL import Image
 
+import dicomify
+
 WHITE = (255, 255, 255)
 H, W = 24, 32  # multiples of the YCbCr subsampling blocks
 
@@ -573,3 +575,53 @@ def test_photographic_iod_refuses_what_it_cannot_hold(values: np.ndarray, params
     data = _tiff(values, photometric="minisblack", **params)
     with pytest.raises(dicomify.DicomifyError, match=f"VL Photographic Image holds {reason}"):
         dicomify.DicomImage(data, iod="photo")
+
+
+# ---------------------------------------------------------------- float and 32-bit colour
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("planar", [False, True], ids=["contig", "planar"])
+def test_float_rgb_tiff_is_shown_0_to_1_as_16_bits(dtype: type, planar: bool, tmp_path: Path) -> None:
+    # What GIMP and ImageMagick show (0 black, 1 white); refused before.
+    values = RNG.random((H, W, 3)).astype(dtype)
+    values[0, :3] = (0.0, 1.0, 0.5)
+    written = np.moveaxis(values, -1, 0) if planar else values
+    data = _tiff(written, photometric="rgb", planarconfig="separate" if planar else "contig")
+    expected = np.rint(values.astype(np.float64) * 65535).astype(np.uint16)
+    ds = convert_and_check(data, expected, tmp_path, name="float.tif")
+    assert ds.BitsStored == 16 and ds.PhotometricInterpretation == "RGB"
+    notes = dicomify.DicomImage(data).notes
+    assert f"{np.dtype(dtype)} colour samples 0..1 stored as 16 bits" in notes
+
+
+def test_float_rgb_beyond_1_is_clipped_with_a_warning(tmp_path: Path) -> None:
+    values = (RNG.random((H, W, 3)) * 2 - 0.5).astype(np.float32)
+    data = _tiff(values, photometric="rgb")
+    expected = np.rint(np.clip(values.astype(np.float64), 0, 1) * 65535).astype(np.uint16)
+    convert_and_check(data, expected, tmp_path, name="hdr.tif")
+    share = 100 * np.count_nonzero((values < 0) | (values > 1)) / values.size
+    (warning,) = [n for n in dicomify.DicomImage(data).notes if n.startswith("warning: ")]
+    assert f"{share:.1f}% of them lie outside 0..1 and are shown clipped" in warning
+
+
+def test_float_rgba_tiff_composites_its_alpha(tmp_path: Path) -> None:
+    values = RNG.random((H, W, 4)).astype(np.float32)
+    data = _tiff(values, photometric="rgb", extrasamples=[2])
+    sixteen = np.rint(values.astype(np.float64) * 65535).astype(np.uint16)
+    expected = composite(sixteen[..., :3], sixteen[..., 3], (255, 255, 255))
+    convert_and_check(data, expected, tmp_path, name="floata.tif")
+
+
+def test_uint32_rgb_tiff_is_scaled_to_16_bits(tmp_path: Path) -> None:
+    values = RNG.integers(0, 2**32, (H, W, 3), dtype=np.uint64).astype(np.uint32)
+    data = _tiff(values, photometric="rgb")
+    expected = np.rint(values.astype(np.float64) * 65535 / (2**32 - 1)).astype(np.uint16)
+    convert_and_check(data, expected, tmp_path, name="u32.tif")
+
+
+def test_float_rgb_with_nan_is_refused_with_the_reason() -> None:
+    values = RNG.random((H, W, 3)).astype(np.float32)
+    values[3, 4, 1] = np.nan
+    with pytest.raises(dicomify.UnsupportedFormatError, match="NaN or infinite"):
+        dicomify.DicomImage(_tiff(values, photometric="rgb")).save(io.BytesIO())

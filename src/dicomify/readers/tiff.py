@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .._warnings import WARNING_PREFIX
 from ..errors import CorruptImageError, UnsupportedFormatError
 from ..options import ConvertOptions
 from ..picture import Picture
@@ -165,6 +166,9 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
             break
     if color.dtype.kind == "i":
         return _signed_frame(color, alpha, options)
+    if photometric == _RGB and _is_wide(color.dtype):
+        color = _unit_range_to_16(color)
+        alpha = _unit_range_to_16(alpha) if alpha is not None else None
     if photometric == _PALETTE:
         color = _expand_palette(page, color[..., 0])
     elif photometric == _SEPARATED:
@@ -204,6 +208,50 @@ def _page_to_frame(page: Any, options: ConvertOptions) -> np.ndarray:
     if associated:
         return composite_associated(frame, alpha, options.background, full)
     return composite_alpha(frame, alpha, options.background, full)
+
+
+def _is_wide(dtype: np.dtype) -> bool:
+    """Float or 32/64-bit integer samples: more than DICOM's 16 bits a colour sample holds."""
+    return np.dtype(dtype).kind == "f" or (np.dtype(dtype).kind == "u" and np.dtype(dtype).itemsize > 2)
+
+
+def _unit_range_to_16(samples: np.ndarray) -> np.ndarray:
+    """Float colour samples (0 black .. 1 white, outside clipped) or 32-bit ones (0 ..
+    2**32 - 1) as 16-bit samples, the way image editors show them (GIMP, ImageMagick);
+    a colour picture has no Modality LUT to keep other values."""
+    if samples.dtype.kind == "f":
+        if not np.all(np.isfinite(samples)):
+            raise UnsupportedFormatError("the TIFF holds NaN or infinite samples, which DICOM cannot restore")
+        scale, low, high = 65535.0, 0.0, 1.0
+    else:
+        scale, low, high = 65535.0 / float(np.iinfo(samples.dtype).max), None, None
+    # In float64 (exact rounding; float16 would overflow), a block of rows at a time.
+    out = np.empty(samples.shape, np.uint16)
+    rows = max(1, (1 << 20) // max(1, samples[0].size))
+    for top in range(0, samples.shape[0], rows):
+        block = samples[top : top + rows].astype(np.float64)
+        if low is not None:
+            np.clip(block, low, high, out=block)
+        out[top : top + rows] = np.rint(block * scale)
+    return out
+
+
+def _wide_colour_note(pages: list[Any]) -> str:
+    """What was done to float/32-bit colour samples, and whether any were clipped."""
+    dtype = np.dtype(pages[0].dtype)
+    if dtype.kind != "f":
+        return f"{dtype} colour samples scaled to 16 bits"
+    clipped = total = 0
+    for page in pages:  # one page in memory at a time
+        values = _decode(page)
+        colour = values[..., : min(3, values.shape[2])]
+        clipped += int(np.count_nonzero((colour < 0) | (colour > 1)))
+        total += colour.size
+    note = f"{dtype} colour samples 0..1 stored as 16 bits"
+    if clipped:
+        share = 100.0 * clipped / total
+        note = f"{WARNING_PREFIX}{note}; {share:.1f}% of them lie outside 0..1 and are shown clipped, as image editors show them"
+    return note
 
 
 def _expand_palette(page: Any, index: np.ndarray) -> np.ndarray:
@@ -317,7 +365,8 @@ def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOpti
     check_object(len(pages), first.rows * first.columns * (3 if colour else 1) * (2 if first.bits > 8 else 1), options)
     orientation = 1 if options.keep_orientation else _orientation(pages[0])
     first_page = pages[0]
-    needs_rescale = np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2
+    wide_rgb = first.photometric == _RGB and _is_wide(np.dtype(first.dtype))
+    needs_rescale = not wide_rgb and (np.dtype(first.dtype).kind == "f" or np.dtype(first.dtype).itemsize > 2)
     if np.dtype(first.dtype).kind == "i" and len(pages) > 1 and first.samples == 1:
         # The multi-frame grayscale SC IODs hold unsigned samples only (PS3.3 A.8.3.4,
         # A.8.4.4): signed pages are stored offset, a Modality LUT restoring the values.
@@ -353,6 +402,7 @@ def _picture(tiff: Any, pages: list[Any], first: _PageKind, options: ConvertOpti
         frames=frames,
         icc_profile=bytes(icc) if icc is not None and frame.ndim == 3 else None,
         content_datetime=_datetime(first_page),
+        notes=[_wide_colour_note(pages)] if wide_rgb else [],
     )
 
 
