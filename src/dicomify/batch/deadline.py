@@ -23,7 +23,7 @@ from types import FrameType
 
 from .._warnings import is_owned
 
-__all__ = ["DEFAULT_MAX_SECONDS", "FileTimeout", "time_limit"]
+__all__ = ["DEFAULT_MAX_SECONDS", "FileTimeout", "time_limit", "too_slow"]
 
 DEFAULT_MAX_SECONDS = 600.0
 
@@ -34,6 +34,12 @@ class FileTimeout(BaseException):
     A BaseException so that no ``except Exception`` on the way (a reader mapping a
     decoder's failures) mistakes it for damaged data.
     """
+
+
+def too_slow(seconds: float | None) -> str:
+    """The reason given for a conversion :func:`time_limit` stopped."""
+    limit = DEFAULT_MAX_SECONDS if seconds is None else seconds
+    return f"the conversion took longer than {limit:g} seconds"
 
 
 def _expired(signum: int, frame: FrameType | None) -> None:

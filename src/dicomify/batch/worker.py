@@ -17,7 +17,7 @@ from .._warnings import library_notes
 from ..errors import DicomifyError
 from ..options import ConvertOptions
 from ..outcome import ConvertStatus, Outcome, Uids, uids_in_file, uids_of
-from .deadline import DEFAULT_MAX_SECONDS, FileTimeout, time_limit
+from .deadline import FileTimeout, time_limit, too_slow
 from .plan import Task
 
 if TYPE_CHECKING:
@@ -78,10 +78,7 @@ def convert_task(task: Task, options: ConvertOptions, skip_existing: bool = Fals
             with time_limit(options.max_seconds):
                 outcome = _convert(task, options, notes)
         except FileTimeout:
-            seconds = DEFAULT_MAX_SECONDS if options.max_seconds is None else options.max_seconds
-            outcome = _failed(
-                task, f"the conversion took longer than {seconds:g} seconds (raise the limit with --max-seconds)"
-            )
+            outcome = _failed(task, f"{too_slow(options.max_seconds)} (raise the limit with --max-seconds)")
     if heard:
         message = "; ".join(part for part in (outcome.message, *heard) if part)
         outcome = dataclasses.replace(outcome, message=message)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..batch.deadline import DEFAULT_MAX_SECONDS, FileTimeout, time_limit
+from ..batch.deadline import FileTimeout, time_limit, too_slow
 from ..options import ConvertOptions
 from .service import Converted, PictureChoice, convert_picture
 
@@ -58,8 +58,7 @@ def _convert_in_worker(
         with time_limit(options.max_seconds):
             return convert_picture(source, name, output, metadata, options, choice, preview)
     except FileTimeout:
-        seconds = DEFAULT_MAX_SECONDS if options.max_seconds is None else options.max_seconds
-        return Converted(name, error=f"{name}: the conversion took longer than {seconds:g} seconds", status=422)
+        return Converted(name, error=f"{name}: {too_slow(options.max_seconds)}", status=422)
 
 
 class ConversionPool:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..batch.deadline import DEFAULT_MAX_SECONDS, FileTimeout, time_limit
+from ..batch.deadline import FileTimeout, time_limit, too_slow
 from ..errors import DicomifyError, MetadataError
 from ..iod.metadata import FIELDS, validate
 from ..net import Destination
@@ -346,8 +346,7 @@ class Watcher:
                     self._convert(source, objects)
             except FileTimeout:
                 shutil.rmtree(source.with_name(source.name + PART_SUFFIX), ignore_errors=True)
-                seconds = DEFAULT_MAX_SECONDS if self.options.max_seconds is None else self.options.max_seconds
-                message = f"{source.name}: the conversion took longer than {seconds:g} seconds ([limits] max_seconds)"
+                message = f"{source.name}: {too_slow(self.options.max_seconds)} ([limits] max_seconds)"
                 self._finish(source, FAILED, {"status": "failed", "message": message})
                 return 1
             except DicomifyError as error:
