@@ -18,16 +18,11 @@ import numpy as np
 
 __all__ = ["cmyk_to_rgb", "lab_to_rgb", "lab_values", "rationals", "white_of", "ycbcr_to_rgb"]
 
-# D50 reference white (ICC PCS), XYZ with Y = 1.
+# D50 reference white (ICC PCS) and sRGB's D65 white, XYZ with Y = 1.
 _D50 = np.array([0.9642, 1.0, 0.8249])
-# Bradford chromatic adaptation D50 -> D65 followed by XYZ (D65) -> linear sRGB.
-_BRADFORD_D50_TO_D65 = np.array(
-    [
-        [0.9555766, -0.0230393, 0.0631636],
-        [-0.0282895, 1.0099416, 0.0210077],
-        [0.0122982, -0.0204830, 1.3299098],
-    ]
-)
+_D65 = np.array([0.95047, 1.0, 1.08883])
+# Bradford cone response matrix (chromatic adaptation), and XYZ (D65) -> linear sRGB.
+_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 _XYZ_TO_SRGB = np.array(
     [
         [3.2404542, -1.5371385, -0.4985314],
@@ -35,10 +30,13 @@ _XYZ_TO_SRGB = np.array(
         [0.0556434, -0.2040259, 1.0572252],
     ]
 )
-_LAB_TO_LINEAR_RGB = _XYZ_TO_SRGB @ _BRADFORD_D50_TO_D65
-# Bradford cone response matrix (for a white other than D50) and sRGB's white.
-_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
-_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def _xyz_to_linear_srgb(white: np.ndarray) -> np.ndarray:
+    """XYZ relative to ``white``, Bradford-adapted to D65, to linear sRGB (one matrix)."""
+    cones = np.diag((_BRADFORD @ _D65) / (_BRADFORD @ white))
+    return _XYZ_TO_SRGB @ np.linalg.inv(_BRADFORD) @ cones @ _BRADFORD
+
 
 # TIFF Photometric values for L*a*b*.
 CIELAB, ICCLAB, ITULAB = 8, 9, 10
@@ -105,13 +103,9 @@ def lab_to_rgb(lab: np.ndarray, dtype: np.dtype, white: np.ndarray | None = None
     f = np.stack([fx, fy, fz], axis=-1)
     epsilon = 6.0 / 29.0
     # CIE 15: the inverse of the Lab companding function, linear near black.
-    if white is None:
-        white, to_linear = _D50, _LAB_TO_LINEAR_RGB
-    else:
-        cones = np.diag((_BRADFORD @ _D65) / (_BRADFORD @ white))
-        to_linear = _XYZ_TO_SRGB @ np.linalg.inv(_BRADFORD) @ cones @ _BRADFORD
+    white = _D50 if white is None else white
     xyz = np.where(f > epsilon, f**3, 3 * epsilon**2 * (f - 4.0 / 29.0)) * white
-    linear = np.clip(xyz @ to_linear.T, 0.0, 1.0)
+    linear = np.clip(xyz @ _xyz_to_linear_srgb(white).T, 0.0, 1.0)
     return _encode_srgb(linear, dtype)
 
 
