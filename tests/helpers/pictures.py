@@ -20,11 +20,15 @@ RNG = np.random.default_rng(20261128)
 H, W = 37, 53  # odd sizes catch row-padding and pad-byte mistakes
 
 
-def photo(h: int = H, w: int = W) -> np.ndarray:
-    """A smooth, photo-like RGB picture (JPEG-friendly) with some noise."""
+def photo(h: int = H, w: int = W, seed: int | None = None) -> np.ndarray:
+    """A smooth, photo-like RGB picture (JPEG-friendly) with some noise.
+
+    ``seed`` makes it the same picture whatever ran before (the shared RNG otherwise).
+    """
+    rng = RNG if seed is None else np.random.default_rng(seed)
     y, x = np.mgrid[0:h, 0:w]
     base = np.stack([x * 255 / w, y * 255 / h, (x + y) * 127 / (w + h) + 64], axis=-1)
-    return np.clip(base + RNG.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+    return np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
 
 
 def gray8(h: int = H, w: int = W) -> np.ndarray:
