@@ -237,7 +237,11 @@ def _unit_range_to_16(samples: np.ndarray) -> np.ndarray:
 
 
 def _wide_colour_note(pages: list[Any]) -> str:
-    """What was done to float/32-bit colour samples, and whether any were clipped."""
+    """What was done to float/32-bit colour samples, and whether any were clipped.
+
+    A pass of its own over the pages (float colour TIFF only): the warning must be known
+    before the object is written, as the server shows notes before it saves.
+    """
     dtype = np.dtype(pages[0].dtype)
     if dtype.kind != "f":
         return f"{dtype} colour samples scaled to 16 bits"
