@@ -6,12 +6,16 @@ the way a web server or a Dask worker meets its first requests.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import tifffile
+from helpers.emf_build import emf, ext_text_out_w, font, rectangle, select
 from helpers.pictures import gray8, gray16, photo, pil_bytes
 from PIL import Image
 
@@ -66,6 +70,24 @@ _SCRIPT = textwrap.dedent(
 )
 
 
+def _apng(i: int) -> bytes:
+    frames = [Image.fromarray(photo()).convert("RGBA") for _ in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=40)
+    return buffer.getvalue()
+
+
+def _float_rgb_tiff(i: int) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, (photo() / 255.0).astype(np.float32), photometric="rgb")
+    return buffer.getvalue()
+
+
+def _emf_with_text(i: int) -> bytes:
+    # Text goes through fontconfig and skia's font manager: shared by every thread.
+    return emf(font(1, -30, "Arial"), select(1), ext_text_out_w(5, 5, f"page {i} \u2713"), rectangle(10, 40, 80, 90))
+
+
 def _mixed_sources(folder: Path, count: int) -> None:
     makers = [
         lambda i: pil_bytes(Image.fromarray(photo()), "JPEG"),
@@ -74,6 +96,9 @@ def _mixed_sources(folder: Path, count: int) -> None:
         lambda i: pil_bytes(Image.fromarray(gray16()), "TIFF"),
         lambda i: pil_bytes(Image.fromarray(photo()).convert("P"), "GIF"),
         lambda i: pil_bytes(Image.fromarray(photo()), "WEBP", lossless=True),
+        _apng,
+        _float_rgb_tiff,
+        _emf_with_text,
     ]
     for i in range(count):
         (folder / f"in-{i:03d}.pic").write_bytes(makers[i % len(makers)](i))
